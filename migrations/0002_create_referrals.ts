@@ -1,0 +1,78 @@
+import { sql, type Kysely } from 'kysely'
+
+export async function up (db: Kysely<any>): Promise<void> {
+  await db.schema.createTable('referrals')
+    .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+    .addColumn('organisation_id', 'uuid', (c) => c.notNull().references('organisations.id').onDelete('cascade'))
+    .addColumn('programme_id', 'uuid', (c) => c.notNull().references('programmes.id'))
+    .addColumn('reference', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('young_person', 'jsonb', (c) => c.notNull())
+    .addColumn('referrer', 'jsonb', (c) => c.notNull())
+    .addColumn('needs', 'jsonb', (c) => c.notNull())
+    .addColumn('risks', 'jsonb', (c) => c.notNull())
+    .addColumn('preferences', 'jsonb', (c) => c.notNull())
+    .addColumn('consent', 'jsonb', (c) => c.notNull())
+    .addColumn('other_services', 'jsonb', (c) => c.notNull())
+    .addColumn('screening', 'jsonb', (c) => c.notNull())
+    // Quota keys, normalised at write time so counting open referrals is an index lookup.
+    .addColumn('referrer_key', 'text', (c) => c.notNull())
+    .addColumn('education_setting_key', 'text')
+    .addColumn('team_key', 'text')
+    .addColumn('funded_place', 'boolean', (c) => c.notNull().defaultTo(false))
+    .addColumn('information_request', 'jsonb')
+    .addColumn('decline', 'jsonb')
+    .addColumn('withdrawal', 'jsonb')
+    .addColumn('accepted_at', 'timestamptz')
+    .addColumn('matched_at', 'timestamptz')
+    .addColumn('closed_at', 'timestamptz')
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addUniqueConstraint('referrals_org_reference_key', ['organisation_id', 'reference'])
+    .addCheckConstraint('referrals_status_check', sql`status in ('submitted','acknowledged','under_review','information_requested','accepted','matched','declined','withdrawn','closed')`)
+    .execute()
+
+  // Keyset pagination: newest first, one index per common filter.
+  await sql`create index referrals_org_created_idx on referrals (organisation_id, created_at desc, id desc)`.execute(db)
+  await sql`create index referrals_org_status_created_idx on referrals (organisation_id, status, created_at desc, id desc)`.execute(db)
+  await sql`create index referrals_org_programme_created_idx on referrals (organisation_id, programme_id, created_at desc, id desc)`.execute(db)
+  await sql`create index referrals_org_creator_created_idx on referrals (organisation_id, created_by, created_at desc, id desc)`.execute(db)
+  // Quota counts only look at open referrals.
+  const open = sql`status in ('submitted','acknowledged','under_review','information_requested','accepted','matched') and not funded_place`
+  await sql`create index referrals_open_referrer_idx on referrals (programme_id, referrer_key) where ${open}`.execute(db)
+  await sql`create index referrals_open_setting_idx on referrals (programme_id, education_setting_key) where ${open}`.execute(db)
+  await sql`create index referrals_open_team_idx on referrals (programme_id, team_key) where ${open}`.execute(db)
+
+  await db.schema.createTable('referral_status_history')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('referral_id', 'uuid', (c) => c.notNull().references('referrals.id').onDelete('cascade'))
+    .addColumn('from_status', 'text')
+    .addColumn('to_status', 'text', (c) => c.notNull())
+    .addColumn('actor_id', 'text', (c) => c.notNull())
+    .addColumn('actor_role', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute()
+  await db.schema.createIndex('referral_status_history_referral_idx')
+    .on('referral_status_history').columns(['referral_id', 'id']).execute()
+
+  await db.schema.createTable('idempotency_keys')
+    .addColumn('organisation_id', 'text', (c) => c.notNull())
+    .addColumn('caller_id', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('operation', 'text', (c) => c.notNull())
+    .addColumn('request_hash', 'text', (c) => c.notNull())
+    .addColumn('response_status', 'integer')
+    .addColumn('response_body', 'jsonb')
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addPrimaryKeyConstraint('idempotency_keys_pk', ['organisation_id', 'caller_id', 'key'])
+    .execute()
+}
+
+export async function down (db: Kysely<any>): Promise<void> {
+  await db.schema.dropTable('idempotency_keys').execute()
+  await db.schema.dropTable('referral_status_history').execute()
+  await db.schema.dropTable('referrals').execute()
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import helmet from '@fastify/helmet'
+import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
+import type { Config } from './config/config.js'
+import { loggerOptions } from './logger.js'
+import configPlugin from './plugins/external/config.js'
+import dbPlugin from './plugins/external/db.js'
+import queuesPlugin from './plugins/external/queues.js'
+import swaggerPlugin from './plugins/external/swagger.js'
+import authenticationPlugin from './plugins/app/authentication.js'
+import errorHandlerPlugin from './plugins/app/error-handler.js'
+import { ProblemSchema } from './schemas/common.js'
+import { ProgrammeRulesSchema } from './schemas/programmes.js'
+import { ReferralSchema } from './schemas/referrals.js'
+import healthRoutes from './routes/health.js'
+import v1Routes from './routes/v1/index.js'
+
+export interface BuildOptions {
+  /** A logger stream, for tests that read what was logged. */
+  logStream?: NodeJS.WritableStream
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/
+
+/** Builds the API. Never listens: src/server.ts does. */
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger: FastifyServerOptions['logger'] = options.logStream !== undefined
+    ? { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream }
+    : loggerOptions(config.LOG_LEVEL)
+  const app = Fastify({
+    logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    bodyLimit: 256 * 1024,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
+    }
+  })
+  app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
+
+  // Infrastructure
+  await app.register(configPlugin, { config })
+  await app.register(dbPlugin)
+  await app.register(queuesPlugin)
+  app.addSchema(ProblemSchema)
+  app.addSchema(ProgrammeRulesSchema)
+  app.addSchema(ReferralSchema)
+  await app.register(swaggerPlugin)
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
+    exposedHeaders: ['etag', 'location', 'x-request-id', 'retry-after']
+  })
+
+  // Application
+  await app.register(errorHandlerPlugin)
+  await app.register(authenticationPlugin)
+  await app.register(rateLimit, {
+    max: config.RATE_LIMIT_MAX,
+    timeWindow: config.RATE_LIMIT_WINDOW,
+    keyGenerator: (request) => {
+      // Per caller when a token is present (its subject), otherwise per address.
+      const auth = request.headers.authorization
+      if (typeof auth === 'string' && auth.length > 20) return `t:${auth.slice(-43)}`
+      return `ip:${request.ip}`
+    }
+  })
+
+  // Routes
+  await app.register(healthRoutes)
+  await app.register(v1Routes, { prefix: '/v1' })
+  return app
+}

@@ -1,0 +1,94 @@
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+/** Every setting the service reads. Nothing else in the code reads process.env. */
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'test', 'production'], { default: 'development' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/waymark' }),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  QUEUE_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9:_-]+$', default: 'waymark' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Waymark <no-reply@waymark.local>' }),
+  NOTIFY_API_KEY: Type.Optional(Type.String({ minLength: 10 })),
+  NOTIFY_TEMPLATE_ID: Type.Optional(Type.String({ minLength: 1 })),
+  NOTIFY_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  SCHEDULE_TZ: Type.String({ minLength: 1, default: 'Europe/London' }),
+  SCHEDULE_TIME: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '06:00' }),
+  CORS_ORIGINS: Type.String({ default: '' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1200 }),
+  RATE_LIMIT_WINDOW: Type.String({ default: '1 minute' }),
+  OUTBOX_POLL_MS: Type.Integer({ minimum: 50, default: 2000 }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 8 })
+})
+
+type Env = Static<typeof EnvSchema>
+
+export interface Config extends Omit<Env, 'CORS_ORIGINS'> {
+  CORS_ORIGINS: string[]
+}
+
+/** A development secret that must never reach production. */
+export const DEVELOPMENT_JWT_SECRET = 'waymark-development-secret-change-me-000000'
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the environment once. Throws a ConfigError naming every bad setting.
+ */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, unknown> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const raw = env[key]
+    if (raw !== undefined && raw !== '') input[key] = raw
+  }
+  const withDefaults = Value.Default(EnvSchema, input) as Record<string, unknown>
+  const converted = Value.Convert(EnvSchema, withDefaults)
+  const problems = [...Value.Errors(EnvSchema, converted)].map((e) => {
+    const name = String(e.instancePath ?? '').replace(/^\//, '') || String((e as { params?: { requiredProperties?: string[] } }).params?.requiredProperties?.[0] ?? '')
+    return `${name}: ${e.message}`
+  })
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
+  }
+  const cfg = converted as Env
+  if (!isValidTimeZone(cfg.SCHEDULE_TZ)) {
+    throw new ConfigError(`Invalid configuration: SCHEDULE_TZ: unknown time zone "${cfg.SCHEDULE_TZ}"`)
+  }
+  if (cfg.NODE_ENV === 'production') {
+    if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
+      throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production')
+    }
+    if (cfg.JWT_SECRET === DEVELOPMENT_JWT_SECRET) {
+      throw new ConfigError('Invalid configuration: JWT_SECRET is the development secret, which production refuses')
+    }
+  } else if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
+    cfg.JWT_SECRET = DEVELOPMENT_JWT_SECRET
+  }
+  if (cfg.JWT_JWKS_URL !== undefined && (cfg.JWT_ISSUER === undefined || cfg.JWT_AUDIENCE === undefined)) {
+    throw new ConfigError('Invalid configuration: JWT_ISSUER and JWT_AUDIENCE are required with JWT_JWKS_URL')
+  }
+  if (cfg.NOTIFY_API_KEY !== undefined && cfg.NOTIFY_TEMPLATE_ID === undefined) {
+    throw new ConfigError('Invalid configuration: NOTIFY_TEMPLATE_ID is required with NOTIFY_API_KEY (a template with ((subject)) and ((body)) fields)')
+  }
+  return {
+    ...cfg,
+    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  }
+}
+
+function isValidTimeZone (tz: string): boolean {
+  try {
+    Intl.DateTimeFormat('en-GB', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}

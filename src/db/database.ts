@@ -1,0 +1,40 @@
+import pg from 'pg'
+import { Kysely, PostgresDialect, type Transaction } from 'kysely'
+import type { DB } from './types.js'
+
+// DATE columns stay 'YYYY-MM-DD' strings: a date of birth has no time zone.
+pg.types.setTypeParser(1082, (v) => v)
+// BIGINT counts fit comfortably in a JS number here.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10))
+
+export type Database = Kysely<DB>
+export type Executor = Kysely<DB> | Transaction<DB>
+
+export interface DatabaseHandle {
+  db: Database
+  pool: pg.Pool
+}
+
+export function createDatabase (connectionString: string, max: number): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    options: '-c TimeZone=UTC -c statement_timeout=30000'
+  })
+  // An idle client losing its server (a PostgreSQL restart) must not crash the process.
+  pool.on('error', () => {})
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  return { db, pool }
+}
+
+/** True when the error means PostgreSQL is unreachable rather than that the query was wrong. */
+export function isConnectionError (err: unknown): boolean {
+  const e = err as { code?: string, message?: string }
+  if (e === null || typeof e !== 'object') return false
+  const codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'])
+  if (e.code !== undefined && codes.has(e.code)) return true
+  const msg = e.message ?? ''
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/.test(msg)
+}

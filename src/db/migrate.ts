@@ -1,0 +1,46 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import type { Kysely } from 'kysely'
+import { Migrator, FileMigrationProvider, type MigrationResultSet } from 'kysely/migration'
+
+/** The migrations folder, beside src/ both in the source tree and in the built dist/. */
+export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+
+/** Creates the database named in the URL when it does not exist yet. */
+export async function ensureDatabase (connectionString: string): Promise<void> {
+  const url = new URL(connectionString)
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''))
+  if (name === '' || name === 'postgres') return
+  url.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (found.rowCount === 0) {
+      try {
+        await client.query(`create database "${name.replace(/"/g, '""')}"`)
+      } catch (err) {
+        // Another instance created it between the check and the create.
+        if ((err as { code?: string }).code !== '42P04') throw err
+      }
+    }
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Applies pending migrations. Kysely's PostgreSQL adapter holds a session advisory lock while it
+ * migrates, so two instances starting together never run a migration twice.
+ */
+export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsFolder })
+  })
+  const result = await migrator.migrateToLatest()
+  if (result.error !== undefined) throw result.error
+  return result
+}

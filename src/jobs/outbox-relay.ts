@@ -1,0 +1,42 @@
+import type { Queue } from 'bullmq'
+import type { Logger } from 'pino'
+import type { Database } from '../db/database.js'
+import { claimForRelay } from '../notifications/notifications.repository.js'
+import type { NotificationJob } from './queues.js'
+
+/**
+ * Moves outbox rows the API could not enqueue (Redis down, a crash between commit and enqueue) onto
+ * the queue. Job ids are the notification ids, so a row enqueued twice is still one job.
+ */
+export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, log: Logger, intervalMs: number): { stop: () => Promise<void> } {
+  let running: Promise<void> | null = null
+  let stopped = false
+  const tick = async (): Promise<void> => {
+    try {
+      for (;;) {
+        const ids = await db.transaction().execute(async (trx) => {
+          const claimed = await claimForRelay(trx, intervalMs * 3, 500)
+          if (claimed.length > 0) {
+            // Enqueue before the claim commits: if Redis is down, the claim rolls back too.
+            await queue.addBulk(claimed.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id } })))
+          }
+          return claimed
+        })
+        if (ids.length > 0) log.info({ count: ids.length }, 'outbox relay enqueued notifications')
+        if (ids.length < 500 || stopped) break
+      }
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'outbox relay could not run; will retry')
+    }
+  }
+  const timer = setInterval(() => {
+    if (running === null) running = tick().finally(() => { running = null })
+  }, intervalMs)
+  return {
+    async stop () {
+      stopped = true
+      clearInterval(timer)
+      if (running !== null) await running
+    }
+  }
+}

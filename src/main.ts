@@ -1,0 +1,72 @@
+import pino from 'pino'
+import { ConfigError, loadConfig, type Config } from './config/config.js'
+import { createDatabase } from './db/database.js'
+import { ensureDatabase, migrateToLatest } from './db/migrate.js'
+import { loggerOptions } from './logger.js'
+import { startServer } from './server.js'
+import { startWorker } from './worker.js'
+
+type Mode = 'all' | 'api' | 'worker'
+
+async function prepareDatabase (config: Config, log: pino.Logger): Promise<void> {
+  await ensureDatabase(config.DATABASE_URL)
+  const { db } = createDatabase(config.DATABASE_URL, 1)
+  try {
+    const result = await migrateToLatest(db)
+    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+    if (applied.length > 0) log.info({ applied }, 'migrations applied')
+  } finally {
+    await db.destroy()
+  }
+}
+
+async function main (): Promise<void> {
+  const mode = (process.argv[2] ?? 'all') as Mode
+  if (!['all', 'api', 'worker'].includes(mode)) {
+    process.stderr.write(`Unknown mode "${mode}": use all, api or worker\n`)
+    process.exit(2)
+  }
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      process.exit(78)
+    }
+    throw err
+  }
+  const log = pino(loggerOptions(config.LOG_LEVEL))
+  const started = Date.now()
+  await prepareDatabase(config, log)
+
+  const closers: Array<() => Promise<void>> = []
+  if (mode === 'all' || mode === 'api') {
+    const app = await startServer(config)
+    closers.push(async () => { await app.close() })
+  }
+  if (mode === 'all' || mode === 'worker') {
+    const worker = await startWorker(config, { logger: log })
+    closers.push(worker.close)
+  }
+  log.info({ mode, ms: Date.now() - started, rss_mb: Math.round(process.memoryUsage().rss / 1048576) }, 'waymark ready')
+
+  let closing = false
+  const shutdown = (signal: string): void => {
+    if (closing) return
+    closing = true
+    log.info({ signal }, 'shutting down: finishing requests and jobs in progress')
+    const force = setTimeout(() => { log.error('shutdown took longer than 10 s; exiting'); process.exit(1) }, 10_000)
+    force.unref()
+    Promise.allSettled(closers.map(async (c) => { await c() }))
+      .then(() => { log.info('shut down cleanly'); process.exit(0) })
+      .catch(() => process.exit(1))
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`waymark failed to start: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,90 @@
+import nodemailer from 'nodemailer'
+import { NotifyClient } from 'notifications-node-client'
+import { UnrecoverableError } from 'bullmq'
+import type { Logger } from 'pino'
+import type { Config } from '../config/config.js'
+
+export interface OutgoingMessage {
+  notificationId: string
+  kind: string
+  to: string
+  subject: string
+  body: string
+}
+
+export interface Mailer {
+  readonly name: string
+  /** Sends; returns the provider's message id. Throws UnrecoverableError when a retry cannot help. */
+  send: (message: OutgoingMessage) => Promise<string | null>
+  close: () => Promise<void>
+}
+
+/** j***@example.org: enough to recognise, not enough to identify. */
+export function maskEmail (email: string): string {
+  const [local, domain] = email.split('@')
+  return `${(local ?? '').slice(0, 1)}***@${domain ?? ''}`
+}
+
+function smtpMailer (url: string, from: string): Mailer {
+  const transport = nodemailer.createTransport(url, { from })
+  return {
+    name: 'smtp',
+    async send (m) {
+      try {
+        const info = await transport.sendMail({
+          to: m.to,
+          subject: m.subject,
+          text: m.body,
+          // A stable Message-ID lets a receiving system recognise the same notification.
+          messageId: `<${m.notificationId}@waymark>`,
+          headers: { 'X-Waymark-Notification': m.notificationId, 'X-Waymark-Kind': m.kind }
+        })
+        return info.messageId ?? null
+      } catch (err) {
+        const code = (err as { responseCode?: number }).responseCode
+        if (code !== undefined && code >= 500 && code < 600 && code !== 554) {
+          throw new UnrecoverableError(`SMTP refused the message permanently (${code})`)
+        }
+        throw err
+      }
+    },
+    async close () { transport.close() }
+  }
+}
+
+function notifyMailer (apiKey: string, templateId: string, baseUrl: string | undefined): Mailer {
+  const client = baseUrl !== undefined ? new NotifyClient(baseUrl, apiKey) : new NotifyClient(apiKey)
+  return {
+    name: 'notify',
+    async send (m) {
+      try {
+        const res = await client.sendEmail(templateId, m.to, { personalisation: { subject: m.subject, body: m.body }, reference: m.notificationId })
+        return (res.data as { id?: string }).id ?? null
+      } catch (err) {
+        const status = (err as { response?: { status?: number } }).response?.status
+        if (status === 400 || status === 403) throw new UnrecoverableError(`GOV.UK Notify refused the message (${status})`)
+        throw err
+      }
+    },
+    async close () {}
+  }
+}
+
+function logMailer (log: Logger, includeContent: boolean): Mailer {
+  return {
+    name: 'log',
+    async send (m) {
+      // The recipient is masked; the content (which quotes only references) is shown outside production.
+      log.info({ notification_id: m.notificationId, kind: m.kind, to: maskEmail(m.to), ...(includeContent ? { mail_subject: m.subject, mail_text: m.body } : {}) }, 'email (log transport)')
+      return `log:${m.notificationId}`
+    },
+    async close () {}
+  }
+}
+
+/** SMTP when SMTP_URL is set, else GOV.UK Notify when NOTIFY_API_KEY is set, else the log. */
+export function createMailer (config: Config, log: Logger): Mailer {
+  if (config.SMTP_URL !== undefined) return smtpMailer(config.SMTP_URL, config.MAIL_FROM)
+  if (config.NOTIFY_API_KEY !== undefined) return notifyMailer(config.NOTIFY_API_KEY, config.NOTIFY_TEMPLATE_ID as string, config.NOTIFY_BASE_URL)
+  return logMailer(log, config.NODE_ENV !== 'production')
+}

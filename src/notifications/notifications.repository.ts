@@ -1,0 +1,64 @@
+import { sql } from 'kysely'
+import type { Executor } from '../db/database.js'
+import type { NewNotification, NotificationRow } from '../db/types.js'
+import type { Position } from '../lib/cursor.js'
+
+/**
+ * Writes outbox rows. A row whose dedupe key exists already is skipped, so the same message can never
+ * be queued twice; returns the ids of the rows actually written.
+ */
+export async function insertNotifications (db: Executor, rows: NewNotification[]): Promise<string[]> {
+  if (rows.length === 0) return []
+  const inserted = await db.insertInto('notifications').values(rows)
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .returning('id')
+    .execute()
+  return inserted.map((r) => r.id)
+}
+
+/** Locks a pending notification for sending; undefined when another worker holds it or it is done. */
+export async function lockPending (db: Executor, id: string): Promise<NotificationRow | undefined> {
+  return await db.selectFrom('notifications').selectAll()
+    .where('id', '=', id).where('status', '=', 'pending')
+    .forUpdate().skipLocked()
+    .executeTakeFirst()
+}
+
+export async function markSent (db: Executor, id: string, provider: string, providerMessageId: string | null): Promise<void> {
+  await db.updateTable('notifications')
+    .set({ status: 'sent', sent_at: sql`now()`, updated_at: sql`now()`, provider, provider_message_id: providerMessageId, attempts: sql`attempts + 1`, last_error: null })
+    .where('id', '=', id).execute()
+}
+
+export async function recordFailure (db: Executor, id: string, error: string, final: boolean): Promise<void> {
+  await db.updateTable('notifications')
+    .set({ attempts: sql`attempts + 1`, last_error: error.slice(0, 1000), updated_at: sql`now()`, ...(final ? { status: 'failed' } : {}) })
+    .where('id', '=', id).where('status', '=', 'pending').execute()
+}
+
+/** Pending rows the direct enqueue may have missed (Redis down at the time, or a lost job). */
+export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }>`
+    update notifications set enqueued_at = now()
+    where id in (
+      select id from notifications
+      where status = 'pending'
+        and created_at < now() - make_interval(secs => ${graceMs / 1000})
+        and (enqueued_at is null or enqueued_at < now() - interval '2 minutes')
+      order by enqueued_at nulls first, created_at
+      limit ${limit}
+      for update skip locked)
+    returning id`.execute(db)
+  return rows.rows.map((r) => r.id)
+}
+
+export interface NotificationFilter { status?: string, kind?: string, subject_id?: string }
+
+export async function listNotifications (db: Executor, org: string, filter: NotificationFilter, after: Position | null, limit: number): Promise<NotificationRow[]> {
+  let q = db.selectFrom('notifications').selectAll().where('organisation_id', '=', org)
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status)
+  if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind)
+  if (filter.subject_id !== undefined) q = q.where('subject_id', '=', filter.subject_id)
+  if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
+  return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+}

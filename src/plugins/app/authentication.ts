@@ -1,0 +1,99 @@
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { JwksKeyStore } from '../../auth/jwks.js'
+import { ROLES, type Caller, type Role } from '../../auth/roles.js'
+import { AppError } from '../../errors/catalogue.js'
+
+declare module 'fastify' {
+  interface FastifyRequest { caller: Caller }
+  interface FastifyInstance { authenticate: (request: FastifyRequest) => Promise<void> }
+  interface FastifyContextConfig {
+    /** The roles that may call this route. Stated on every /v1 route. */
+    roles?: readonly Role[]
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const roleSet = new Set<string>(ROLES)
+
+/** Turns verified claims into a Caller, refusing tokens whose claims do not describe one. */
+export function callerFromClaims (claims: Record<string, unknown>): Caller {
+  const roles = claims.roles
+  if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => typeof r === 'string')) {
+    throw new AppError('unauthorized', 'The token has no roles')
+  }
+  const unknown = roles.filter((r) => !roleSet.has(r))
+  if (unknown.length > 0) throw new AppError('unauthorized', 'The token names an unknown role')
+  const sub = claims.sub
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) throw new AppError('unauthorized', 'The token has no subject')
+  const org = claims.org
+  const onlyPlatform = roles.every((r) => r === 'platform_admin')
+  if (!onlyPlatform && (typeof org !== 'string' || !UUID.test(org))) {
+    throw new AppError('unauthorized', 'The token has no organisation')
+  }
+  const mentorId = claims.mentor_id
+  if (roles.includes('mentor') && (typeof mentorId !== 'string' || !UUID.test(mentorId))) {
+    throw new AppError('unauthorized', 'A mentor token needs mentor_id')
+  }
+  return {
+    sub,
+    org: typeof org === 'string' && UUID.test(org) ? org.toLowerCase() : null,
+    roles: roles as Role[],
+    email: typeof claims.email === 'string' ? claims.email : null,
+    name: typeof claims.name === 'string' ? claims.name : null,
+    mentorId: typeof mentorId === 'string' ? mentorId.toLowerCase() : null
+  }
+}
+
+export default fp(async function authenticationPlugin (app: FastifyInstance) {
+  const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = app.config
+  const jwks = JWT_JWKS_URL !== undefined ? new JwksKeyStore(JWT_JWKS_URL) : null
+  const algorithms = [
+    ...(JWT_SECRET !== undefined ? ['HS256'] : []),
+    ...(jwks !== null ? ['RS256', 'ES256'] : [])
+  ]
+
+  // A static secret lets @fastify/jwt keep one verifier; keys from a JWKS are chosen by the token's
+  // `alg` and `kid`, and an HS256 token is only ever checked against JWT_SECRET (no HS/RS confusion).
+  const secret = jwks === null
+    ? JWT_SECRET as string
+    : async (_request: FastifyRequest, token: { header: { alg?: string, kid?: string } }) => {
+      if (token.header.alg === 'HS256') {
+        if (JWT_SECRET === undefined) throw new Error('HS256 is not accepted')
+        return JWT_SECRET
+      }
+      return await jwks.keyFor(token.header.kid)
+    }
+
+  await app.register(fastifyJwt, {
+    secret,
+    verify: {
+      algorithms: algorithms as any,
+      cache: true,
+      requiredClaims: ['exp', 'sub'],
+      ...(JWT_ISSUER !== undefined ? { allowedIss: JWT_ISSUER } : {}),
+      ...(JWT_AUDIENCE !== undefined ? { allowedAud: JWT_AUDIENCE } : {})
+    }
+  } as any)
+
+  app.decorateRequest('caller', null as unknown as Caller)
+
+  app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+    const header = request.headers.authorization
+    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
+      throw new AppError('unauthorized', 'A bearer token is required', { headers: { 'www-authenticate': 'Bearer' } })
+    }
+    let claims: Record<string, unknown>
+    try {
+      claims = await request.jwtVerify<Record<string, unknown>>()
+    } catch {
+      throw new AppError('unauthorized', 'The token is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+    }
+    request.caller = callerFromClaims(claims)
+    const allowed = request.routeOptions.config.roles
+    if (allowed !== undefined && !request.caller.roles.some((r) => allowed.includes(r))) {
+      throw new AppError('forbidden', 'Your role may not do this')
+    }
+  })
+}, { name: 'authentication', dependencies: ['config'] })

@@ -1,0 +1,33 @@
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+
+export default fp(async function swaggerPlugin (app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Waymark API',
+        version: '1.0.0',
+        description: 'Casework for youth mentoring schemes: referrals, mentors, matches and evaluations. Errors are RFC 9457 problem+json.',
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' }
+      },
+      servers: [{ url: 'http://localhost:3000', description: 'Local development' }],
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+      },
+      security: [{ bearerAuth: [] }],
+      tags: [
+        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'organisations', description: 'Tenants' },
+        { name: 'programmes', description: 'Schemes and their rules' },
+        { name: 'referrals', description: 'Referral intake, screening and lifecycle' },
+        { name: 'notifications', description: 'Messages the service sent or tried to' }
+      ]
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}, { name: 'swagger' })

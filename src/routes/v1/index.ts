@@ -1,0 +1,14 @@
+import type { FastifyInstance } from 'fastify'
+import organisationRoutes from './organisations.js'
+import programmeRoutes from './programmes.js'
+import referralRoutes from './referrals.js'
+import notificationRoutes from './notifications.js'
+
+/** Everything under /v1 needs a valid token; each route states the roles that may call it. */
+export default async function v1Routes (app: FastifyInstance): Promise<void> {
+  app.addHook('onRequest', app.authenticate)
+  await app.register(organisationRoutes)
+  await app.register(programmeRoutes)
+  await app.register(referralRoutes)
+  await app.register(notificationRoutes)
+}

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { TSchema } from 'typebox'
+import {
+  AcceptReferralSchema, CreateReferralSchema, DeclineReferralSchema, HistorySchema, ListReferralsQuerySchema,
+  ProvideInformationSchema, ReferralPageSchema, ReferralRef, RequestInformationSchema, StartReviewSchema,
+  UpdateReferralSchema, WithdrawReferralSchema, type Referral
+} from '../../schemas/referrals.js'
+import { bearer, IdempotencyHeaders, IdParams, IfMatchHeaders, problems } from '../../schemas/common.js'
+import * as service from '../../referrals/referrals.service.js'
+import * as repo from '../../referrals/referrals.repository.js'
+import { runIdempotent } from '../../lib/idempotency.js'
+import { decodeCursor, pageOf } from '../../lib/cursor.js'
+import { enqueueNotifications } from '../../notifications/enqueue.js'
+import { todayIn } from '../../lib/dates.js'
+import { notFound } from '../../errors/catalogue.js'
+import type { Role } from '../../auth/roles.js'
+
+const READERS = ['coordinator', 'admin', 'integration', 'referrer'] as const
+
+export default async function referralRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const today = (): string => todayIn(app.config.SCHEDULE_TZ)
+
+  app.post('/referrals', {
+    config: { roles: ['referrer', 'coordinator', 'integration'] },
+    schema: {
+      tags: ['referrals'], operationId: 'createReferral', security: bearer,
+      summary: 'Submit a referral',
+      description: 'Screens the referral against the programme rules: 422 with every reason when a hard rule refuses it, 409 when a quota is reached, otherwise 201 with `screening.outcome` `eligible` or `needs_review`. The referrer receives an acknowledgement quoting the reference. Honours `Idempotency-Key`.',
+      headers: IdempotencyHeaders,
+      body: CreateReferralSchema,
+      response: { 201: ReferralRef, ...problems(409, 422) }
+    }
+  }, async (request, reply) => {
+    const created: string[] = []
+    const result = await runIdempotent<Referral>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/referrals', request.body, async (trx) => {
+      const { row, notificationIds } = await service.createReferral(trx, request.caller, request.body, today())
+      created.push(...notificationIds)
+      return { status: 201, body: service.toReferral(row) }
+    })
+    await enqueueNotifications(app.queues.notifications, created, request.log)
+    if (result.replayed) void reply.header('idempotent-replayed', 'true')
+    return await reply.code(result.status as 201).header('location', `/v1/referrals/${result.body.id}`).send(result.body)
+  })
+
+  app.get('/referrals', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['referrals'], operationId: 'listReferrals', security: bearer,
+      summary: 'List referrals, newest first (a referrer sees only its own)',
+      querystring: ListReferralsQuerySchema,
+      response: { 200: ReferralPageSchema, ...problems() }
+    }
+  }, async (request) => {
+    const { limit, cursor, ...filter } = request.query
+    const rows = await repo.listReferrals(app.db, service.scopeFor(request.caller), filter, decodeCursor(cursor), limit)
+    const page = pageOf(rows, limit)
+    return { data: page.rows.map(service.toReferral), next_cursor: page.next }
+  })
+
+  app.get('/referrals/:id', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['referrals'], operationId: 'getReferral', security: bearer,
+      summary: 'A referral (with an ETag)',
+      params: IdParams,
+      response: { 200: ReferralRef, ...problems(404) }
+    }
+  }, async (request, reply) => {
+    const row = await repo.findReferral(app.db, service.scopeFor(request.caller), request.params.id)
+    if (row === undefined) throw notFound('Referral')
+    return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row))
+  })
+
+  app.patch('/referrals/:id', {
+    config: { roles: ['referrer', 'coordinator'] },
+    schema: {
+      tags: ['referrals'], operationId: 'updateReferral', security: bearer,
+      summary: 'Update a referral; screening runs again',
+      description: 'A referrer may update its own referral while it is submitted, acknowledged or information_requested; a coordinator until it is final. Honours `If-Match` (412 when stale).',
+      params: IdParams, headers: IfMatchHeaders, body: UpdateReferralSchema,
+      response: { 200: ReferralRef, ...problems(404, 409, 412, 422) }
+    }
+  }, async (request, reply) => {
+    const row = await app.db.transaction().execute(async (trx) =>
+      await service.updateReferral(trx, request.caller, request.params.id, request.body, request.headers['if-match'], today()))
+    return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row))
+  })
+
+  app.get('/referrals/:id/history', {
+    config: { roles: READERS },
+    schema: {
+      tags: ['referrals'], operationId: 'getReferralHistory', security: bearer,
+      summary: 'Status changes with who, when and why',
+      params: IdParams,
+      response: { 200: HistorySchema, ...problems(404) }
+    }
+  }, async (request) => {
+    const row = await repo.findReferral(app.db, service.scopeFor(request.caller), request.params.id)
+    if (row === undefined) throw notFound('Referral')
+    return { data: (await repo.listHistory(app.db, row.id)) as any[] }
+  })
+
+  const actions: Array<{ path: string, action: service.Action, roles: readonly Role[], body: TSchema, operationId: string, summary: string }> = [
+    { path: 'start-review', action: 'start_review', roles: ['coordinator'], body: StartReviewSchema, operationId: 'startReferralReview', summary: 'A coordinator starts reviewing the referral' },
+    { path: 'request-information', action: 'request_information', roles: ['coordinator'], body: RequestInformationSchema, operationId: 'requestReferralInformation', summary: 'Ask the referrer questions; the referrer is notified' },
+    { path: 'provide-information', action: 'provide_information', roles: ['referrer', 'coordinator'], body: ProvideInformationSchema, operationId: 'provideReferralInformation', summary: 'Answer the questions; back to under_review' },
+    { path: 'accept', action: 'accept', roles: ['coordinator'], body: AcceptReferralSchema, operationId: 'acceptReferral', summary: 'Accept: the young person waits for a match. `funded_place` lets it past a quota' },
+    { path: 'decline', action: 'decline', roles: ['coordinator'], body: DeclineReferralSchema, operationId: 'declineReferral', summary: 'Decline with a reason; final; the referrer is notified' },
+    { path: 'withdraw', action: 'withdraw', roles: ['referrer', 'coordinator'], body: WithdrawReferralSchema, operationId: 'withdrawReferral', summary: 'Withdraw the referral' }
+  ]
+
+  for (const a of actions) {
+    app.post(`/referrals/:id/${a.path}`, {
+      config: { roles: a.roles },
+      schema: {
+        tags: ['referrals'], operationId: a.operationId, summary: a.summary, security: bearer,
+        params: IdParams, headers: IfMatchHeaders, body: a.body,
+        response: { 200: ReferralRef, ...problems(404, 409, 412) }
+      }
+    }, async (request: FastifyRequest<{ Params: { id: string }, Body: service.TransitionInput, Headers: { 'if-match'?: string } }>, reply) => {
+      const { row, notificationIds } = await app.db.transaction().execute(async (trx) =>
+        await service.transition(trx, request.caller, request.params.id, a.action, request.body ?? {}, request.headers['if-match'], a.roles))
+      await enqueueNotifications(app.queues.notifications, notificationIds, request.log)
+      return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row))
+    })
+  }
+}

@@ -1,0 +1,56 @@
+import { Type, type TSchema } from 'typebox'
+
+export const Uuid = Type.String({ format: 'uuid', description: 'UUID' })
+export const DateOnly = Type.String({ format: 'date', description: 'Calendar date, YYYY-MM-DD' })
+export const Instant = Type.String({ format: 'date-time', description: 'RFC 3339 instant in UTC' })
+export const ShortText = (max = 200, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts })
+export const LongText = (max = 4000) => Type.String({ minLength: 1, maxLength: max })
+export const Email = Type.String({ format: 'email', maxLength: 254 })
+
+export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
+
+export const FieldErrorSchema = Type.Object({ path: Type.String(), message: Type.String() })
+export const ReasonSchema = Type.Object({ code: Type.String(), message: Type.String() })
+
+export const ProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String(),
+  instance: Type.Optional(Type.String()),
+  request_id: Type.Optional(Type.String()),
+  errors: Type.Optional(Type.Array(FieldErrorSchema)),
+  reasons: Type.Optional(Type.Array(ReasonSchema))
+}, { $id: 'Problem', description: 'RFC 9457 problem details' })
+
+export const ProblemRef = Type.Unsafe<Record<string, unknown>>(Type.Ref('Problem'))
+
+/** Standard error responses for a route: pass the statuses it can answer with. */
+export function problems (...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {}
+  for (const s of [400, 401, 403, 429, ...statuses]) out[s] = ProblemRef
+  return out
+}
+
+export const ListQueryFields = {
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' }))
+}
+
+export function Page<T extends TSchema> (item: T) {
+  return Type.Object({
+    data: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()])
+  })
+}
+
+export const bearer = [{ bearerAuth: [] }]
+
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 100 }))
+})
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 }))
+})

@@ -1,0 +1,57 @@
+import { Worker } from 'bullmq'
+import pino, { type Logger } from 'pino'
+import type { Config } from './config/config.js'
+import { createDatabase, type DatabaseHandle } from './db/database.js'
+import { createMailer, type Mailer } from './notifications/mailer.js'
+import { createNotificationsQueue, createProducerConnection, createWorkerConnection, NOTIFICATIONS_QUEUE, type NotificationJob } from './jobs/queues.js'
+import { notificationProcessor } from './jobs/notification-send.job.js'
+import { startOutboxRelay } from './jobs/outbox-relay.js'
+import { loggerOptions } from './logger.js'
+
+export interface WorkerHandle {
+  log: Logger
+  close: () => Promise<void>
+}
+
+export interface WorkerOptions {
+  logger?: Logger
+  mailer?: Mailer
+  database?: DatabaseHandle
+}
+
+/** Starts the BullMQ workers and the outbox relay. Closing waits for jobs in progress. */
+export async function startWorker (config: Config, options: WorkerOptions = {}): Promise<WorkerHandle> {
+  const log = options.logger ?? pino(loggerOptions(config.LOG_LEVEL))
+  const database = options.database ?? createDatabase(config.DATABASE_URL, Math.max(4, config.WORKER_CONCURRENCY + 2))
+  const mailer = options.mailer ?? createMailer(config, log)
+  const producer = createProducerConnection(config.REDIS_URL)
+  producer.connect().catch(() => {})
+  const queue = createNotificationsQueue(producer, config.QUEUE_PREFIX)
+  queue.on('error', () => {})
+
+  const worker = new Worker<NotificationJob>(NOTIFICATIONS_QUEUE, notificationProcessor(database.db, mailer), {
+    connection: createWorkerConnection(config.REDIS_URL),
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    autorun: true
+  })
+  worker.on('failed', (job, err) => {
+    log.warn({ queue: NOTIFICATIONS_QUEUE, job_id: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'notification job failed')
+  })
+  worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
+
+  const relay = startOutboxRelay(database.db, queue, log, config.OUTBOX_POLL_MS)
+  log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY }, 'workers started')
+
+  return {
+    log,
+    async close () {
+      await relay.stop()
+      await worker.close()
+      await queue.close().catch(() => {})
+      producer.disconnect()
+      await mailer.close()
+      if (options.database === undefined) await database.db.destroy()
+    }
+  }
+}
