@@ -104,7 +104,21 @@ export interface NotificationsTable {
   updated_at: Timestamp
 }
 
+export interface UsersTable {
+  id: Generated<string>
+  organisation_id: string
+  email: string
+  name: string
+  roles: string[]
+  subject: string | null
+  active: Generated<boolean>
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
+  users: UsersTable
   organisations: OrganisationsTable
   reference_counters: ReferenceCountersTable
   programmes: ProgrammesTable
@@ -119,5 +133,6 @@ export type ProgrammeRow = Selectable<ProgrammesTable>
 export type ReferralRow = Selectable<ReferralsTable>
 export type NewReferral = Insertable<ReferralsTable>
 export type ReferralUpdate = Updateable<ReferralsTable>
+export type UserRow = Selectable<UsersTable>
 export type NotificationRow = Selectable<NotificationsTable>
 export type NewNotification = Insertable<NotificationsTable>

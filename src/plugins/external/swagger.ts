@@ -23,7 +23,8 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'organisations', description: 'Tenants' },
         { name: 'programmes', description: 'Schemes and their rules' },
         { name: 'referrals', description: 'Referral intake, screening and lifecycle' },
-        { name: 'notifications', description: 'Messages the service sent or tried to' }
+        { name: 'notifications', description: 'Messages the service sent or tried to' },
+        { name: 'users', description: 'Staff directory: who receives alerts' }
       ]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }

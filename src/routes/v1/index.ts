@@ -3,6 +3,7 @@ import organisationRoutes from './organisations.js'
 import programmeRoutes from './programmes.js'
 import referralRoutes from './referrals.js'
 import notificationRoutes from './notifications.js'
+import userRoutes from './users.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -11,4 +12,5 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(programmeRoutes)
   await app.register(referralRoutes)
   await app.register(notificationRoutes)
+  await app.register(userRoutes)
 }
