@@ -26,10 +26,28 @@ export const ProblemSchema = Type.Object({
 
 export const ProblemRef = Type.Unsafe<Record<string, unknown>>(Type.Ref('Problem'))
 
-/** Standard error responses for a route: pass the statuses it can answer with. */
-export function problems (...statuses: number[]): Record<number, TSchema> {
-  const out: Record<number, TSchema> = {}
-  for (const s of [400, 401, 403, 429, ...statuses]) out[s] = ProblemRef
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed or schema-invalid input; `errors` names each field',
+  401: 'No token, or a token that is not valid',
+  403: 'Your role may not do this',
+  404: 'Not found, or not visible to you',
+  409: 'Conflicts with the current state',
+  412: '`If-Match` does not match the current version',
+  422: 'Well-formed but refused by a rule; `reasons` says why',
+  429: 'Too many requests'
+}
+
+export interface ProblemResponse {
+  description: string
+  content: { 'application/problem+json': { schema: typeof ProblemRef } }
+}
+
+/** Standard error responses for a route, as `application/problem+json`: pass the statuses it can answer with. */
+export function problems (...statuses: number[]): Record<number, ProblemResponse> {
+  const out: Record<number, ProblemResponse> = {}
+  for (const s of [400, 401, 403, 429, ...statuses]) {
+    out[s] = { description: PROBLEM_DESCRIPTIONS[s] ?? 'RFC 9457 problem details', content: { 'application/problem+json': { schema: ProblemRef } } }
+  }
   return out
 }
 

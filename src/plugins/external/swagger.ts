@@ -13,7 +13,7 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         description: 'Casework for youth mentoring schemes: referrals, mentors, matches and evaluations. Errors are RFC 9457 problem+json.',
         license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' }
       },
-      servers: [{ url: 'http://localhost:3000', description: 'Local development' }],
+      servers: [{ url: '/', description: 'The server that serves this document' }],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
       },
