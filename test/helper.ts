@@ -9,6 +9,7 @@ import { createDatabase } from '../src/db/database.js'
 import { ensureDatabase, migrateToLatest } from '../src/db/migrate.js'
 import { signHs256 } from '../src/auth/dev-token.js'
 import type { Role } from '../src/auth/roles.js'
+import { addDays, todayIn } from '../src/lib/dates.js'
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 export const TEST_SECRET = 'test-secret-0123456789-0123456789-abcdef'
@@ -197,4 +198,18 @@ export async function waitUntil (check: () => Promise<boolean> | boolean, ms = 1
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`timed out waiting for ${what}`)
+}
+
+/** Today as the API reckons it (the scheduling time zone, Europe/London by default). */
+export function todayLocal (timeZone = 'Europe/London'): string {
+  return todayIn(timeZone)
+}
+
+/** The date of birth of someone who turns `age` today, shifted by `days` (1: turns `age` tomorrow). */
+export function birthDateForAge (age: number, days = 0, timeZone = 'Europe/London'): string {
+  const [y, m, d] = todayLocal(timeZone).split('-').map((n) => Number.parseInt(n, 10))
+  const year = y - age
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  const day = m === 2 && d === 29 && !leap ? 28 : d
+  return addDays(`${String(year).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(day).padStart(2, '0')}`, days)
 }
