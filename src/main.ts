@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import pino from 'pino'
 import { ConfigError, loadConfig, type Config } from './config/config.js'
 import { createDatabase } from './db/database.js'
@@ -18,6 +19,14 @@ async function prepareDatabase (config: Config, log: pino.Logger): Promise<void>
   } finally {
     await db.destroy()
   }
+}
+
+/** Touches a file every 10 s, for container health checks of a worker that serves no HTTP. */
+function heartbeat (file: string): () => Promise<void> {
+  const touch = (): void => { writeFile(file, new Date().toISOString()).catch(() => {}) }
+  touch()
+  const timer = setInterval(touch, 10_000)
+  return async () => { clearInterval(timer) }
 }
 
 async function main (): Promise<void> {
@@ -48,6 +57,7 @@ async function main (): Promise<void> {
   if (mode === 'all' || mode === 'worker') {
     const worker = await startWorker(config, { logger: log })
     closers.push(worker.close)
+    if (config.HEALTH_FILE !== undefined) closers.push(heartbeat(config.HEALTH_FILE))
   }
   log.info({ mode, ms: Date.now() - started, rss_mb: Math.round(process.memoryUsage().rss / 1048576) }, 'waymark ready')
 

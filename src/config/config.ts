@@ -26,7 +26,12 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 1200 }),
   RATE_LIMIT_WINDOW: Type.String({ default: '1 minute' }),
   OUTBOX_POLL_MS: Type.Integer({ minimum: 50, default: 2000 }),
-  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 8 })
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  HEALTH_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  // First retry delay of a failed send; each further retry waits twice as long.
+  NOTIFICATION_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
+  // How long a job held by a worker that died waits before another worker takes it over.
+  WORKER_LOCK_MS: Type.Integer({ minimum: 500, default: 30000 })
 })
 
 type Env = Static<typeof EnvSchema>
