@@ -16,25 +16,27 @@ declare module 'fastify' {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const roleSet = new Set<string>(ROLES)
+const INVALID_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' }
+const refuse = (detail: string): AppError => new AppError('unauthorized', detail, { headers: INVALID_TOKEN })
 
 /** Turns verified claims into a Caller, refusing tokens whose claims do not describe one. */
 export function callerFromClaims (claims: Record<string, unknown>): Caller {
   const roles = claims.roles
   if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => typeof r === 'string')) {
-    throw new AppError('unauthorized', 'The token has no roles')
+    throw refuse('The token has no roles')
   }
   const unknown = roles.filter((r) => !roleSet.has(r))
-  if (unknown.length > 0) throw new AppError('unauthorized', 'The token names an unknown role')
+  if (unknown.length > 0) throw refuse('The token names an unknown role')
   const sub = claims.sub
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) throw new AppError('unauthorized', 'The token has no subject')
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) throw refuse('The token has no subject')
   const org = claims.org
   const onlyPlatform = roles.every((r) => r === 'platform_admin')
   if (!onlyPlatform && (typeof org !== 'string' || !UUID.test(org))) {
-    throw new AppError('unauthorized', 'The token has no organisation')
+    throw refuse('The token has no organisation')
   }
   const mentorId = claims.mentor_id
   if (roles.includes('mentor') && (typeof mentorId !== 'string' || !UUID.test(mentorId))) {
-    throw new AppError('unauthorized', 'A mentor token needs mentor_id')
+    throw refuse('A mentor token needs mentor_id')
   }
   return {
     sub,
@@ -68,10 +70,13 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
 
   await app.register(fastifyJwt, {
     secret,
+    // The key callback needs the token's header (alg, kid), not only its payload.
+    decode: { complete: true },
     verify: {
       algorithms: algorithms as any,
       cache: true,
-      requiredClaims: ['exp', 'sub'],
+      // A configured issuer or audience must be present, not merely correct when present.
+      requiredClaims: ['exp', 'sub', ...(JWT_ISSUER !== undefined ? ['iss'] : []), ...(JWT_AUDIENCE !== undefined ? ['aud'] : [])],
       ...(JWT_ISSUER !== undefined ? { allowedIss: JWT_ISSUER } : {}),
       ...(JWT_AUDIENCE !== undefined ? { allowedAud: JWT_AUDIENCE } : {})
     }
@@ -88,7 +93,7 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
     try {
       claims = await request.jwtVerify<Record<string, unknown>>()
     } catch {
-      throw new AppError('unauthorized', 'The token is not valid', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+      throw refuse('The token is not valid')
     }
     request.caller = callerFromClaims(claims)
     const allowed = request.routeOptions.config.roles
