@@ -55,6 +55,8 @@ export interface ReferralsTable {
   accepted_at: Date | null
   matched_at: Date | null
   closed_at: Date | null
+  /** What a referrer may see of the current match: `{status, mentor_first_name}`. */
+  match_summary: Json<unknown> | null
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
@@ -117,6 +119,277 @@ export interface UsersTable {
   updated_at: Timestamp
 }
 
+export interface MentorsTable {
+  id: Generated<string>
+  organisation_id: string
+  status: string
+  given_name: string
+  family_name: string
+  email: string
+  phone: string | null
+  gender: string
+  cultural_heritage: string | null
+  languages: Json<string[]>
+  interests: Json<string[]>
+  skills: Json<string[]>
+  experience_areas: Json<string[]>
+  experience_summary: string | null
+  postcode: string
+  latitude: number | null
+  longitude: number | null
+  availability: Json<Array<{ day: string, part: string }>>
+  delivery_modes: Json<string[]>
+  capacity: Generated<number>
+  professional_background: Json<{ role: string, organisation: string, involvement_ended_on: string } | null> | null
+  works_in_care_system: Generated<boolean>
+  subject: string | null
+  approved_at: Date | null
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface MentorProgrammesTable {
+  mentor_id: string
+  programme_id: string
+  created_at: Timestamp
+}
+
+export interface MentorStatusHistoryTable {
+  id: Generated<string>
+  mentor_id: string
+  from_status: string | null
+  to_status: string
+  actor_id: string
+  actor_role: string
+  reason: string | null
+  created_at: Timestamp
+}
+
+export interface MentorInterviewsTable {
+  id: Generated<string>
+  mentor_id: string
+  held_on: string
+  interviewer: string
+  outcome: string
+  notes: string | null
+  recorded_by: string
+  created_at: Timestamp
+}
+
+export interface MentorReferencesTable {
+  id: Generated<string>
+  mentor_id: string
+  referee_name: string
+  relationship: string
+  requested_on: string
+  received_on: string | null
+  satisfactory: boolean | null
+  recorded_by: string
+  created_at: Timestamp
+}
+
+export interface MentorDbsChecksTable {
+  id: Generated<string>
+  mentor_id: string
+  level: string
+  workforce: string
+  certificate_number: string
+  issued_on: string
+  update_service_subscribed: Generated<boolean>
+  update_service_subscription_id: string | null
+  outcome: string
+  risk_decision: Json<{ acceptable: boolean, decided_on: string, rationale: string, decided_by: string } | null> | null
+  renewal_in_progress: Generated<boolean>
+  recorded_by: string
+  created_at: Timestamp
+}
+
+export interface MentorDbsStatusChecksTable {
+  id: Generated<string>
+  dbs_check_id: string
+  checked_on: string
+  result: string
+  recorded_by: string
+  created_at: Timestamp
+}
+
+export interface MentorTrainingsTable {
+  id: Generated<string>
+  mentor_id: string
+  kind: string
+  title: string | null
+  completed_on: string
+  hours: number
+  provider: string
+  recorded_by: string
+  created_at: Timestamp
+}
+
+export interface JobRunsTable {
+  id: Generated<string>
+  organisation_id: string | null
+  name: string
+  status: Generated<string>
+  as_of: string
+  trigger: string
+  requested_by: string | null
+  counts: Json<Record<string, number>>
+  error: string | null
+  attempts: Generated<number>
+  started_at: Date | null
+  finished_at: Date | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface MatchesTable {
+  id: Generated<string>
+  organisation_id: string
+  referral_id: string
+  mentor_id: string
+  programme_id: string
+  status: string
+  introduction: Json<unknown>
+  agreements: Json<unknown> | null
+  started_on: string | null
+  paused_at: string | null
+  closed_on: string | null
+  close_reason_code: string | null
+  close_note: string | null
+  flagged_at: Date | null
+  flag_reason: string | null
+  created_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface MatchStatusHistoryTable {
+  id: Generated<string>
+  match_id: string
+  from_status: string | null
+  to_status: string
+  on_date: string
+  actor_id: string
+  actor_role: string
+  reason: string | null
+  created_at: Timestamp
+}
+
+export interface PostcodeLocationsTable {
+  postcode: string
+  found: boolean
+  latitude: number | null
+  longitude: number | null
+  source: string
+  fetched_at: Timestamp
+}
+
+export interface MatchingPlansTable {
+  id: Generated<string>
+  organisation_id: string
+  programme_id: string
+  as_of: string
+  pairs: Json<unknown>
+  unmatched: Json<unknown>
+  summary: Json<unknown>
+  created_by: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface MatchSessionsTable {
+  id: Generated<string>
+  organisation_id: string
+  match_id: string
+  held_on: string
+  duration_minutes: number
+  location_type: string
+  attended: boolean
+  notes: string | null
+  recorded_by: string
+  recorded_role: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface MatchGoalsTable {
+  id: Generated<string>
+  organisation_id: string
+  match_id: string
+  title: string
+  description: string | null
+  target_date: string | null
+  status: Generated<string>
+  progress: Generated<number>
+  progress_notes: Json<unknown>
+  created_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface SafeguardingConcernsTable {
+  id: Generated<string>
+  organisation_id: string
+  referral_id: string
+  match_id: string | null
+  category: string
+  description: string
+  occurred_on: string | null
+  immediate_risk: boolean
+  raised_by: string
+  raised_role: string
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface SafeguardingConcernActionsTable {
+  id: Generated<string>
+  concern_id: string
+  action: string
+  outcome: string | null
+  actor_id: string
+  actor_role: string
+  created_at: Timestamp
+}
+
+export interface EvaluationsTable {
+  id: Generated<string>
+  organisation_id: string
+  match_id: string
+  programme_id: string
+  kind: string
+  sequence: number
+  due_on: string
+  status: Generated<string>
+  held_on: string | null
+  completed_on: string | null
+  recorded_by: string | null
+  recorded_role: string | null
+  cancelled_on: string | null
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface EvaluationResponsesTable {
+  id: Generated<string>
+  evaluation_id: string
+  organisation_id: string
+  programme_id: string
+  held_on: string
+  respondent: string
+  has_trusted_adult: number | null
+  feels_listened_to: number | null
+  confidence: number | null
+  education_engagement: number | null
+  goal_progress: number | null
+  comments: string | null
+  created_at: Timestamp
+}
+
 export interface DB {
   users: UsersTable
   organisations: OrganisationsTable
@@ -126,6 +399,25 @@ export interface DB {
   referral_status_history: ReferralStatusHistoryTable
   idempotency_keys: IdempotencyKeysTable
   notifications: NotificationsTable
+  mentors: MentorsTable
+  mentor_programmes: MentorProgrammesTable
+  mentor_status_history: MentorStatusHistoryTable
+  mentor_interviews: MentorInterviewsTable
+  mentor_references: MentorReferencesTable
+  mentor_dbs_checks: MentorDbsChecksTable
+  mentor_dbs_status_checks: MentorDbsStatusChecksTable
+  mentor_trainings: MentorTrainingsTable
+  job_runs: JobRunsTable
+  matches: MatchesTable
+  match_status_history: MatchStatusHistoryTable
+  postcode_locations: PostcodeLocationsTable
+  matching_plans: MatchingPlansTable
+  match_sessions: MatchSessionsTable
+  match_goals: MatchGoalsTable
+  safeguarding_concerns: SafeguardingConcernsTable
+  safeguarding_concern_actions: SafeguardingConcernActionsTable
+  evaluations: EvaluationsTable
+  evaluation_responses: EvaluationResponsesTable
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>
@@ -136,3 +428,15 @@ export type ReferralUpdate = Updateable<ReferralsTable>
 export type UserRow = Selectable<UsersTable>
 export type NotificationRow = Selectable<NotificationsTable>
 export type NewNotification = Insertable<NotificationsTable>
+export type MentorRow = Selectable<MentorsTable>
+export type NewMentor = Insertable<MentorsTable>
+export type MentorUpdate = Updateable<MentorsTable>
+export type JobRunRow = Selectable<JobRunsTable>
+export type MatchRow = Selectable<MatchesTable>
+export type MatchUpdate = Updateable<MatchesTable>
+export type MatchingPlanRow = Selectable<MatchingPlansTable>
+export type MatchSessionRow = Selectable<MatchSessionsTable>
+export type MatchGoalRow = Selectable<MatchGoalsTable>
+export type SafeguardingConcernRow = Selectable<SafeguardingConcernsTable>
+export type EvaluationRow = Selectable<EvaluationsTable>
+export type EvaluationResponseRow = Selectable<EvaluationResponsesTable>
