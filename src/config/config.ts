@@ -27,6 +27,8 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW: Type.String({ default: '1 minute' }),
   OUTBOX_POLL_MS: Type.Integer({ minimum: 50, default: 2000 }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  /** A postcodes.io-compatible server; unset, distances are estimated from shared postcode parts. */
+  GEOCODER_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   HEALTH_FILE: Type.Optional(Type.String({ minLength: 1 })),
   // First retry delay of a failed send; each further retry waits twice as long.
   NOTIFICATION_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
