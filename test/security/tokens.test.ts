@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { auth, build, createTestDatabase, TEST_SECRET, testConfig, tokenFor } from '../helper.js'
 
+type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
+
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
 
 /** An HS256 token with exactly the header and claims given (no defaults added). */
@@ -19,7 +21,7 @@ const ORG = randomUUID()
 const claimsFor = (extra: Record<string, unknown> = {}): Record<string, unknown> =>
   ({ sub: `user-${randomUUID().slice(0, 8)}`, org: ORG, roles: ['coordinator'], iat: now(), exp: now() + 600, ...extra })
 
-async function expect401 (t: Tap.Test, app: FastifyInstance, authorization: string | undefined, what: string): Promise<void> {
+async function expect401 (t: TapTest, app: FastifyInstance, authorization: string | undefined, what: string): Promise<void> {
   const res = await app.inject({ method: 'GET', url: '/v1/programmes', headers: authorization === undefined ? {} : { authorization } })
   t.equal(res.statusCode, 401, `${what}: ${res.body}`)
   t.match(res.headers['content-type'], /^application\/problem\+json/, `${what}: problem+json`)
@@ -30,12 +32,10 @@ async function expect401 (t: Tap.Test, app: FastifyInstance, authorization: stri
   t.ok(typeof body.type === 'string' && typeof body.title === 'string' && typeof body.detail === 'string', `${what}: problem fields`)
 }
 
-async function expect200 (t: Tap.Test, app: FastifyInstance, authorization: string, what: string): Promise<void> {
+async function expect200 (t: TapTest, app: FastifyInstance, authorization: string, what: string): Promise<void> {
   const res = await app.inject({ method: 'GET', url: '/v1/programmes', headers: { authorization } })
   t.equal(res.statusCode, 200, `${what}: ${res.body}`)
 }
-
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('HS256 tokens', async (t) => {
   const { app } = await build(t)
@@ -106,7 +106,7 @@ async function signingKey (kid: string, alg: 'RS256' | 'ES256'): Promise<Signing
 }
 
 /** A JWKS endpoint on a free port; `keys` can change while it runs. */
-async function startJwks (t: Tap.Test, keys: JWK[]): Promise<{ url: string, fetches: () => number }> {
+async function startJwks (t: TapTest, keys: JWK[]): Promise<{ url: string, fetches: () => number }> {
   let fetches = 0
   const server: Server = createServer((req, res) => {
     fetches += 1
