@@ -14,6 +14,7 @@ import errorHandlerPlugin from './plugins/app/error-handler.js'
 import { ProblemSchema } from './schemas/common.js'
 import { ProgrammeRulesSchema } from './schemas/programmes.js'
 import { ReferralSchema } from './schemas/referrals.js'
+import { MentorSchema } from './schemas/mentors.js'
 import healthRoutes from './routes/health.js'
 import v1Routes from './routes/v1/index.js'
 
@@ -50,6 +51,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addSchema(ProblemSchema)
   app.addSchema(ProgrammeRulesSchema)
   app.addSchema(ReferralSchema)
+  app.addSchema(MentorSchema)
   await app.register(swaggerPlugin)
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
   await app.register(cors, {

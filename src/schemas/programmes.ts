@@ -49,6 +49,7 @@ export const ProgrammeRulesSchema = Type.Object({
   session_alert_weeks: Type.Integer({ minimum: 1, maximum: 52, default: 3 }),
   mentor_requirements: Type.Object({
     dbs_renewal_months: Type.Integer({ minimum: 1, maximum: 120, default: 36 }),
+    dbs_update_service_check_months: Type.Integer({ minimum: 1, maximum: 60, default: 12, description: 'On the DBS Update Service, a status check is needed within this many months' }),
     safeguarding_training_valid_months: Type.Integer({ minimum: 1, maximum: 60, default: 12 }),
     initial_training_hours: Type.Number({ minimum: 0, maximum: 200, default: 6 }),
     references_required: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),

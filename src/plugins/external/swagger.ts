@@ -24,7 +24,9 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'programmes', description: 'Schemes and their rules' },
         { name: 'referrals', description: 'Referral intake, screening and lifecycle' },
         { name: 'notifications', description: 'Messages the service sent or tried to' },
-        { name: 'users', description: 'Staff directory: who receives alerts' }
+        { name: 'users', description: 'Staff directory: who receives alerts' },
+        { name: 'mentors', description: 'Mentor recruitment, vetting records and derived compliance' },
+        { name: 'jobs', description: 'Scheduled jobs: run one now, and see its counts' }
       ]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }

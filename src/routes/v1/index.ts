@@ -4,6 +4,7 @@ import programmeRoutes from './programmes.js'
 import referralRoutes from './referrals.js'
 import notificationRoutes from './notifications.js'
 import userRoutes from './users.js'
+import mentorRoutes from './mentors.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -13,4 +14,5 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(referralRoutes)
   await app.register(notificationRoutes)
   await app.register(userRoutes)
+  await app.register(mentorRoutes)
 }

@@ -1,0 +1,203 @@
+import type { Transaction } from 'kysely'
+import type { DB, MentorRow } from '../db/types.js'
+import type { Caller } from '../auth/roles.js'
+import { hasRole, primaryRole } from '../auth/roles.js'
+import { AppError, invalidTransition, notFound, type FieldError } from '../errors/catalogue.js'
+import { normalisePostcode } from '../lib/postcodes.js'
+import { MENTOR_EDITABLE_FIELDS, type CreateMentor, type Mentor, type MentorStatus, type UpdateMentor } from '../schemas/mentors.js'
+import * as repo from './mentors.repository.js'
+import { evaluate, isClearStatus, loadRecords } from './compliance.js'
+
+type Trx = Transaction<DB>
+
+/** A mentor sees only its own record; coordinators (and admins) see the organisation's. */
+export function scopeFor (caller: Caller): repo.MentorScope {
+  const org = caller.org as string
+  if (hasRole(caller, 'coordinator', 'admin')) return { org }
+  return { org, mentorId: caller.mentorId ?? '00000000-0000-0000-0000-000000000000' }
+}
+
+export function etagOf (row: { id: string, version: number }): string {
+  return `"${row.id.slice(0, 8)}-${row.version}"`
+}
+
+export function checkIfMatch (ifMatch: string | undefined, row: { id: string, version: number }): void {
+  if (ifMatch === undefined) return
+  const current = etagOf(row)
+  const candidates = ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''))
+  if (!candidates.includes('*') && !candidates.includes(current)) {
+    throw new AppError('precondition_failed', 'The mentor has changed since you read it; fetch it again and retry', { headers: { etag: current } })
+  }
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString())
+
+export function toMentor (row: repo.MentorWithProgrammes): Mentor {
+  return {
+    id: row.id,
+    organisation_id: row.organisation_id,
+    status: row.status as MentorStatus,
+    given_name: row.given_name,
+    family_name: row.family_name,
+    email: row.email,
+    phone: row.phone,
+    gender: row.gender,
+    cultural_heritage: row.cultural_heritage,
+    languages: row.languages,
+    interests: row.interests,
+    skills: row.skills,
+    experience_areas: row.experience_areas,
+    experience_summary: row.experience_summary,
+    postcode: row.postcode,
+    latitude: row.latitude,
+    longitude: row.longitude,
+    availability: row.availability as Mentor['availability'],
+    delivery_modes: row.delivery_modes as Mentor['delivery_modes'],
+    capacity: row.capacity,
+    professional_background: row.professional_background as Mentor['professional_background'],
+    works_in_care_system: row.works_in_care_system,
+    subject: row.subject,
+    programme_ids: row.programme_ids,
+    approved_at: iso(row.approved_at),
+    created_at: iso(row.created_at) as string,
+    updated_at: iso(row.updated_at) as string
+  }
+}
+
+async function checkProgrammes (trx: Trx, org: string, ids: string[]): Promise<void> {
+  const found = new Set((await repo.programmesOf(trx, org, ids)).map((p) => p.id))
+  const errors: FieldError[] = ids.flatMap((id, i) => found.has(id) ? [] : [{ path: `body/programme_ids/${i}`, message: 'is not a programme of your organisation' }])
+  if (errors.length > 0) throw new AppError('validation_failed', 'A programme does not exist', { errors })
+}
+
+function checkDates (body: Partial<CreateMentor>, today: string): void {
+  const ended = body.professional_background?.involvement_ended_on
+  if (ended !== undefined && ended > today) {
+    throw new AppError('validation_failed', 'body/professional_background/involvement_ended_on must not be in the future', {
+      errors: [{ path: 'body/professional_background/involvement_ended_on', message: 'must not be in the future' }]
+    })
+  }
+}
+
+const json = (v: unknown): string => JSON.stringify(v)
+
+export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor, today: string): Promise<repo.MentorWithProgrammes> {
+  const org = caller.org as string
+  checkDates(body, today)
+  await checkProgrammes(trx, org, body.programme_ids)
+  const row = await repo.insertMentor(trx, {
+    organisation_id: org,
+    status: 'applicant',
+    given_name: body.given_name,
+    family_name: body.family_name,
+    email: body.email,
+    phone: body.phone ?? null,
+    gender: body.gender,
+    cultural_heritage: body.cultural_heritage ?? null,
+    languages: json(body.languages ?? []),
+    interests: json(body.interests ?? []),
+    skills: json(body.skills ?? []),
+    experience_areas: json(body.experience_areas ?? []),
+    experience_summary: body.experience_summary ?? null,
+    postcode: normalisePostcode(body.postcode),
+    latitude: body.latitude ?? null,
+    longitude: body.longitude ?? null,
+    availability: json(body.availability ?? []),
+    delivery_modes: json(body.delivery_modes ?? ['in_person']),
+    capacity: body.capacity ?? 1,
+    professional_background: body.professional_background == null ? null : json(body.professional_background),
+    works_in_care_system: body.works_in_care_system ?? false,
+    subject: body.subject ?? null
+  })
+  await repo.setProgrammes(trx, row.id, body.programme_ids)
+  await repo.insertHistory(trx, { mentor_id: row.id, from_status: null, to_status: 'applicant', actor_id: caller.sub, actor_role: primaryRole(caller) })
+  return { ...row, programme_ids: [...body.programme_ids].sort() }
+}
+
+const JSON_FIELDS = new Set(['languages', 'interests', 'skills', 'experience_areas', 'availability', 'delivery_modes', 'professional_background'])
+
+export async function updateMentor (trx: Trx, caller: Caller, id: string, patch: UpdateMentor, ifMatch: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+  const row = await repo.lockMentor(trx, scopeFor(caller), id)
+  if (row === undefined) throw notFound('Mentor')
+  if (!hasRole(caller, 'coordinator')) {
+    const editable = new Set<string>(MENTOR_EDITABLE_FIELDS)
+    const refused = Object.keys(patch).filter((k) => !editable.has(k))
+    if (refused.length > 0) {
+      throw new AppError('forbidden', `A mentor may not change ${refused.join(', ')}; ask your coordinator`, {
+        errors: refused.map((k) => ({ path: `body/${k}`, message: 'may be changed only by a coordinator' }))
+      })
+    }
+  }
+  checkIfMatch(ifMatch, row)
+  if (row.status === 'withdrawn') throw invalidTransition(row.status, 'update the mentor')
+  checkDates(patch, today)
+  const { programme_ids: programmeIds, ...fields } = patch
+  if (programmeIds !== undefined) {
+    await checkProgrammes(trx, row.organisation_id, programmeIds)
+    await repo.setProgrammes(trx, row.id, programmeIds)
+  }
+  const set: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue
+    if (k === 'postcode') set[k] = normalisePostcode(v as string)
+    else set[k] = JSON_FIELDS.has(k) && v !== null ? json(v) : v
+  }
+  const updated = await repo.updateMentor(trx, row.id, set)
+  return { ...updated, programme_ids: programmeIds !== undefined ? [...programmeIds].sort() : row.programme_ids }
+}
+
+export type MentorAction = 'approve' | 'suspend' | 'reinstate' | 'withdraw'
+
+const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[], to: MentorStatus, verb: string }> = {
+  approve: { from: ['vetting'], to: 'approved', verb: 'approve the mentor' },
+  suspend: { from: ['approved'], to: 'suspended', verb: 'suspend the mentor' },
+  reinstate: { from: ['suspended'], to: 'approved', verb: 'reinstate the mentor' },
+  withdraw: { from: ['applicant', 'vetting', 'approved', 'suspended'], to: 'withdrawn', verb: 'withdraw the mentor' }
+}
+
+/** Refuses, with every reason, unless the mentor meets every requirement of each of its programmes. */
+async function requireClear (trx: Trx, row: MentorRow, asOf: string): Promise<void> {
+  const records = (await loadRecords(trx, row.organisation_id, [row.id])).get(row.id)
+  if (records === undefined) throw notFound('Mentor')
+  if (records.programmes.length === 0) {
+    throw new AppError('rule_refused', 'The mentor serves no programme', { reasons: [{ code: 'no_programme', message: 'Add the mentor to a programme first' }] })
+  }
+  const result = evaluate(records, asOf)
+  const failing = result.checks.filter((c) => !isClearStatus(c.status))
+  if (failing.length > 0) {
+    const names = new Map(records.programmes.map((p) => [p.id, p.name]))
+    throw new AppError('rule_refused', `The mentor is not cleared: ${failing.map((c) => c.name).join(', ')}`, {
+      reasons: failing.map((c) => ({ code: `${c.name}_${c.status}`, message: `${names.get(c.programme_id ?? '') ?? 'Programme'}: ${c.detail}` }))
+    })
+  }
+}
+
+export async function transition (trx: Trx, caller: Caller, id: string, action: MentorAction, reason: string | undefined, ifMatch: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+  const row = await repo.lockMentor(trx, scopeFor(caller), id)
+  if (row === undefined) throw notFound('Mentor')
+  checkIfMatch(ifMatch, row)
+  const t = TRANSITIONS[action]
+  if (!t.from.includes(row.status as MentorStatus)) throw invalidTransition(row.status, t.verb)
+  if (action === 'approve' || action === 'reinstate') await requireClear(trx, row, today)
+  const updated = await repo.updateMentor(trx, row.id, {
+    status: t.to,
+    ...(action === 'approve' ? { approved_at: new Date() } : {})
+  })
+  await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']), reason: reason ?? null })
+  return { ...updated, programme_ids: row.programme_ids }
+}
+
+/**
+ * The mentor, locked, for a new vetting record: an applicant moves to vetting with its first record;
+ * a withdrawn mentor takes no more records.
+ */
+export async function mentorForVetting (trx: Trx, caller: Caller, id: string): Promise<MentorRow> {
+  const row = await repo.lockMentor(trx, scopeFor(caller), id)
+  if (row === undefined) throw notFound('Mentor')
+  if (row.status === 'withdrawn') throw invalidTransition(row.status, 'record vetting')
+  if (row.status === 'applicant') {
+    await repo.updateMentor(trx, row.id, { status: 'vetting' })
+    await repo.insertHistory(trx, { mentor_id: row.id, from_status: 'applicant', to_status: 'vetting', actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']), reason: 'first vetting record' })
+  }
+  return row
+}
