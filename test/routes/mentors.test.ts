@@ -1,15 +1,7 @@
 import t from 'tap'
 import { auth, build, createTenant, todayLocal } from '../helper.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-
-export function mentorBody (programmeIds: string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    given_name: 'Jordan', family_name: 'Mentor-Test', email: `jordan.${Math.random().toString(36).slice(2, 8)}@volunteer.example`,
-    gender: 'female', cultural_heritage: 'Nigerian British', languages: ['English', 'Yoruba'], interests: ['football'],
-    skills: ['maths'], experience_areas: ['confidence'], postcode: 'br1 3ab', availability: [{ day: 'tue', part: 'evening' }],
-    delivery_modes: ['in_person'], capacity: 1, programme_ids: programmeIds, ...overrides
-  }
-}
+import { mentorBody } from './mentors-support.js'
 
 t.test('mentors', async (t) => {
   const { app } = await build(t)
