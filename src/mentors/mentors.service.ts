@@ -105,7 +105,7 @@ export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor
     availability: json(body.availability ?? []),
     delivery_modes: json(body.delivery_modes ?? ['in_person']),
     capacity: body.capacity ?? 1,
-    professional_background: body.professional_background == null ? null : json(body.professional_background),
+    professional_background: body.professional_background === undefined || body.professional_background === null ? null : json(body.professional_background),
     works_in_care_system: body.works_in_care_system ?? false,
     subject: body.subject ?? null
   })

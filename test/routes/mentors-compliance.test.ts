@@ -161,7 +161,7 @@ t.test('mentor compliance', async (t) => {
     ]
     for (const v of variants) {
       const { programmes: ps, ...opts } = v
-      if (opts.dbs != null) delete (opts.dbs as Record<string, unknown>).since
+      if (opts.dbs !== undefined && opts.dbs !== null) delete (opts.dbs as Record<string, unknown>).since
       ids.push(await vettedMentor(app, coordinator, ps, { safeguarding: [addDays(today, -20)], ...opts, approve: false }))
     }
     // Approve those that can be, and leave one clear mentor unapproved.
