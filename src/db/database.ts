@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import type { DB } from './types.js'
+import { statementName } from './prepared.js'
 
 // DATE columns stay 'YYYY-MM-DD' strings: a date of birth has no time zone.
 pg.types.setTypeParser(1082, (v) => v)
@@ -15,8 +16,20 @@ export interface DatabaseHandle {
   pool: pg.Pool
 }
 
+/** A client that sends the statements of prepared.ts by name, so PostgreSQL plans each once. */
+class NamingClient extends pg.Client {
+  override query (...args: any[]): any {
+    if (args.length === 2 && typeof args[0] === 'string') {
+      const name = statementName(args[0])
+      if (name !== undefined) return super.query({ name, text: args[0], values: args[1] })
+    }
+    return (super.query as (...a: any[]) => any)(...args)
+  }
+}
+
 export function createDatabase (connectionString: string, max: number): DatabaseHandle {
   const pool = new pg.Pool({
+    Client: NamingClient,
     connectionString,
     max,
     connectionTimeoutMillis: 5000,

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
-import type { NewReferral, ReferralRow, ReferralUpdate } from '../db/types.js'
+import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '../db/types.js'
+import { prepare, type Prepared } from '../db/prepared.js'
 import type { Position } from '../lib/cursor.js'
 import { OPEN_STATUSES } from '../schemas/referrals.js'
 
@@ -20,10 +21,30 @@ export async function insertReferral (db: Executor, row: NewReferral): Promise<R
   return await db.insertInto('referrals').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
+/**
+ * Every column, named: a prepared `select *` would fail once a migration adds a column while the
+ * statement is cached on a connection. The check below fails to compile when one is missing here.
+ */
+const REFERRAL_COLUMNS = [
+  'id', 'organisation_id', 'programme_id', 'reference', 'status', 'created_by', 'young_person', 'referrer', 'needs',
+  'risks', 'preferences', 'consent', 'other_services', 'screening', 'referrer_key', 'education_setting_key', 'team_key',
+  'funded_place', 'information_request', 'decline', 'withdrawal', 'accepted_at', 'matched_at', 'closed_at', 'match_summary',
+  'version', 'created_at', 'updated_at'
+] as const satisfies ReadonlyArray<keyof ReferralsTable>
+const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
+void _everyColumn
+
+// Reads on every request are prepared statements, one per shape of scope and filter.
+const findInOrg = prepare<{ id: string, org: string }, ReferralRow>('referral_find', (db, p) =>
+  db.selectFrom('referrals').select(REFERRAL_COLUMNS).where('id', '=', p.id).where('organisation_id', '=', p.org))
+const findOwn = prepare<{ id: string, org: string, createdBy: string }, ReferralRow>('referral_find_own', (db, p) =>
+  db.selectFrom('referrals').select(REFERRAL_COLUMNS).where('id', '=', p.id).where('organisation_id', '=', p.org).where('created_by', '=', p.createdBy))
+
 export async function findReferral (db: Executor, scope: ReferralScope, id: string): Promise<ReferralRow | undefined> {
-  let q = db.selectFrom('referrals').selectAll().where('id', '=', id).where('organisation_id', '=', scope.org)
-  if (scope.createdBy !== undefined) q = q.where('created_by', '=', scope.createdBy)
-  return await q.executeTakeFirst()
+  const rows = scope.createdBy === undefined
+    ? await findInOrg(db, { id, org: scope.org })
+    : await findOwn(db, { id, org: scope.org, createdBy: scope.createdBy })
+  return rows[0]
 }
 
 /** The referral, locked for a state change. */
@@ -40,15 +61,43 @@ export interface ReferralFilter {
   submitted_to?: string
 }
 
-export async function listReferrals (db: Executor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number): Promise<ReferralRow[]> {
-  let q = db.selectFrom('referrals').selectAll().where('organisation_id', '=', scope.org)
-  if (scope.createdBy !== undefined) q = q.where('created_by', '=', scope.createdBy)
-  if (filter.status !== undefined) q = q.where('status', '=', filter.status)
-  if (filter.programme_id !== undefined) q = q.where('programme_id', '=', filter.programme_id)
-  if (filter.submitted_from !== undefined) q = q.where('created_at', '>=', sql<Date>`${filter.submitted_from}::date`)
-  if (filter.submitted_to !== undefined) q = q.where('created_at', '<', sql<Date>`${filter.submitted_to}::date + 1`)
-  if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
-  return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+interface ListParams extends ReferralFilter { org: string, createdBy?: string, at?: string, after?: string, limit: number }
+
+/** A listed referral with its created_at to the microsecond, for the next page's cursor. */
+export type ListedReferral = ReferralRow & { cursor_at: string }
+
+const LIST_SHAPE = ['createdBy', 'status', 'programme_id', 'submitted_from', 'submitted_to', 'after'] as const
+const listStatements = new Map<number, Prepared<ListParams, ListedReferral>>()
+
+/** The list statement for one combination of scope, filters and cursor, compiled on first use. */
+function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
+  let statement = listStatements.get(shape)
+  if (statement !== undefined) return statement
+  const has = (k: typeof LIST_SHAPE[number]): boolean => (shape & (1 << LIST_SHAPE.indexOf(k))) !== 0
+  statement = prepare<ListParams, ListedReferral>(`referral_list_${shape}`, (db, p) => {
+    let q = db.selectFrom('referrals').select(REFERRAL_COLUMNS)
+      .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
+      .where('organisation_id', '=', p.org)
+    if (has('createdBy')) q = q.where('created_by', '=', p.createdBy as string)
+    if (has('status')) q = q.where('status', '=', p.status as string)
+    if (has('programme_id')) q = q.where('programme_id', '=', p.programme_id as string)
+    if (has('submitted_from')) q = q.where('created_at', '>=', sql<Date>`${p.submitted_from}::date`)
+    if (has('submitted_to')) q = q.where('created_at', '<', sql<Date>`${p.submitted_to}::date + 1`)
+    // Keyset: the index on (organisation_id, created_at desc, id desc) walks straight to the page.
+    if (has('after')) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(sql<Date>`${p.at}::timestamptz`, p.after as string)))
+    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit)
+  })
+  listStatements.set(shape, statement)
+  return statement
+}
+
+export async function listReferrals (db: Executor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number): Promise<ListedReferral[]> {
+  const params: ListParams = { ...filter, org: scope.org, createdBy: scope.createdBy, at: after?.exact, after: after?.id, limit: limit + 1 }
+  let shape = 0
+  for (let i = 0; i < LIST_SHAPE.length; i++) {
+    if (params[LIST_SHAPE[i]] !== undefined) shape |= 1 << i
+  }
+  return await listStatement(shape)(db, params)
 }
 
 export async function updateReferral (db: Executor, id: string, set: ReferralUpdate): Promise<ReferralRow> {
