@@ -10,7 +10,8 @@ import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
 import swaggerPlugin from './plugins/external/swagger.js'
 import authenticationPlugin from './plugins/app/authentication.js'
-import errorHandlerPlugin from './plugins/app/error-handler.js'
+import errorHandlerPlugin, { frameworkErrors } from './plugins/app/error-handler.js'
+import inputGuardPlugin from './plugins/app/input-guard.js'
 import { ProblemSchema } from './schemas/common.js'
 import { ProgrammeRulesSchema } from './schemas/programmes.js'
 import { ReferralSchema } from './schemas/referrals.js'
@@ -38,6 +39,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     },
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
+    // Long path segments reach schema validation (400 naming the parameter) instead of a bare 414.
+    routerOptions: { maxParamLength: 500 },
+    frameworkErrors,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     }
@@ -61,6 +65,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   // Application
   await app.register(errorHandlerPlugin)
+  await app.register(inputGuardPlugin)
   await app.register(authenticationPlugin)
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,

@@ -44,6 +44,16 @@ function fromCode (request: FastifyRequest, reply: FastifyReply, code: ProblemCo
   send(request, reply, code, t.status, t.title, detail ?? t.title, extra)
 }
 
+/**
+ * Errors the router raises before any route is found (a malformed percent-encoding, a path segment
+ * longer than the router accepts), rendered as problems like every other error. Passed to Fastify
+ * as `frameworkErrors`.
+ */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the path is not a valid URL'
+  fromCode(request, reply, 'validation_failed', `The path is not valid: ${message}`, { errors: [{ path: 'params', message }] })
+}
+
 export default fp(async function errorHandlerPlugin (app: FastifyInstance) {
   app.setErrorHandler(function handle (error: FastifyError | AppError | Error, request, reply) {
     if (error instanceof AppError) {
@@ -67,7 +77,8 @@ export default fp(async function errorHandlerPlugin (app: FastifyInstance) {
       return
     }
     const pgCode = (error as { code?: string }).code
-    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003') {
+    // 22P05/22021: text PostgreSQL cannot store (e.g. U+0000), should any reach it past the input guard.
+    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003' || pgCode === '22P05' || pgCode === '22021') {
       fromCode(request, reply, 'validation_failed', 'A value is out of range or malformed', { errors: [{ path: 'body', message: 'contains a value out of range' }] })
       return
     }
