@@ -184,7 +184,7 @@ t.test('programmes', async (t) => {
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const res = await app.inject({ method: 'GET', url: `/v1/programmes?limit=2${cursor !== null ? `&cursor=${cursor}` : ''}`, headers: auth(freshAdmin) })
+      const res: { statusCode: number, body: string, json: () => any } = await app.inject({ method: 'GET', url: `/v1/programmes?limit=2${cursor !== null ? `&cursor=${cursor}` : ''}`, headers: auth(freshAdmin) })
       t.equal(res.statusCode, 200, res.body)
       seen.push(...res.json().data.map((p: { name: string }) => p.name))
       cursor = res.json().next_cursor

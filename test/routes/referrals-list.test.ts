@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
 import { addDays } from '../../src/lib/dates.js'
 
@@ -16,7 +16,7 @@ t.test('listing referrals', async (t) => {
     await app.inject({ method: 'GET', url: `/v1/referrals${query}`, headers: auth(token) })
 
   /** Every row behind a query, page by page. */
-  const walk = async (t: Tap, filters: Record<string, string>, limit: number): Promise<{ rows: Row[], pages: number[] }> => {
+  const walk = async (t: Test, filters: Record<string, string>, limit: number): Promise<{ rows: Row[], pages: number[] }> => {
     const rows: Row[] = []
     const pages: number[] = []
     let cursor: string | null = null
@@ -32,7 +32,6 @@ t.test('listing referrals', async (t) => {
     }
     return { rows, pages }
   }
-  type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
   // 120 referrals, sent ten at a time so that several share a millisecond.
   const ids: string[] = []
