@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import type { FastifyInstance, InjectOptions } from 'fastify'
-import { auth, build, createTenant, referralBody, tokenFor, type Tenant } from '../helper.js'
+import type { InjectOptions } from 'fastify'
+import { auth, build, createTenant, referralBody, tokenFor } from '../helper.js'
 
 /**
  * Every operation of the OpenAPI document, fed invalid and boundary values derived from its own
