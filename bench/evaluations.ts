@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import pino from 'pino'
 import { createDatabase } from '../src/db/database.js'
 import { addDays } from '../src/lib/dates.js'
 import { runEvaluationReminders } from '../src/evaluations/evaluation-reminders.job.js'
@@ -65,7 +66,7 @@ async function measure (url: string, org: string, asOf: string): Promise<Measure
     let peak = base
     const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().heapUsed) }, 10)
     const t0 = performance.now()
-    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: { info () {}, warn () {} } })
+    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: pino({ level: 'silent' }) })
     const ms = performance.now() - t0
     clearInterval(timer)
     peak = Math.max(peak, process.memoryUsage().heapUsed)

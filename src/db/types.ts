@@ -369,6 +369,7 @@ export interface EvaluationsTable {
   recorded_by: string | null
   recorded_role: string | null
   cancelled_on: string | null
+  reminded_threshold: string | null
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp

@@ -26,7 +26,9 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'notifications', description: 'Messages the service sent or tried to' },
         { name: 'users', description: 'Staff directory: who receives alerts' },
         { name: 'mentors', description: 'Mentor recruitment, vetting records and derived compliance' },
-        { name: 'jobs', description: 'Scheduled jobs: run one now, and see its counts' }
+        { name: 'jobs', description: 'Scheduled jobs: run one now, and see its counts' },
+        { name: 'evaluations', description: 'Evaluation schedule, outcome measures and reminders' },
+        { name: 'reports', description: 'Programme outcome reporting for funders and assessors' }
       ]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }

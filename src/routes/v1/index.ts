@@ -5,6 +5,8 @@ import referralRoutes from './referrals.js'
 import notificationRoutes from './notifications.js'
 import userRoutes from './users.js'
 import mentorRoutes from './mentors.js'
+import evaluationRoutes from './evaluations.js'
+import reportRoutes from './reports.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -15,4 +17,6 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(notificationRoutes)
   await app.register(userRoutes)
   await app.register(mentorRoutes)
+  await app.register(evaluationRoutes)
+  await app.register(reportRoutes)
 }

@@ -1,0 +1,174 @@
+import { sql } from 'kysely'
+import type { Executor } from '../db/database.js'
+import type { ScheduledJobContext } from '../jobs/scheduled/registry.js'
+import type { NewNotification } from '../db/types.js'
+import { recipientsWithRole } from '../users/users.repository.js'
+import { addDays } from '../lib/dates.js'
+import { REMINDER_LEAD_DAYS, reminderThreshold, type Threshold } from './reminders.js'
+import { matchesNeedingSync } from './evaluations.repository.js'
+import { syncSchedules } from './evaluations.service.js'
+
+const BATCH = 1000
+
+interface DueRow {
+  id: string
+  organisation_id: string
+  kind: string
+  due_on: string
+  match_id: string
+  mentor_id: string
+  mentor_email: string | null
+  reference: string
+  programme_name: string
+}
+
+const KIND_LABEL: Record<string, string> = { annual: 'annual evaluation', early_review: 'early review', closure: 'closure evaluation' }
+
+/** The text quotes the referral reference and programme, never the young person's details. */
+export function reminderMessage (row: Pick<DueRow, 'kind' | 'due_on' | 'reference' | 'programme_name'>, t: Threshold, audience: 'staff' | 'mentor' | 'admin'): { subject: string, body: string } {
+  const what = KIND_LABEL[row.kind] ?? 'evaluation'
+  const when = t.days < 0
+    ? `falls due on ${row.due_on}, in ${-t.days} day${t.days === -1 ? '' : 's'}`
+    : t.days === 0 ? `is due today (${row.due_on})` : `was due on ${row.due_on} and is ${t.days} day${t.days === 1 ? '' : 's'} overdue`
+  const subject = t.days < 0
+    ? `Evaluation due soon: ${row.reference}`
+    : t.weeksOverdue === 0 ? `Evaluation due: ${row.reference}` : `Evaluation overdue (${t.weeksOverdue} week${t.weeksOverdue === 1 ? '' : 's'}): ${row.reference}`
+  const ask = audience === 'mentor'
+    ? 'Please arrange it with the young person and your programme coordinator, and record it in Waymark.'
+    : audience === 'admin'
+      ? 'It has been overdue for four weeks or more; please make sure the programme team completes it.'
+      : 'Please arrange it with the mentor and the young person, and record it in Waymark.'
+  return {
+    subject,
+    body: `Hello,\n\nThe ${what} of the ${row.programme_name} match for referral ${row.reference} ${when}.\n\n${ask}\n\nWaymark, on behalf of the programme team`
+  }
+}
+
+/**
+ * Writes outbox rows in one statement of column arrays (a fixed nine parameters however many rows,
+ * so PostgreSQL parses it once); a row whose dedupe key exists is skipped, as insertNotifications does.
+ */
+async function writeOutbox (db: Executor, rows: Array<NewNotification & { subject_id: string }>): Promise<string[]> {
+  if (rows.length === 0) return []
+  const col = <K extends keyof NewNotification>(k: K): unknown[] => rows.map((r) => r[k])
+  const res = await sql<{ id: string }>`
+    insert into notifications (organisation_id, dedupe_key, kind, recipient, subject, body, subject_type, subject_id)
+    select * from unnest(${col('organisation_id')}::uuid[], ${col('dedupe_key')}::text[], ${col('kind')}::text[], ${col('recipient')}::text[],
+                         ${col('subject')}::text[], ${col('body')}::text[], ${col('subject_type')}::text[], ${col('subject_id')}::uuid[])
+    on conflict (dedupe_key) do nothing
+    returning id`.execute(db)
+  return res.rows.map((r) => r.id)
+}
+
+async function markReminded (db: Executor, marks: Array<{ id: string, threshold: string }>): Promise<void> {
+  if (marks.length === 0) return
+  await sql`
+    update evaluations e set reminded_threshold = v.threshold
+    from unnest(${marks.map((m) => m.id)}::uuid[], ${marks.map((m) => m.threshold)}::text[]) as v(id, threshold)
+    where e.id = v.id`.execute(db)
+}
+
+async function dueBatch (db: Executor, org: string | null, asOf: string, horizon: string, after: { due_on: string, id: string } | null): Promise<DueRow[]> {
+  const rows = await sql<DueRow>`
+    select e.id, e.organisation_id, e.kind, e.due_on::text as due_on, e.match_id,
+           m.mentor_id, case when mt.status <> 'withdrawn' then mt.email end as mentor_email,
+           r.reference, p.name as programme_name
+    from evaluations e
+    join matches m on m.id = e.match_id
+    join referrals r on r.id = m.referral_id
+    join programmes p on p.id = e.programme_id
+    left join mentors mt on mt.id = m.mentor_id
+    where e.status = 'due' and e.due_on <= ${horizon}::date
+      and e.reminded_threshold is distinct from (case
+        when ${asOf}::date < e.due_on then 'due-soon'
+        when ${asOf}::date - e.due_on < 7 then 'due'
+        else 'overdue-week-' || ((${asOf}::date - e.due_on) / 7) end)
+      ${org !== null ? sql`and e.organisation_id = ${org}` : sql``}
+      ${after !== null ? sql`and (e.due_on, e.id) > (${after.due_on}::date, ${after.id}::uuid)` : sql``}
+    order by e.due_on, e.id
+    limit ${BATCH}`.execute(db)
+  return rows.rows
+}
+
+/**
+ * The daily `evaluation-reminders` job. First it brings lagging schedules up to date (the next
+ * annual evaluation of each active match, due dates of paused ones, closures). Then it walks the
+ * evaluations still due up to 14 days ahead, in keyset batches, and writes each one's current
+ * reminder to the outbox for the programme's coordinators and the match's mentor (and, from four
+ * weeks overdue, the organisation's admins). The dedupe key names the evaluation, the threshold and
+ * the recipient, so every reminder is written once however often, or however concurrently, it runs;
+ * each evaluation also keeps the last threshold written, so a daily run skips those already told
+ * and costs what is new rather than what is outstanding.
+ */
+export async function runEvaluationReminders (ctx: ScheduledJobContext): Promise<Record<string, number>> {
+  const { db, org, asOf } = ctx
+  const counts = { schedules_synced: 0, evaluations_added: 0, evaluations_moved: 0, evaluations_cancelled: 0, evaluations_considered: 0, reminders_due: 0, notifications_created: 0 }
+
+  const ms = { sync: 0, scan: 0, write: 0 }
+  let clock = performance.now()
+  const lap = (k: keyof typeof ms): void => { const now = performance.now(); ms[k] += now - clock; clock = now }
+  let afterMatch: string | null = null
+  for (;;) {
+    const ids = await matchesNeedingSync(db, org, asOf, afterMatch, BATCH)
+    if (ids.length === 0) break
+    const synced = await db.transaction().execute(async (trx) => await syncSchedules(trx, ids, asOf))
+    counts.schedules_synced += synced.matches
+    counts.evaluations_added += synced.inserted
+    counts.evaluations_moved += synced.moved
+    counts.evaluations_cancelled += synced.cancelled
+    afterMatch = ids[ids.length - 1]
+    if (ids.length < BATCH) break
+  }
+  lap('sync')
+
+  const staff = new Map<string, { coordinators: Array<{ id: string, email: string }>, admins: Array<{ id: string, email: string }> }>()
+  const staffOf = async (organisationId: string): Promise<{ coordinators: Array<{ id: string, email: string }>, admins: Array<{ id: string, email: string }> }> => {
+    let s = staff.get(organisationId)
+    if (s === undefined) {
+      s = { coordinators: await recipientsWithRole(db, organisationId, 'coordinator'), admins: await recipientsWithRole(db, organisationId, 'admin') }
+      staff.set(organisationId, s)
+    }
+    return s
+  }
+
+  const horizon = addDays(asOf, REMINDER_LEAD_DAYS)
+  let after: { due_on: string, id: string } | null = null
+  for (;;) {
+    const batch = await dueBatch(db, org, asOf, horizon, after)
+    lap('scan')
+    if (batch.length === 0) break
+    const rows: Array<NewNotification & { subject_id: string }> = []
+    const marks: Array<{ id: string, threshold: string }> = []
+    for (const e of batch) {
+      counts.evaluations_considered += 1
+      const t = reminderThreshold(e.due_on, asOf)
+      if (t === null) continue
+      counts.reminders_due += 1
+      marks.push({ id: e.id, threshold: t.key })
+      const s = await staffOf(e.organisation_id)
+      const base = { organisation_id: e.organisation_id, kind: 'evaluation_reminder', subject_type: 'evaluation', subject_id: e.id }
+      const key = (who: string): string => `evaluation-reminder:${e.id}:${t.key}:${who}`
+      const staffMessage = reminderMessage(e, t, 'staff')
+      for (const c of s.coordinators) rows.push({ ...base, dedupe_key: key(`user:${c.id}`), recipient: c.email, ...staffMessage })
+      if (e.mentor_email !== null) rows.push({ ...base, dedupe_key: key(`mentor:${e.mentor_id}`), recipient: e.mentor_email, ...reminderMessage(e, t, 'mentor') })
+      if (t.escalate) {
+        const adminMessage = reminderMessage(e, t, 'admin')
+        const told = new Set(s.coordinators.map((c) => c.id))
+        for (const a of s.admins) if (!told.has(a.id)) rows.push({ ...base, kind: 'evaluation_escalation', dedupe_key: key(`user:${a.id}`), recipient: a.email, ...adminMessage })
+      }
+    }
+    const written = await db.transaction().execute(async (trx) => {
+      const ids = await writeOutbox(trx, rows)
+      await markReminded(trx, marks)
+      return ids
+    })
+    counts.notifications_created += written.length
+    if (ctx.enqueue !== undefined) await ctx.enqueue(written)
+    lap('write')
+    const last = batch[batch.length - 1]
+    after = { due_on: last.due_on, id: last.id }
+    if (batch.length < BATCH) break
+  }
+  ctx.log.info({ run_id: ctx.runId, ...counts, ms: { sync: Math.round(ms.sync), scan: Math.round(ms.scan), write: Math.round(ms.write) } }, 'evaluation reminders')
+  return counts
+}

@@ -1,0 +1,172 @@
+import { sql } from 'kysely'
+import type { Executor } from '../db/database.js'
+import type { EvaluationRow, EvaluationResponseRow } from '../db/types.js'
+import type { EvaluationKind, ExistingEvaluation, MatchTimeline, ScheduledEvaluation, ScheduleRules, StatusChange } from './schedule.js'
+
+export interface TimelineRow extends MatchTimeline, ScheduleRules {
+  id: string
+  organisation_id: string
+  programme_id: string
+  evaluations: ExistingEvaluation[]
+}
+
+/**
+ * Matches with their programme's evaluation rules, status history and stored evaluations, for
+ * scheduling: one query for a whole batch.
+ */
+export async function loadTimelines (db: Executor, matchIds: string[]): Promise<TimelineRow[]> {
+  if (matchIds.length === 0) return []
+  const rows = await sql<{
+    id: string, organisation_id: string, programme_id: string, status: string, started_on: string | null, closed_on: string | null,
+    evaluation_interval_months: number, early_review_months: number | null,
+    history: Array<[string | null, string, string]>, evaluations: Array<[string, EvaluationKind, number, string, string]>
+  }>`
+    select m.id, m.organisation_id, m.programme_id, m.status, m.started_on::text as started_on, m.closed_on::text as closed_on,
+      coalesce((p.rules->>'evaluation_interval_months')::int, 12) as evaluation_interval_months,
+      (p.rules->>'early_review_months')::int as early_review_months,
+      (select coalesce(json_agg(json_build_array(h.from_status, h.to_status, h.on_date) order by h.on_date, h.id), '[]')
+         from match_status_history h where h.match_id = m.id) as history,
+      (select coalesce(json_agg(json_build_array(e.id, e.kind, e.sequence, e.due_on, e.status)), '[]')
+         from evaluations e where e.match_id = m.id) as evaluations
+    from matches m join programmes p on p.id = m.programme_id
+    where m.id = any(${matchIds}::uuid[])`.execute(db)
+  return rows.rows.map((m) => ({
+    id: m.id,
+    organisation_id: m.organisation_id,
+    programme_id: m.programme_id,
+    status: m.status,
+    started_on: m.started_on,
+    closed_on: m.closed_on,
+    evaluation_interval_months: m.evaluation_interval_months,
+    early_review_months: m.early_review_months,
+    history: m.history.map(([from, to, on]): StatusChange => ({ from_status: from, to_status: to, on_date: on })),
+    evaluations: m.evaluations.map(([id, kind, sequence, due, status]) => ({ id, kind, sequence, due_on: due, status }))
+  }))
+}
+
+export interface NewScheduled extends ScheduledEvaluation { organisation_id: string, match_id: string, programme_id: string }
+
+/** Inserts scheduled evaluations; one that exists already (a concurrent sync) is left as it is. */
+export async function insertScheduled (db: Executor, rows: NewScheduled[]): Promise<number> {
+  if (rows.length === 0) return 0
+  const res = await db.insertInto('evaluations').values(rows)
+    .onConflict((oc) => oc.columns(['match_id', 'kind', 'sequence']).doNothing())
+    .executeTakeFirst()
+  return Number(res.numInsertedOrUpdatedRows ?? 0)
+}
+
+/** Moves due dates; only evaluations still due are touched. */
+export async function moveDueDates (db: Executor, moves: Array<{ id: string, due_on: string }>): Promise<number> {
+  if (moves.length === 0) return 0
+  const values = sql.join(moves.map((m) => sql`(${m.id}::uuid, ${m.due_on}::date)`))
+  const res = await sql`
+    update evaluations e set due_on = v.due_on, version = e.version + 1, updated_at = now()
+    from (values ${values}) as v(id, due_on)
+    where e.id = v.id and e.status = 'due' and e.due_on <> v.due_on`.execute(db)
+  return Number(res.numAffectedRows ?? 0)
+}
+
+export async function cancelEvaluations (db: Executor, ids: string[], on: string): Promise<number> {
+  if (ids.length === 0) return 0
+  const res = await db.updateTable('evaluations')
+    .set({ status: 'cancelled', cancelled_on: on, version: sql`version + 1`, updated_at: sql`now()` })
+    .where('id', 'in', ids).where('status', '=', 'due')
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows)
+}
+
+/**
+ * Matches whose stored schedule may lag behind `asOf`, in keyset batches by id: started matches
+ * whose next annual evaluation is not stored yet, paused ones (their due dates move daily), and
+ * closed ones without their closure evaluation or with annual ones still due after the closure.
+ */
+export async function matchesNeedingSync (db: Executor, org: string | null, asOf: string, afterId: string | null, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }>`
+    select m.id from matches m
+    cross join lateral (
+      select max(e.due_on) filter (where e.kind = 'annual') as last_annual,
+             count(*) filter (where e.kind = 'closure') as closures,
+             count(*) filter (where e.kind <> 'closure' and e.status = 'due' and e.due_on > m.closed_on) as stale
+      from evaluations e where e.match_id = m.id) x
+    where m.started_on is not null
+      ${org !== null ? sql`and m.organisation_id = ${org}` : sql``}
+      ${afterId !== null ? sql`and m.id > ${afterId}` : sql``}
+      and (
+        m.status = 'paused'
+        or (m.status = 'active' and (x.last_annual is null or x.last_annual <= ${asOf}::date))
+        or (m.status = 'closed' and (x.closures = 0 or x.stale > 0))
+      )
+    order by m.id
+    limit ${limit}`.execute(db)
+  return rows.rows.map((r) => r.id)
+}
+
+export interface EvaluationScope { org: string, mentorId?: string }
+
+export interface EvaluationFilter {
+  status?: 'due' | 'overdue' | 'completed' | 'cancelled'
+  due_before?: string
+  match_id?: string
+  programme_id?: string
+  kind?: string
+}
+
+export interface ListPosition { due_on: string, id: string }
+
+/** Evaluations by due date then id (keyset); a mentor sees only those of its own matches. */
+export async function listEvaluations (db: Executor, scope: EvaluationScope, filter: EvaluationFilter, today: string, after: ListPosition | null, limit: number): Promise<EvaluationRow[]> {
+  let q = db.selectFrom('evaluations').selectAll('evaluations').where('evaluations.organisation_id', '=', scope.org)
+  if (scope.mentorId !== undefined) {
+    const mentorId = scope.mentorId
+    q = q.where((eb) => eb.exists(eb.selectFrom('matches').select('matches.id')
+      .whereRef('matches.id', '=', 'evaluations.match_id').where('matches.mentor_id', '=', mentorId)))
+  }
+  if (filter.status === 'overdue') q = q.where('evaluations.status', '=', 'due').where('evaluations.due_on', '<', today)
+  else if (filter.status !== undefined) q = q.where('evaluations.status', '=', filter.status)
+  if (filter.due_before !== undefined) q = q.where('evaluations.due_on', '<', filter.due_before)
+  if (filter.match_id !== undefined) q = q.where('evaluations.match_id', '=', filter.match_id)
+  if (filter.programme_id !== undefined) q = q.where('evaluations.programme_id', '=', filter.programme_id)
+  if (filter.kind !== undefined) q = q.where('evaluations.kind', '=', filter.kind)
+  if (after !== null) q = q.where((eb) => eb(eb.refTuple('evaluations.due_on', 'evaluations.id'), '>', eb.tuple(after.due_on, after.id)))
+  return await q.orderBy('evaluations.due_on').orderBy('evaluations.id').limit(limit + 1).execute()
+}
+
+export async function findEvaluation (db: Executor, scope: EvaluationScope, id: string): Promise<EvaluationRow | undefined> {
+  let q = db.selectFrom('evaluations').selectAll('evaluations').where('evaluations.organisation_id', '=', scope.org).where('evaluations.id', '=', id)
+  if (scope.mentorId !== undefined) {
+    q = q.innerJoin('matches', 'matches.id', 'evaluations.match_id').where('matches.mentor_id', '=', scope.mentorId)
+  }
+  return await q.executeTakeFirst()
+}
+
+/** The evaluation a recording answers, locked: the one named, or the earliest due (of a kind). */
+export async function lockEvaluationToRecord (db: Executor, matchId: string, evaluationId: string | undefined, kind: string | undefined): Promise<EvaluationRow | undefined> {
+  let q = db.selectFrom('evaluations').selectAll().where('match_id', '=', matchId)
+  if (evaluationId !== undefined) q = q.where('id', '=', evaluationId)
+  else q = q.where('status', '=', 'due')
+  if (kind !== undefined) q = q.where('kind', '=', kind)
+  return await q.orderBy('due_on').orderBy('id').limit(1).forUpdate().executeTakeFirst()
+}
+
+export async function completeEvaluation (db: Executor, id: string, values: { held_on: string, completed_on: string, recorded_by: string, recorded_role: string }): Promise<EvaluationRow> {
+  return await db.updateTable('evaluations')
+    .set({ ...values, status: 'completed', version: sql`version + 1`, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export type NewResponse = Omit<EvaluationResponseRow, 'id' | 'created_at'>
+
+export async function insertResponses (db: Executor, rows: NewResponse[]): Promise<EvaluationResponseRow[]> {
+  if (rows.length === 0) return []
+  return await db.insertInto('evaluation_responses').values(rows).returningAll().execute()
+}
+
+export async function responsesFor (db: Executor, evaluationIds: string[]): Promise<EvaluationResponseRow[]> {
+  if (evaluationIds.length === 0) return []
+  return await db.selectFrom('evaluation_responses').selectAll()
+    .where('evaluation_id', 'in', evaluationIds)
+    .orderBy('evaluation_id').orderBy('respondent')
+    .execute()
+}
