@@ -56,6 +56,7 @@ export function toReferral (row: ReferralRow): Referral {
     accepted_at: row.accepted_at as unknown as string | null,
     matched_at: row.matched_at as unknown as string | null,
     closed_at: row.closed_at as unknown as string | null,
+    match: (row.match_summary ?? null) as Referral['match'],
     submitted_at: row.created_at as unknown as string,
     created_at: row.created_at as unknown as string,
     updated_at: row.updated_at as unknown as string
@@ -307,4 +308,29 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
     subject_id: row.id
   })))
   return { row: updated, notificationIds }
+}
+
+/**
+ * A referral moving with its match: `matched` when a match is made, back to `accepted` (waiting) on a
+ * rematch, `closed` when the match ends for good. `summary` is what the referrer sees of the match.
+ */
+export async function matchTransition (trx: Trx, org: string, referralId: string, to: 'matched' | 'accepted' | 'closed', actor: { id: string, role: string }, reason: string, summary: { status: string, mentor_first_name: string } | null): Promise<void> {
+  const row = await repo.lockReferral(trx, { org }, referralId)
+  if (row === undefined) throw notFound('Referral')
+  const from: Record<typeof to, ReferralStatus[]> = { matched: ['accepted'], accepted: ['matched'], closed: ['matched'] }
+  if (!from[to].includes(row.status as ReferralStatus)) throw invalidTransition(row.status, to === 'matched' ? 'match the referral' : 'end the referral\'s match')
+  const now = new Date()
+  await repo.updateReferral(trx, row.id, {
+    status: to,
+    match_summary: summary === null ? null : JSON.stringify(summary),
+    ...(to === 'matched' ? { matched_at: now } : {}),
+    ...(to === 'accepted' ? { matched_at: null } : {}),
+    ...(to === 'closed' ? { closed_at: now } : {})
+  })
+  await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: to, actor_id: actor.id, actor_role: actor.role, reason })
+}
+
+/** Keeps the referrer's view of the match current as the match changes status (no new referral version). */
+export async function setMatchSummary (trx: Trx, referralId: string, summary: { status: string, mentor_first_name: string }): Promise<void> {
+  await trx.updateTable('referrals').set({ match_summary: JSON.stringify(summary) }).where('id', '=', referralId).execute()
 }

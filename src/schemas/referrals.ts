@@ -129,6 +129,10 @@ export const ReferralSchema = Type.Object({
   accepted_at: Nullable(Instant),
   matched_at: Nullable(Instant),
   closed_at: Nullable(Instant),
+  match: Type.Optional(Nullable(Type.Object({
+    status: Type.Enum(['proposed', 'active', 'paused', 'closed']),
+    mentor_first_name: Type.String()
+  }, { description: 'Once matched: the match status and the mentor\'s first name, all a referrer sees of the mentor' }))),
   submitted_at: Instant,
   created_at: Instant,
   updated_at: Instant

@@ -28,7 +28,10 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'mentors', description: 'Mentor recruitment, vetting records and derived compliance' },
         { name: 'jobs', description: 'Scheduled jobs: run one now, and see its counts' },
         { name: 'evaluations', description: 'Evaluation schedule, outcome measures and reminders' },
-        { name: 'reports', description: 'Programme outcome reporting for funders and assessors' }
+        { name: 'reports', description: 'Programme outcome reporting for funders and assessors' },
+        { name: 'matching', description: 'Mentor suggestions for a referral, and optimal plans for a whole programme' },
+        { name: 'matches', description: 'Matches, their lifecycle, sessions and goals' },
+        { name: 'safeguarding', description: 'Safeguarding concerns: raised, alerted at once, followed up, never edited' }
       ]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }

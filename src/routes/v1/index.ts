@@ -7,6 +7,9 @@ import userRoutes from './users.js'
 import mentorRoutes from './mentors.js'
 import evaluationRoutes from './evaluations.js'
 import reportRoutes from './reports.js'
+import matchingRoutes from './matching.js'
+import matchRoutes from './matches.js'
+import concernRoutes from './safeguarding-concerns.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -19,4 +22,7 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(mentorRoutes)
   await app.register(evaluationRoutes)
   await app.register(reportRoutes)
+  await app.register(matchingRoutes)
+  await app.register(matchRoutes)
+  await app.register(concernRoutes)
 }

@@ -1,0 +1,238 @@
+import type { Transaction } from 'kysely'
+import type { DB, MatchRow } from '../db/types.js'
+import type { Caller } from '../auth/roles.js'
+import { hasRole, primaryRole } from '../auth/roles.js'
+import { AppError, invalidTransition, notFound, type Reason } from '../errors/catalogue.js'
+import { ageOn } from '../lib/dates.js'
+import type { ProgrammeRules } from '../schemas/programmes.js'
+import type { ActivateMatch, CreateMatch, Match, MatchStatus } from '../schemas/matches.js'
+import { findProgramme } from '../programmes/programmes.repository.js'
+import { lockReferral } from '../referrals/referrals.repository.js'
+import { matchTransition, setMatchSummary } from '../referrals/referrals.service.js'
+import { insertNotifications } from '../notifications/notifications.repository.js'
+import { assertMatchable, type MatchingDeps } from '../matching/matching.service.js'
+import * as repo from './matches.repository.js'
+import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
+
+type Trx = Transaction<DB>
+
+/** Who sees what: coordinators and integrations everything; a mentor its own; a referrer its referrals'. */
+export function scopeFor (caller: Caller): repo.MatchScope {
+  const org = caller.org as string
+  if (hasRole(caller, 'coordinator', 'admin', 'integration')) return { org }
+  if (hasRole(caller, 'mentor')) return { org, mentorId: caller.mentorId as string }
+  return { org, referralCreatedBy: caller.sub }
+}
+
+export function etagOf (row: { id: string, version: number }): string {
+  return `"${row.id.slice(0, 8)}-${row.version}"`
+}
+
+function checkIfMatch (ifMatch: string | undefined, row: { id: string, version: number }): void {
+  if (ifMatch === undefined) return
+  const current = etagOf(row)
+  const candidates = ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''))
+  if (!candidates.includes('*') && !candidates.includes(current)) {
+    throw new AppError('precondition_failed', 'The match has changed since you read it; fetch it again and retry', { headers: { etag: current } })
+  }
+}
+
+const iso = (d: Date | null): string | null => d === null ? null : d.toISOString()
+
+interface YoungPerson { given_name: string, date_of_birth: string, education_setting?: { name: string }, interests?: string[] }
+
+function needsSummary (needs: { areas: string[], level: string }): string {
+  return `Support with ${needs.areas.map((a) => a.replace(/_/g, ' ')).join(', ')} (${needs.level} level needs)`
+}
+
+/** The view of a match the caller is entitled to. */
+export function toMatch (row: repo.MatchView, caller: Caller, today: string): Match {
+  const common = { id: row.id, status: row.status as MatchStatus, programme_id: row.programme_id, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
+  if (hasRole(caller, 'coordinator', 'admin', 'integration')) {
+    return {
+      ...common,
+      referral_id: row.referral_id,
+      reference: row.reference,
+      mentor_id: row.mentor_id,
+      mentor_first_name: row.mentor_given_name,
+      introduction: row.introduction as Match['introduction'],
+      agreements: row.agreements as Match['agreements'],
+      started_on: row.started_on,
+      paused_at: row.paused_at,
+      closed_on: row.closed_on,
+      close_reason_code: row.close_reason_code as Match['close_reason_code'],
+      close_note: row.close_note,
+      flagged_at: iso(row.flagged_at),
+      flag_reason: row.flag_reason
+    }
+  }
+  if (hasRole(caller, 'mentor')) {
+    const yp = row.young_person as YoungPerson
+    return {
+      ...common,
+      mentor_id: row.mentor_id,
+      introduction: row.introduction as Match['introduction'],
+      started_on: row.started_on,
+      paused_at: row.paused_at,
+      closed_on: row.closed_on,
+      young_person: {
+        first_name: yp.given_name,
+        age: ageOn(yp.date_of_birth, today),
+        school: yp.education_setting?.name ?? null,
+        interests: yp.interests ?? [],
+        needs_summary: needsSummary(row.needs as { areas: string[], level: string })
+      }
+    }
+  }
+  return { ...common, referral_id: row.referral_id, reference: row.reference, mentor_first_name: row.mentor_given_name, started_on: row.started_on, closed_on: row.closed_on }
+}
+
+export interface Changed { row: repo.MatchView, notificationIds: string[] }
+
+/**
+ * Makes a match. The referral and then the mentor are locked, and every hard rule (clearance and free
+ * places included) is judged again under those locks, so two coordinators can never over-fill a mentor.
+ */
+export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Caller, body: CreateMatch, today: string): Promise<Changed> {
+  const trx = deps.db
+  const org = caller.org as string
+  const referral = await lockReferral(trx, { org }, body.referral_id)
+  if (referral === undefined) {
+    throw new AppError('validation_failed', 'No such referral', { errors: [{ path: 'body/referral_id', message: 'is not a referral of your organisation' }] })
+  }
+  if (referral.status !== 'accepted') {
+    throw new AppError('invalid_transition', `Only an accepted referral can be matched; this one is ${referral.status}`, {
+      reasons: [{ code: 'referral_not_waiting', message: `The referral is ${referral.status}, not waiting for a match` }]
+    })
+  }
+  const mentor = await repo.lockMentorRow(trx, org, body.mentor_id)
+  if (mentor === undefined) {
+    throw new AppError('validation_failed', 'No such mentor', { errors: [{ path: 'body/mentor_id', message: 'is not a mentor of your organisation' }] })
+  }
+  const programme = await findProgramme(trx, org, referral.programme_id)
+  if (programme === undefined) throw notFound('Programme')
+  await assertMatchable(deps, org, referral, programme, mentor.id, today)
+  const row = await repo.insertMatch(trx, {
+    organisation_id: org,
+    referral_id: referral.id,
+    mentor_id: mentor.id,
+    programme_id: programme.id,
+    introduction: JSON.stringify(body.introduction),
+    created_by: caller.sub
+  })
+  const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
+  await repo.insertHistory(trx, { match_id: row.id, from_status: null, to_status: 'proposed', on_date: today, actor_id: actor.id, actor_role: actor.role, reason: 'introduction arranged' })
+  await matchTransition(trx, org, referral.id, 'matched', actor, 'matched with a mentor', { status: 'proposed', mentor_first_name: mentor.given_name })
+  const referrer = referral.referrer as { email: string }
+  const notificationIds = await insertNotifications(trx, [{
+    organisation_id: org,
+    dedupe_key: `referral-matched:${row.id}`,
+    kind: 'referral_matched',
+    recipient: referrer.email,
+    subject: `Referral ${referral.reference}: a mentor has been found`,
+    body: `Hello,\n\nA mentor has been found for referral ${referral.reference} on ${programme.name}. The coordinator will be in touch to arrange the introduction meeting with you, the young person and the mentor.\n\nWaymark, on behalf of the programme team`,
+    subject_type: 'referral',
+    subject_id: referral.id
+  }])
+  return { row: await reloaded(trx, org, row), notificationIds }
+}
+
+async function reloaded (trx: Trx, org: string, row: MatchRow): Promise<repo.MatchView> {
+  const view = await repo.findMatch(trx, { org }, row.id)
+  if (view === undefined) throw notFound('Match')
+  return view
+}
+
+export type MatchAction = 'activate' | 'pause' | 'resume' | 'close'
+
+const FROM: Record<MatchAction, { from: MatchStatus[], to: MatchStatus, verb: string }> = {
+  activate: { from: ['proposed'], to: 'active', verb: 'activate the match' },
+  pause: { from: ['active'], to: 'paused', verb: 'pause the match' },
+  resume: { from: ['paused'], to: 'active', verb: 'resume the match' },
+  close: { from: ['proposed', 'active', 'paused'], to: 'closed', verb: 'close the match' }
+}
+
+export interface TransitionInput extends Partial<ActivateMatch> { reason?: string, note?: string, reason_code?: string }
+
+/** Does the programme need a parent's or carer's agreement for this young person? */
+export function parentalAgreementNeeded (rules: ProgrammeRules, age: number): boolean {
+  const p = rules.consent.parental
+  if (p === 'always') return true
+  if (p === 'never') return false
+  return age < p.under_age
+}
+
+function checkActivation (input: ActivateMatch, rules: ProgrammeRules, age: number, today: string): void {
+  const errors: Array<{ path: string, message: string }> = []
+  if (input.introduction.held_on > today) errors.push({ path: 'body/introduction/held_on', message: 'must not be in the future' })
+  for (const who of ['young_person', 'mentor', 'parent_carer'] as const) {
+    const a = input.agreements[who]
+    if (a !== undefined && a.recorded_on > today) errors.push({ path: `body/agreements/${who}/recorded_on`, message: 'must not be in the future' })
+  }
+  if (errors.length > 0) throw new AppError('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors })
+  const reasons: Reason[] = []
+  for (const who of ['young_person', 'mentor'] as const) {
+    if (!input.introduction.attendees.includes(who)) reasons.push({ code: 'introduction_incomplete', message: `The introduction meeting needs the ${who.replace('_', ' ')} present` })
+  }
+  if (!input.agreements.young_person.agreed) reasons.push({ code: 'young_person_agreement_missing', message: 'The young person has not agreed to the match' })
+  if (!input.agreements.mentor.agreed) reasons.push({ code: 'mentor_agreement_missing', message: 'The mentor has not agreed to the match' })
+  if (parentalAgreementNeeded(rules, age) && input.agreements.parent_carer?.agreed !== true) {
+    reasons.push({ code: 'parent_carer_agreement_missing', message: 'This programme needs the agreement of a parent or carer for this young person' })
+  }
+  if (reasons.length > 0) throw new AppError('rule_refused', reasons.map((r) => r.message).join('; '), { reasons })
+}
+
+export async function transition (trx: Trx, caller: Caller, id: string, action: MatchAction, input: TransitionInput, ifMatch: string | undefined, today: string): Promise<Changed> {
+  const org = caller.org as string
+  const row = await repo.lockMatch(trx, { org }, id)
+  if (row === undefined) throw notFound('Match')
+  checkIfMatch(ifMatch, row)
+  const t = FROM[action]
+  if (!t.from.includes(row.status as MatchStatus)) throw invalidTransition(row.status, t.verb)
+  const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
+  const set: Parameters<typeof repo.updateMatch>[2] = { status: t.to }
+  let reason: string | null = input.note ?? null
+  switch (action) {
+    case 'activate': {
+      const body = input as ActivateMatch
+      const programme = await findProgramme(trx, org, row.programme_id)
+      if (programme === undefined) throw notFound('Programme')
+      const age = ageOn((row.young_person as YoungPerson).date_of_birth, today)
+      checkActivation(body, programme.rules as ProgrammeRules, age, today)
+      set.introduction = JSON.stringify({ ...(row.introduction as object), held_on: body.introduction.held_on, attendees: body.introduction.attendees })
+      set.agreements = JSON.stringify(body.agreements)
+      set.started_on = today
+      reason = 'introduction held; agreements recorded'
+      break
+    }
+    case 'pause':
+      set.paused_at = today
+      reason = input.reason ?? null
+      break
+    case 'resume':
+      set.paused_at = null
+      break
+    case 'close':
+      set.closed_on = today
+      set.close_reason_code = input.reason_code ?? 'other'
+      set.close_note = input.note ?? null
+      reason = input.reason_code ?? null
+      break
+  }
+  await repo.updateMatch(trx, row.id, set)
+  await repo.insertHistory(trx, { match_id: row.id, from_status: row.status, to_status: t.to, on_date: today, actor_id: actor.id, actor_role: actor.role, reason })
+  await syncEvaluationSchedule(trx, row.id, today)
+  const summary = { status: t.to, mentor_first_name: row.mentor_given_name }
+  if (action === 'close') {
+    if (input.reason_code === 'rematch') {
+      await matchTransition(trx, org, row.referral_id, 'accepted', actor, 'match closed for a rematch; waiting for a new mentor', null)
+    } else {
+      await matchTransition(trx, org, row.referral_id, 'closed', actor, `match closed: ${input.reason_code ?? 'other'}`, summary)
+    }
+  } else {
+    await setMatchSummary(trx, row.referral_id, summary)
+  }
+  const updated = await repo.findMatch(trx, { org }, row.id)
+  if (updated === undefined) throw notFound('Match')
+  return { row: updated, notificationIds: [] }
+}
