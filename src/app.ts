@@ -70,12 +70,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW,
-    keyGenerator: (request) => {
-      // Per caller when a token is present (its subject), otherwise per address.
-      const auth = request.headers.authorization
-      if (typeof auth === 'string' && auth.length > 20) return `t:${auth.slice(-43)}`
-      return `ip:${request.ip}`
-    }
+    // The limiter runs as a route-level hook, after the /v1 authentication hook: a verified caller is
+    // limited as one (every token of theirs shares the count; nobody can spend another's by naming
+    // them in a forged token); public routes are limited per address.
+    keyGenerator: (request) => request.caller !== null && request.caller !== undefined
+      ? `c:${request.caller.org ?? '-'}:${request.caller.sub}`
+      : `ip:${request.ip}`
   })
 
   // Routes
