@@ -90,15 +90,15 @@ export async function sampleIds (c: pg.Client, orgId: string, n: number): Promis
   return r.rows.map((x) => x.id)
 }
 
-/** The cursor that opens page `page` (1-based) of an organisation's newest-first list. */
-export async function cursorForPage (c: pg.Client, orgId: string, page: number, limit: number): Promise<string | null> {
-  if (page <= 1) return null
-  const r = await c.query<{ created_at: Date, id: string }>(
-    'select created_at, id from referrals where organisation_id = $1 order by created_at desc, id desc offset $2 limit 1',
+/** The last row before page `page` (1-based) of an organisation's newest-first list, and its cursor. */
+export async function cursorForPage (c: pg.Client, orgId: string, page: number, limit: number): Promise<{ cursor: string, at: string, id: string }> {
+  const r = await c.query<{ at: string, id: string }>(
+    `select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, id from referrals
+     where organisation_id = $1 order by created_at desc, id desc offset $2 limit 1`,
     [orgId, (page - 1) * limit - 1]
   )
   const row = r.rows[0]
-  return encodeCursor({ at: row.created_at, id: row.id })
+  return { cursor: encodeCursor({ at: row.at, id: row.id }), at: row.at, id: row.id }
 }
 
 export async function averageRowBytes (c: pg.Client, orgId: string): Promise<number> {

@@ -191,6 +191,7 @@ async function main (): Promise<void> {
   let intake!: Tenant
   let ids: string[] = []
   let deepCursor = ''
+  let deepAfter = { at: '', id: '' }
   await withClient(dbUrl, async (c) => {
     byId = await createTenant(c, 'BNCHA')
     deep = await createTenant(c, 'BNCHB')
@@ -203,15 +204,16 @@ async function main (): Promise<void> {
     log(`${S.deepRows} referrals in ${Date.now() - t} ms`)
     await c.query('vacuum analyze referrals')
     ids = await sampleIds(c, byId.orgId, 20_000)
-    deepCursor = await cursorForPage(c, deep.orgId, deepPage, PAGE) ?? ''
+    const position = await cursorForPage(c, deep.orgId, deepPage, PAGE)
+    deepCursor = position.cursor
+    deepAfter = position
     const bytes = await averageRowBytes(c, byId.orgId)
     notes.push(`Rows: ${fmt(S.byIdRows)} referrals in one organisation for (a) and the list, ${fmt(S.deepRows)} in another for page depth; ${fmt(bytes)} bytes a row on disk.`)
 
     // The keyset page must walk the index, whatever the depth: no sort, no scan of skipped rows.
-    const at = JSON.parse(Buffer.from(deepCursor, 'base64url').toString('utf8')) as [string, string]
     const plan = await c.query<{ 'QUERY PLAN': string }>(
       'explain (analyze, buffers) select * from referrals where organisation_id = $1 and (created_at, id) < ($2, $3) order by created_at desc, id desc limit 51',
-      [deep.orgId, at[0], at[1]])
+      [deep.orgId, deepAfter.at, deepAfter.id])
     const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n')
     const usesIndex = /Index Scan using referrals_org_created_idx/.test(text) && !/\bSort\b/.test(text)
     const buffers = (/Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(text) ?? [])

@@ -48,6 +48,40 @@ export function callerFromClaims (claims: Record<string, unknown>): Caller {
   }
 }
 
+const BEARER = /^Bearer\s+\S+$/i
+
+/**
+ * Callers of tokens that verified, keyed by the whole Authorization header, so a client's repeated
+ * requests skip decoding, signature checking and claim parsing. An entry lives until the token
+ * expires, and at most five minutes, so a key withdrawn from the JWKS stops working soon after.
+ * Only successes are kept: a bad token is checked (and refused) every time.
+ */
+class VerifiedTokens {
+  private readonly entries = new Map<string, { caller: Caller, until: number }>()
+  constructor (private readonly maxEntries = 10_000, private readonly ttlMs = 5 * 60_000) {}
+
+  get (header: string): Caller | undefined {
+    const entry = this.entries.get(header)
+    if (entry === undefined) return undefined
+    if (entry.until <= Date.now()) {
+      this.entries.delete(header)
+      return undefined
+    }
+    return entry.caller
+  }
+
+  set (header: string, caller: Caller, exp: unknown): void {
+    if (typeof exp !== 'number') return
+    const until = Math.min(exp * 1000, Date.now() + this.ttlMs)
+    if (this.entries.size >= this.maxEntries) {
+      // Oldest first: a Map keeps insertion order.
+      this.entries.delete(this.entries.keys().next().value as string)
+    }
+    Object.freeze(caller.roles)
+    this.entries.set(header, { caller: Object.freeze(caller), until })
+  }
+}
+
 export default fp(async function authenticationPlugin (app: FastifyInstance) {
   const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = app.config
   const jwks = JWT_JWKS_URL !== undefined ? new JwksKeyStore(JWT_JWKS_URL) : null
@@ -83,19 +117,25 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
   } as any)
 
   app.decorateRequest('caller', null as unknown as Caller)
+  const verified = new VerifiedTokens()
 
   app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
     const header = request.headers.authorization
-    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
+    if (header === undefined || !BEARER.test(header)) {
       throw new AppError('unauthorized', 'A bearer token is required', { headers: { 'www-authenticate': 'Bearer' } })
     }
-    let claims: Record<string, unknown>
-    try {
-      claims = await request.jwtVerify<Record<string, unknown>>()
-    } catch {
-      throw refuse('The token is not valid')
+    let caller = verified.get(header)
+    if (caller === undefined) {
+      let claims: Record<string, unknown>
+      try {
+        claims = await request.jwtVerify<Record<string, unknown>>()
+      } catch {
+        throw refuse('The token is not valid')
+      }
+      caller = callerFromClaims(claims)
+      verified.set(header, caller, claims.exp)
     }
-    request.caller = callerFromClaims(claims)
+    request.caller = caller
     const allowed = request.routeOptions.config.roles
     if (allowed !== undefined && !request.caller.roles.some((r) => allowed.includes(r))) {
       throw new AppError('forbidden', 'Your role may not do this')
