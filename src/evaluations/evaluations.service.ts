@@ -5,7 +5,7 @@ import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import { daysBetween } from '../lib/dates.js'
-import { MEASURE_NAMES, type Evaluation, type Measures, type RecordEvaluation, type Respondent } from '../schemas/evaluations.js'
+import { MEASURE_NAMES, RESPONDENTS, type Evaluation, type Measures, type RecordEvaluation, type Respondent } from '../schemas/evaluations.js'
 import { planSchedule } from './schedule.js'
 import * as repo from './evaluations.repository.js'
 
@@ -69,7 +69,7 @@ export function toEvaluation (row: EvaluationRow, today: string, responses?: Eva
     recorded_by: row.recorded_by,
     ...(responses !== undefined
       ? {
-          responses: responses.map((r) => {
+          responses: [...responses].sort((a, b) => RESPONDENTS.indexOf(a.respondent as Respondent) - RESPONDENTS.indexOf(b.respondent as Respondent)).map((r) => {
             const measures: Measures = {}
             for (const m of MEASURE_NAMES) if (r[m] !== null) measures[m] = r[m]
             return { respondent: r.respondent as Respondent, measures, comments: r.comments }
