@@ -7,6 +7,7 @@ import { createNotificationsQueue, createProducerConnection, createWorkerConnect
 import { notificationProcessor } from './jobs/notification-send.job.js'
 import { startOutboxRelay } from './jobs/outbox-relay.js'
 import { loggerOptions } from './logger.js'
+import { startScheduledJobs } from './jobs/scheduled/scheduled-jobs.worker.js'
 
 export interface WorkerHandle {
   log: Logger
@@ -41,11 +42,13 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
 
   const relay = startOutboxRelay(database.db, queue, log, config.OUTBOX_POLL_MS)
+  const scheduled = await startScheduledJobs({ config, db: database.db, log, producer, notifications: queue })
   log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY }, 'workers started')
 
   return {
     log,
     async close () {
+      await scheduled.close()
       await relay.stop()
       await worker.close()
       await queue.close().catch(() => {})

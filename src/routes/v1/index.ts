@@ -5,6 +5,7 @@ import referralRoutes from './referrals.js'
 import notificationRoutes from './notifications.js'
 import userRoutes from './users.js'
 import mentorRoutes from './mentors.js'
+import jobRoutes from './jobs.js'
 import evaluationRoutes from './evaluations.js'
 import reportRoutes from './reports.js'
 import matchingRoutes from './matching.js'
@@ -20,6 +21,7 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(notificationRoutes)
   await app.register(userRoutes)
   await app.register(mentorRoutes)
+  await app.register(jobRoutes)
   await app.register(evaluationRoutes)
   await app.register(reportRoutes)
   await app.register(matchingRoutes)

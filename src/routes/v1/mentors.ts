@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import {
   ComplianceQuerySchema, ComplianceSchema, CreateMentorSchema, ListMentorsQuerySchema, MentorActionSchema,
   MentorHistorySchema, MentorPageSchema, MentorRef, UpdateMentorSchema, type Mentor
@@ -130,14 +129,16 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
   for (const a of actions) {
     app.post(`/mentors/:id/${a.path}`, {
       config: { roles: ['coordinator'] },
+      // The body is optional: an action without one is the same as `{}`.
+      preValidation: async (request) => { if (request.body === undefined || request.body === null) request.body = {} },
       schema: {
         tags: ['mentors'], operationId: a.operationId, summary: a.summary, security: bearer,
-        params: IdParams, headers: IfMatchHeaders, body: Type.Optional(MentorActionSchema),
+        params: IdParams, headers: IfMatchHeaders, body: MentorActionSchema,
         response: { 200: MentorRef, ...problems(404, 409, 412, 422) }
       }
     }, async (request, reply) => {
       const row = await app.db.transaction().execute(async (trx) =>
-        await service.transition(trx, request.caller, request.params.id, a.path, request.body?.reason, request.headers['if-match'], today()))
+        await service.transition(trx, request.caller, request.params.id, a.path, request.body.reason, request.headers['if-match'], today()))
       return await reply.header('etag', service.etagOf(row)).send(service.toMentor(row))
     })
   }

@@ -1,0 +1,87 @@
+import { daysBetween } from '../../lib/dates.js'
+import { bestDbs, type DbsRecord } from '../../mentors/compliance.js'
+import type { ScheduledJobContext } from './registry.js'
+import { alertRows, CoordinatorCache, emptyCounts, mentorBatches, ProgrammeCache, writeAlerts, type Alert } from './mentor-alerts.js'
+import { dbsToCoordinator, dbsToMentor } from './alert-templates.js'
+
+export const DBS_ALERT_KIND = 'dbs_renewal_alert'
+type Threshold = 'due_60' | 'overdue' | 'status_check_due' | 'status_check_overdue'
+
+/**
+ * The alert due on `asOf` for the DBS check that lasts longest: renewal due within 60 days (unless a
+ * renewal is already in progress) or lapsed; on the Update Service, a status check due within 30 days
+ * or missed. A lapse older than 30 days sends nothing.
+ */
+export function dbsThreshold (expiresOn: string, asOf: string, updateService: boolean, renewalInProgress: boolean): Threshold | null {
+  const left = daysBetween(asOf, expiresOn)
+  if (left <= -30) return null
+  if (updateService) {
+    if (left > 30) return null
+    return left > 0 ? 'status_check_due' : 'status_check_overdue'
+  }
+  if (left > 60) return null
+  if (left > 0) return renewalInProgress ? null : 'due_60'
+  return 'overdue'
+}
+
+/** dbs-renewal-alerts: DBS renewal or Update Service status check due, to the mentor and the coordinators. */
+export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Record<string, number>> {
+  const counts = emptyCounts('due_60', 'overdue', 'status_check_due', 'status_check_overdue')
+  const programmes = new ProgrammeCache(ctx.db)
+  const coordinators = new CoordinatorCache(ctx.db)
+  for await (const batch of mentorBatches(ctx)) {
+    counts.mentors_scanned += batch.length
+    const ids = batch.map((m) => m.id)
+    const byId = new Map(batch.map((m) => [m.id, m]))
+    const [links, checks] = await Promise.all([
+      ctx.db.selectFrom('mentor_programmes').select(['mentor_id', 'programme_id']).where('mentor_id', 'in', ids).execute(),
+      ctx.db.selectFrom('mentor_dbs_checks').select(['id', 'mentor_id', 'level', 'workforce', 'issued_on', 'update_service_subscribed', 'outcome', 'risk_decision', 'renewal_in_progress'])
+        .where('mentor_id', 'in', ids).execute()
+    ])
+    const statusChecks = checks.length === 0
+      ? []
+      : await ctx.db.selectFrom('mentor_dbs_status_checks').select(['dbs_check_id', 'checked_on', 'result']).where('dbs_check_id', 'in', checks.map((c) => c.id)).execute()
+    const records = new Map<string, DbsRecord[]>()
+    const byCheck = new Map<string, DbsRecord>()
+    for (const c of checks) {
+      const rec: DbsRecord = { ...c, risk_decision: c.risk_decision as DbsRecord['risk_decision'], status_checks: [] }
+      byCheck.set(c.id, rec)
+      records.set(c.mentor_id, [...(records.get(c.mentor_id) ?? []), rec])
+    }
+    for (const s of statusChecks) byCheck.get(s.dbs_check_id)?.status_checks.push(s)
+    await programmes.load(links.map((l) => l.programme_id))
+
+    const grouped = new Map<string, { mentorId: string, expires_on: string, threshold: Threshold, programmes: string[] }>()
+    for (const l of links) {
+      const p = programmes.get(l.programme_id)
+      if (p === undefined) continue
+      const best = bestDbs(records.get(l.mentor_id) ?? [], p.req, ctx.asOf)
+      if (best === null) continue
+      const threshold = dbsThreshold(best.expires_on, ctx.asOf, best.record.update_service_subscribed, best.record.renewal_in_progress)
+      if (threshold === null) continue
+      const key = `${l.mentor_id}:${threshold}:${best.expires_on}`
+      const g = grouped.get(key) ?? { mentorId: l.mentor_id, expires_on: best.expires_on, threshold, programmes: [] }
+      g.programmes.push(p.name)
+      grouped.set(key, g)
+    }
+    const alerts: Alert[] = [...grouped.values()].map((g) => {
+      const names = g.programmes.sort()
+      counts[g.threshold] += 1
+      return {
+        mentor: byId.get(g.mentorId) as Alert['mentor'],
+        kind: DBS_ALERT_KIND,
+        threshold: g.threshold,
+        expires_on: g.expires_on,
+        programmes: names,
+        mentorMessage: dbsToMentor(g.threshold, g.expires_on, names),
+        coordinatorMessage: (matches) => dbsToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
+      }
+    })
+    counts.alerts += alerts.length
+    const outbox = await alertRows(ctx, alerts, coordinators)
+    const inserted = await writeAlerts(ctx, outbox)
+    counts.notifications_inserted += inserted
+    counts.notifications_already_sent += outbox.length - inserted
+  }
+  return counts
+}

@@ -1,0 +1,33 @@
+import { sql } from 'kysely'
+import type { Executor } from '../../db/database.js'
+import type { JobRunRow } from '../../db/types.js'
+
+export async function insertRun (db: Executor, values: { name: string, organisation_id: string | null, as_of: string, trigger: 'api' | 'schedule', requested_by: string | null }): Promise<JobRunRow> {
+  return await db.insertInto('job_runs').values({ ...values, counts: JSON.stringify({}) }).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findRun (db: Executor, id: string, org?: string): Promise<JobRunRow | undefined> {
+  let q = db.selectFrom('job_runs').selectAll().where('id', '=', id)
+  if (org !== undefined) q = q.where('organisation_id', '=', org)
+  return await q.executeTakeFirst()
+}
+
+/** Starts (or restarts, after a failure) a run; undefined when it already succeeded. */
+export async function claimRun (db: Executor, id: string): Promise<JobRunRow | undefined> {
+  return await db.updateTable('job_runs')
+    .set({ status: 'running', started_at: sql`now()`, updated_at: sql`now()`, attempts: sql`attempts + 1`, error: null })
+    .where('id', '=', id).where('status', '<>', 'succeeded')
+    .returningAll().executeTakeFirst()
+}
+
+export async function finishRun (db: Executor, id: string, counts: Record<string, number>): Promise<void> {
+  await db.updateTable('job_runs')
+    .set({ status: 'succeeded', counts: JSON.stringify(counts), finished_at: sql`now()`, updated_at: sql`now()`, error: null })
+    .where('id', '=', id).execute()
+}
+
+export async function failRun (db: Executor, id: string, error: string): Promise<void> {
+  await db.updateTable('job_runs')
+    .set({ status: 'failed', error: error.slice(0, 500), finished_at: sql`now()`, updated_at: sql`now()` })
+    .where('id', '=', id).execute()
+}

@@ -1,0 +1,129 @@
+import type { NewNotification } from '../../db/types.js'
+import type { Executor } from '../../db/database.js'
+import { insertNotifications } from '../../notifications/notifications.repository.js'
+import { recipientsWithRole } from '../../users/users.repository.js'
+import { requirementsOf, type MentorRequirements } from '../../mentors/compliance.js'
+import type { ScheduledJobContext } from './registry.js'
+import { activeMatchesForMentors, flagMatchesForMentors } from '../../matches/matches.repository.js'
+
+/** Mentors whose clearance matters day to day: approved, or suspended pending a decision. */
+export const ALERTED_STATUSES = ['approved', 'suspended']
+export const SCAN_BATCH = 1000
+export const INSERT_BATCH = 1000
+
+export interface ScannedMentor { id: string, organisation_id: string, email: string }
+
+/**
+ * Walks the mentors in keyset batches by id, so memory stays flat however many there are and a
+ * batch costs the same at the start and the end.
+ */
+export async function * mentorBatches (ctx: ScheduledJobContext, size = SCAN_BATCH): AsyncGenerator<ScannedMentor[]> {
+  let after: string | null = null
+  for (;;) {
+    let q = ctx.db.selectFrom('mentors').select(['id', 'organisation_id', 'email']).where('status', 'in', ALERTED_STATUSES)
+    if (ctx.org !== null) q = q.where('organisation_id', '=', ctx.org)
+    if (after !== null) q = q.where('id', '>', after)
+    const rows = await q.orderBy('id').limit(size).execute()
+    if (rows.length === 0) return
+    yield rows
+    if (rows.length < size) return
+    after = rows[rows.length - 1].id
+  }
+}
+
+/** Programme names and requirements, read once per run. */
+export class ProgrammeCache {
+  private readonly cache = new Map<string, { name: string, req: MentorRequirements }>()
+  constructor (private readonly db: Executor) {}
+
+  async load (ids: Iterable<string>): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.cache.has(id))
+    if (missing.length === 0) return
+    const rows = await this.db.selectFrom('programmes').select(['id', 'name', 'rules']).where('id', 'in', missing).execute()
+    for (const r of rows) this.cache.set(r.id, { name: r.name, req: requirementsOf(r.rules) })
+  }
+
+  get (id: string): { name: string, req: MentorRequirements } | undefined { return this.cache.get(id) }
+}
+
+/** Each organisation's coordinators, read once per run. */
+export class CoordinatorCache {
+  private readonly cache = new Map<string, Array<{ id: string, email: string }>>()
+  constructor (private readonly db: Executor) {}
+
+  async of (org: string): Promise<Array<{ id: string, email: string }>> {
+    let list = this.cache.get(org)
+    if (list === undefined) {
+      list = (await recipientsWithRole(this.db, org, 'coordinator')).map((u) => ({ id: u.id, email: u.email }))
+      this.cache.set(org, list)
+    }
+    return list
+  }
+}
+
+/** The active matches of each mentor, named in the alerts to coordinators. */
+export async function activeMatchesByMentor (db: Executor, org: string, mentorIds: string[]): Promise<Map<string, Array<{ id: string, reference: string }>>> {
+  const out = new Map<string, Array<{ id: string, reference: string }>>()
+  for (const m of await activeMatchesForMentors(db, org, mentorIds)) {
+    out.set(m.mentor_id, [...(out.get(m.mentor_id) ?? []), { id: m.id, reference: m.reference }])
+  }
+  return out
+}
+
+/** Alert thresholds that mean the mentor is no longer cleared: its active matches are flagged. */
+export const LAPSED_THRESHOLDS = new Set(['expired', 'overdue', 'status_check_overdue'])
+
+/**
+ * Writes outbox rows in bulk, a statement per INSERT_BATCH rows, in dedupe-key order (two runs at
+ * once then meet the same keys in the same order). A key already present is skipped: that is what
+ * makes each alert go once however often the job runs. Returns how many rows were new.
+ */
+export async function writeAlerts (ctx: ScheduledJobContext, rows: NewNotification[]): Promise<number> {
+  const sorted = [...rows].sort((a, b) => (a.dedupe_key < b.dedupe_key ? -1 : a.dedupe_key > b.dedupe_key ? 1 : 0))
+  let inserted = 0
+  for (let i = 0; i < sorted.length; i += INSERT_BATCH) {
+    const ids = await insertNotifications(ctx.db, sorted.slice(i, i + INSERT_BATCH))
+    inserted += ids.length
+    if (ctx.enqueue !== undefined) await ctx.enqueue(ids)
+  }
+  return inserted
+}
+
+export interface Alert {
+  mentor: ScannedMentor
+  kind: string
+  /** e.g. due_30, due_7, expired: one alert per mentor, kind, threshold and expiry date. */
+  threshold: string
+  expires_on: string
+  programmes: string[]
+  mentorMessage: { subject: string, body: string }
+  coordinatorMessage: (matches: Array<{ reference: string }>) => { subject: string, body: string }
+}
+
+/** The mentor's and each coordinator's copy of every alert, as outbox rows. */
+export async function alertRows (ctx: ScheduledJobContext, alerts: Alert[], coordinators: CoordinatorCache): Promise<NewNotification[]> {
+  const rows: NewNotification[] = []
+  const byOrg = new Map<string, Alert[]>()
+  for (const a of alerts) byOrg.set(a.mentor.organisation_id, [...(byOrg.get(a.mentor.organisation_id) ?? []), a])
+  for (const [org, list] of byOrg) {
+    const staff = await coordinators.of(org)
+    const matches = await activeMatchesByMentor(ctx.db, org, [...new Set(list.map((a) => a.mentor.id))])
+    for (const a of list) {
+      if (LAPSED_THRESHOLDS.has(a.threshold) && (matches.get(a.mentor.id)?.length ?? 0) > 0) {
+        await flagMatchesForMentors(ctx.db, org, [a.mentor.id], `${a.kind.replace(/_/g, ' ')}: ${a.threshold.replace(/_/g, ' ')} on ${a.expires_on}`)
+      }
+    }
+    for (const a of list) {
+      const key = `${a.kind}:${a.mentor.id}:${a.threshold}:${a.expires_on}`
+      const base = { organisation_id: org, kind: a.kind, subject_type: 'mentor', subject_id: a.mentor.id }
+      rows.push({ ...base, dedupe_key: `${key}:mentor`, recipient: a.mentor.email, ...a.mentorMessage })
+      const message = a.coordinatorMessage(matches.get(a.mentor.id) ?? [])
+      for (const c of staff) rows.push({ ...base, dedupe_key: `${key}:coordinator:${c.id}`, recipient: c.email, ...message })
+    }
+  }
+  return rows
+}
+
+export function emptyCounts (...keys: string[]): Record<string, number> {
+  return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', ...keys].map((k) => [k, 0]))
+}

@@ -1,0 +1,100 @@
+import { Worker, type Job, type Queue } from 'bullmq'
+import type { Logger } from 'pino'
+import type { Config } from '../../config/config.js'
+import type { Database } from '../../db/database.js'
+import { todayIn } from '../../lib/dates.js'
+import type { NotificationJob } from '../queues.js'
+import { createWorkerConnection } from '../queues.js'
+import { claimRun, failRun, finishRun, insertRun } from './job-runs.repository.js'
+import { scheduledJobs } from './registry.js'
+import { createScheduledJobsQueue, dailyPattern, SCHEDULED_JOBS_QUEUE, type ScheduledJobData } from './scheduled-queue.js'
+
+export interface ScheduledJobsOptions {
+  config: Config
+  db: Database
+  log: Logger
+  producer: import('ioredis').Redis
+  notifications: Queue<NotificationJob>
+}
+
+/**
+ * Runs scheduled jobs: the daily job schedulers (one per registered name, at SCHEDULE_TIME in
+ * SCHEDULE_TZ, across every organisation) and runs requested through the API (one organisation).
+ * Each run is a job_runs row; a retried BullMQ job resumes the same run.
+ */
+export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ close: () => Promise<void> }> {
+  const { config, db, log } = o
+  const queue = createScheduledJobsQueue(o.producer, config.QUEUE_PREFIX)
+  queue.on('error', () => {})
+
+  const enqueue = async (ids: string[]): Promise<void> => {
+    if (ids.length === 0) return
+    try {
+      await o.notifications.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id } })))
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message }, notifications: ids.length }, 'could not enqueue alerts now; the outbox relay will')
+    }
+  }
+
+  async function process (job: Job<ScheduledJobData>): Promise<Record<string, number> | 'skipped'> {
+    const handler = scheduledJobs[job.data.name]
+    if (handler === undefined) throw new Error(`unknown scheduled job ${job.data.name}`)
+    let runId = job.data.run_id
+    if (runId === undefined) {
+      // A daily scheduler's job: one run over every organisation, for the local day it fires on.
+      const run = await insertRun(db, { name: job.data.name, organisation_id: null, as_of: todayIn(config.SCHEDULE_TZ), trigger: 'schedule', requested_by: null })
+      runId = run.id
+      await job.updateData({ ...job.data, run_id: runId })
+    }
+    const run = await claimRun(db, runId)
+    if (run === undefined) return 'skipped'
+    const started = Date.now()
+    try {
+      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, runId, log: log.child({ job: run.name, run_id: runId }), enqueue })
+      await finishRun(db, runId, counts)
+      log.info({ job: run.name, run_id: runId, as_of: run.as_of, ms: Date.now() - started, counts }, 'scheduled job finished')
+      return counts
+    } catch (err) {
+      const e = err as Error & { code?: string }
+      // Only the kind of failure is kept: a driver message can quote the values of a row.
+      await failRun(db, runId, `${e.name}${e.code !== undefined ? ` ${e.code}` : ''}: the run failed and will be retried if attempts remain`).catch(() => {})
+      log.warn({ job: run.name, run_id: runId, err: { name: e.name, code: e.code } }, 'scheduled job failed')
+      throw err
+    }
+  }
+
+  // BullMQ leaves a connection it was given open on close; it is closed below.
+  const workerConnection = createWorkerConnection(config.REDIS_URL)
+  const worker = new Worker<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, process, {
+    connection: workerConnection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: 2
+  })
+  worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'scheduled jobs worker error') })
+
+  let timer: NodeJS.Timeout | null = null
+  let closed = false
+  const schedule = async (): Promise<void> => {
+    try {
+      for (const name of Object.keys(scheduledJobs)) {
+        await queue.upsertJobScheduler(`daily:${name}`, { pattern: dailyPattern(config.SCHEDULE_TIME), tz: config.SCHEDULE_TZ }, { name, data: { name } })
+      }
+      log.info({ jobs: Object.keys(scheduledJobs), at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'daily job schedulers set')
+    } catch (err) {
+      // Redis unreachable at start-up: try again shortly rather than fail the worker.
+      log.warn({ err: { message: (err as Error).message } }, 'could not set the daily job schedulers; retrying')
+      if (!closed) timer = setTimeout(() => { void schedule() }, 5000)
+    }
+  }
+  await schedule()
+
+  return {
+    async close () {
+      closed = true
+      if (timer !== null) clearTimeout(timer)
+      await worker.close()
+      workerConnection.disconnect()
+      await queue.close().catch(() => {})
+    }
+  }
+}

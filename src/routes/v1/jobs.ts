@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type, type Static } from 'typebox'
+import { bearer, Instant, problems, Uuid } from '../../schemas/common.js'
+import { AppError, notFound } from '../../errors/catalogue.js'
+import { todayIn } from '../../lib/dates.js'
+import type { JobRunRow } from '../../db/types.js'
+import { isScheduledJob, scheduledJobs } from '../../jobs/scheduled/registry.js'
+import { failRun, findRun, insertRun } from '../../jobs/scheduled/job-runs.repository.js'
+import { createScheduledJobsQueue } from '../../jobs/scheduled/scheduled-queue.js'
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+export const JobRunSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  status: Type.Enum(['queued', 'running', 'succeeded', 'failed']),
+  as_of: Type.String({ format: 'date', description: 'The local day (SCHEDULE_TZ) the run judged' }),
+  trigger: Type.Enum(['api', 'schedule']),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  error: Nullable(Type.String()),
+  started_at: Nullable(Instant),
+  finished_at: Nullable(Instant),
+  created_at: Instant,
+  updated_at: Instant
+})
+
+const RunJobParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$' }) }, { additionalProperties: false })
+const RunJobBody = Type.Object({
+  as_of: Type.Optional(Type.String({ format: 'date', description: 'The day to run for (default today in SCHEDULE_TZ); operators backfill with it' }))
+}, { additionalProperties: false })
+const RunParams = Type.Object({ run_id: Uuid }, { additionalProperties: false })
+
+const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString())
+function toRun (r: JobRunRow): Static<typeof JobRunSchema> {
+  return {
+    id: r.id, name: r.name, status: r.status as 'queued', as_of: r.as_of, trigger: r.trigger as 'api', counts: r.counts, error: r.error,
+    started_at: iso(r.started_at), finished_at: iso(r.finished_at), created_at: iso(r.created_at) as string, updated_at: iso(r.updated_at) as string
+  }
+}
+
+/** Scheduled jobs on demand. A run from the API covers the caller's organisation only; the daily schedule covers all. */
+export default async function jobRoutes (fastify: FastifyInstance): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const queue = createScheduledJobsQueue(app.redis, app.config.QUEUE_PREFIX)
+  queue.on('error', () => {})
+  app.addHook('onClose', async () => { await queue.close().catch(() => {}) })
+
+  app.post('/jobs/:name/runs', {
+    config: { roles: ['admin'] },
+    // The body is optional: no body runs for today.
+    preValidation: async (request) => { if (request.body === undefined || request.body === null) request.body = {} },
+    schema: {
+      tags: ['jobs'], operationId: 'runJob', security: bearer,
+      summary: 'Run a scheduled job now, for your organisation',
+      description: `Queues a run and answers 202 with it; follow it at \`/v1/jobs/runs/{run_id}\`. Jobs: ${Object.keys(scheduledJobs).join(', ')}. A run judges the day \`as_of\` (default today in SCHEDULE_TZ). Each alert is sent once however often, or however concurrently, a job runs.`,
+      params: RunJobParams, body: RunJobBody,
+      response: { 202: JobRunSchema, ...problems(404, 503) }
+    }
+  }, async (request, reply) => {
+    const name = request.params.name
+    if (!isScheduledJob(name)) throw notFound('Job')
+    const asOf = request.body.as_of ?? todayIn(app.config.SCHEDULE_TZ)
+    const run = await insertRun(app.db, { name, organisation_id: request.caller.org as string, as_of: asOf, trigger: 'api', requested_by: request.caller.sub })
+    try {
+      await queue.add(name, { name, run_id: run.id }, { jobId: run.id })
+    } catch {
+      await failRun(app.db, run.id, 'The job queue was unavailable; request the run again')
+      throw new AppError('service_unavailable', 'The job queue is unavailable; retry shortly', { headers: { 'retry-after': '5' } })
+    }
+    return await reply.code(202).header('location', `/v1/jobs/runs/${run.id}`).send(toRun(run))
+  })
+
+  app.get('/jobs/runs/:run_id', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags: ['jobs'], operationId: 'getJobRun', security: bearer,
+      summary: 'A run of a scheduled job, with its counts',
+      params: RunParams, response: { 200: JobRunSchema, ...problems(404) }
+    }
+  }, async (request) => {
+    const run = await findRun(app.db, request.params.run_id, request.caller.org as string)
+    if (run === undefined) throw notFound('Job run')
+    return toRun(run)
+  })
+}
