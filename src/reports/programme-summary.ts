@@ -36,7 +36,7 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
       select count(*)::int as matched, percentile_cont(0.5) within group (order by days) as median_days
       from (
         select ${localDate('fm.first_at')} - ${localDate('r.created_at')} as days
-        from ${cohort}
+        from (select r.id, r.created_at from ${cohort}) r
         cross join lateral (select min(m.created_at) as first_at from matches m where m.referral_id = r.id) fm
         where fm.first_at is not null
       ) d`.execute(db),
