@@ -61,7 +61,7 @@ export interface ReferralFilter {
   submitted_to?: string
 }
 
-interface ListParams extends ReferralFilter { org: string, createdBy?: string, at?: string, after?: string, limit: number }
+interface ListParams extends ReferralFilter { org: string, createdBy?: string, at?: string, after?: string, limit: number, tz: string }
 
 /** A listed referral with its created_at to the microsecond, for the next page's cursor. */
 export type ListedReferral = ReferralRow & { cursor_at: string }
@@ -81,8 +81,9 @@ function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
     if (has('createdBy')) q = q.where('created_by', '=', p.createdBy as string)
     if (has('status')) q = q.where('status', '=', p.status as string)
     if (has('programme_id')) q = q.where('programme_id', '=', p.programme_id as string)
-    if (has('submitted_from')) q = q.where('created_at', '>=', sql<Date>`${p.submitted_from}::date`)
-    if (has('submitted_to')) q = q.where('created_at', '<', sql<Date>`${p.submitted_to}::date + 1`)
+    // Submitted dates are whole days in the scheme's time zone, `to` included.
+    if (has('submitted_from')) q = q.where('created_at', '>=', sql<Date>`(${p.submitted_from}::date)::timestamp at time zone ${p.tz}`)
+    if (has('submitted_to')) q = q.where('created_at', '<', sql<Date>`(${p.submitted_to}::date + 1)::timestamp at time zone ${p.tz}`)
     // Keyset: the index on (organisation_id, created_at desc, id desc) walks straight to the page.
     if (has('after')) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(sql<Date>`${p.at}::timestamptz`, p.after as string)))
     return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit)
@@ -91,8 +92,8 @@ function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
   return statement
 }
 
-export async function listReferrals (db: Executor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number): Promise<ListedReferral[]> {
-  const params: ListParams = { ...filter, org: scope.org, createdBy: scope.createdBy, at: after?.exact, after: after?.id, limit: limit + 1 }
+export async function listReferrals (db: Executor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number, timeZone = 'Europe/London'): Promise<ListedReferral[]> {
+  const params: ListParams = { ...filter, org: scope.org, createdBy: scope.createdBy, at: after?.exact, after: after?.id, limit: limit + 1, tz: timeZone }
   let shape = 0
   for (let i = 0; i < LIST_SHAPE.length; i++) {
     if (params[LIST_SHAPE[i]] !== undefined) shape |= 1 << i

@@ -167,3 +167,25 @@ t.test('listing referrals', async (t) => {
     t.ok(res.json().data.every((r: Row) => r.id === mine.json().id))
   })
 })
+
+t.test('submitted dates are days in the scheme’s time zone', async (t) => {
+  // A zone whose date differs from UTC's at this hour: far east late in the UTC day, far west early.
+  const zone = new Date().getUTCHours() >= 10 ? 'Pacific/Kiritimati' : 'Pacific/Pago_Pago'
+  const { app } = await build(t, { SCHEDULE_TZ: zone })
+  const tenant = await createTenant(app)
+  const coordinator = tenant.token('coordinator')
+  const programme = await tenant.programme({})
+  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(tenant.token('referrer')), payload: referralBody(programme) })
+  t.equal(created.statusCode, 201, created.body)
+  const localToday = todayLocal(zone)
+  t.not(localToday, new Date().toISOString().slice(0, 10), 'the local day is not the UTC day')
+
+  const on = async (query: string): Promise<string[]> => {
+    const res = await app.inject({ method: 'GET', url: `/v1/referrals?${query}`, headers: auth(coordinator) })
+    t.equal(res.statusCode, 200, res.body)
+    return res.json().data.map((r: Row) => r.id)
+  }
+  t.same(await on(`submitted_from=${localToday}&submitted_to=${localToday}`), [created.json().id], 'found on its local day')
+  t.same(await on(`submitted_to=${addDays(localToday, -1)}`), [], 'not on the day before')
+  t.same(await on(`submitted_from=${addDays(localToday, 1)}`), [], 'not on the day after')
+})

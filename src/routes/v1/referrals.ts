@@ -54,7 +54,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
     }
   }, async (request) => {
     const { limit, cursor, ...filter } = request.query
-    const rows = await repo.listReferrals(app.db, service.scopeFor(request.caller), filter, decodeCursor(cursor), limit)
+    const rows = await repo.listReferrals(app.db, service.scopeFor(request.caller), filter, decodeCursor(cursor), limit, app.config.SCHEDULE_TZ)
     const page = pageOf(rows, limit)
     return { data: page.rows.map(service.toReferral), next_cursor: page.next }
   })
