@@ -21,25 +21,24 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
   const cohort = sql`referrals r where r.organisation_id = ${org} and r.programme_id = ${pid} and r.created_at >= ${start} and r.created_at < ${end}`
   const localDate = (col: string): RawBuilder<string> => sql<string>`(${sql.ref(col)} at time zone ${tz})::date`
 
-  const [byStatus, byTeam, decisions, declineReasons, toMatch, waiting, matchCounts, early, sessions, evaluations, outcomes] = await Promise.all([
-    sql<{ status: string, count: number }>`select r.status, count(*)::int as count from ${cohort} group by r.status order by r.status`.execute(db),
-    sql<{ organisation: string, team: string | null, count: number }>`
-      select r.referrer->>'organisation' as organisation, r.referrer->>'team' as team, count(*)::int as count
-      from ${cohort} group by 1, 2 order by count(*) desc, 1, 2 nulls first`.execute(db),
-    sql<{ accepted: number, declined: number }>`
-      select count(*) filter (where r.accepted_at is not null)::int as accepted, count(*) filter (where r.status = 'declined')::int as declined
-      from ${cohort}`.execute(db),
-    sql<{ reason_code: string, count: number }>`
-      select coalesce(r.decline->>'reason_code', 'other') as reason_code, count(*)::int as count
-      from ${cohort} and r.status = 'declined' group by 1 order by count(*) desc, 1`.execute(db),
-    sql<{ matched: number, median_days: number | null }>`
-      select count(*)::int as matched, percentile_cont(0.5) within group (order by days) as median_days
+  const [cohortRows, toMatch, waiting, matchCounts, early, sessions, evaluations, outcomes] = await Promise.all([
+    // One pass over the cohort: by status, by team, by decline reason, and the totals.
+    sql<{ set: number, status: string | null, organisation: string | null, team: string | null, reason_code: string | null, count: number, accepted: number, declined: number }>`
+      select grouping(c.status, c.organisation, c.team, c.reason_code) as set, c.status, c.organisation, c.team, c.reason_code,
+             count(*)::int as count,
+             count(*) filter (where c.accepted_at is not null)::int as accepted,
+             count(*) filter (where c.status = 'declined')::int as declined
       from (
-        select ${localDate('fm.first_at')} - ${localDate('r.created_at')} as days
-        from (select r.id, r.created_at from ${cohort}) r
-        cross join lateral (select min(m.created_at) as first_at from matches m where m.referral_id = r.id) fm
-        where fm.first_at is not null
-      ) d`.execute(db),
+        select r.status, r.referrer->>'organisation' as organisation, r.referrer->>'team' as team, r.accepted_at,
+               case when r.status = 'declined' then coalesce(r.decline->>'reason_code', 'other') end as reason_code
+        from ${cohort}) c
+      group by grouping sets ((c.status), (c.organisation, c.team), (c.reason_code), ())`.execute(db),
+    // Days from submission to the first match, in the scheme's local days.
+    sql<{ matched: number, median_days: number | null }>`
+      select count(*)::int as matched, percentile_cont(0.5) within group (order by ${localDate('fm.first_at')} - ${localDate('r.created_at')}) as median_days
+      from (select r.id, r.created_at from ${cohort}) r
+      join (select referral_id, min(created_at) as first_at from matches where organisation_id = ${org} and programme_id = ${pid} group by referral_id) fm
+        on fm.referral_id = r.id`.execute(db),
     sql<{ count: number, oldest: string | null }>`
       select count(*)::int as count, min(${localDate('r.accepted_at')})::text as oldest
       from referrals r
@@ -81,7 +80,13 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
       group by 1, 2, 3`.execute(db)
   ])
 
-  const d = decisions.rows[0]
+  // grouping() bits, high to low: status, organisation, team, reason; a 0 bit is a column grouped by.
+  const byStatus = cohortRows.rows.filter((r) => r.set === 0b0111).sort((x, y) => String(x.status).localeCompare(String(y.status)))
+  const byTeam = cohortRows.rows.filter((r) => r.set === 0b1001)
+    .sort((x, y) => n(y.count) - n(x.count) || String(x.organisation).localeCompare(String(y.organisation)) || (x.team === null ? -1 : y.team === null ? 1 : x.team.localeCompare(y.team)))
+  const declineReasons = cohortRows.rows.filter((r) => r.set === 0b1110 && r.reason_code !== null)
+    .sort((x, y) => n(y.count) - n(x.count) || String(x.reason_code).localeCompare(String(y.reason_code)))
+  const d = cohortRows.rows.find((r) => r.set === 0b1111) ?? { count: 0, accepted: 0, declined: 0 }
   const w = waiting.rows[0]
   const mc = matchCounts.rows[0]
   const s = sessions.rows[0]
@@ -98,15 +103,15 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
     to,
     generated_on: today,
     referrals: {
-      submitted: byStatus.rows.reduce((a, r) => a + n(r.count), 0),
-      by_status: byStatus.rows.map((r) => ({ status: r.status, count: n(r.count) })),
-      by_team: byTeam.rows.map((r) => ({ organisation: r.organisation, team: r.team, count: n(r.count) }))
+      submitted: n(d.count),
+      by_status: byStatus.map((r) => ({ status: r.status as string, count: n(r.count) })),
+      by_team: byTeam.map((r) => ({ organisation: r.organisation ?? '', team: r.team, count: n(r.count) }))
     },
     decisions: {
       accepted: n(d.accepted),
       declined: n(d.declined),
       acceptance_rate: rate(n(d.accepted), n(d.accepted) + n(d.declined)),
-      decline_reasons: declineReasons.rows.map((r) => ({ reason_code: r.reason_code, count: n(r.count) }))
+      decline_reasons: declineReasons.map((r) => ({ reason_code: r.reason_code as string, count: n(r.count) }))
     },
     time_to_match: { matched: n(tm.matched), median_days: tm.median_days === null ? null : Number(tm.median_days) },
     waiting_list: {
