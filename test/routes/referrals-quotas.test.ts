@@ -1,6 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { vettedMentor } from './mentors-support.js'
+import { addDays } from '../../src/lib/dates.js'
 
 const quotaCodes = (res: { json: () => any }): string[] => (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()
 
@@ -108,6 +110,26 @@ t.test('referral quotas', async (t) => {
     const a = (await post(body(p, { email }))).json()
     t.equal((await act(a.id, 'accept')).statusCode, 200)
     t.equal((await post(body(p, { email }))).statusCode, 409)
+  })
+
+  t.test('a matched referral holds its slot; a closed one frees it', async (t) => {
+    const p = await tenant.programme({ quotas: { per_referrer: 1 } })
+    const email = 'matched@school.example'
+    const a = (await post(body(p, { email }))).json()
+    t.equal((await act(a.id, 'accept')).statusCode, 200)
+    const mentorId = await vettedMentor(app, coordinator, [p], { since: addDays(todayLocal(), -30) })
+    const match = await app.inject({
+      method: 'POST', url: '/v1/matches', headers: auth(coordinator),
+      payload: { referral_id: a.id, mentor_id: mentorId, introduction: { scheduled_at: `${addDays(todayLocal(), 7)}T16:00:00Z`, location: 'School library' } }
+    })
+    t.equal(match.statusCode, 201, match.body)
+    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status, 'matched')
+    t.equal((await post(body(p, { email }))).statusCode, 409, 'matched is still open')
+
+    const closed = await app.inject({ method: 'POST', url: `/v1/matches/${match.json().id}/close`, headers: auth(coordinator), payload: { reason_code: 'moved_away' } })
+    t.equal(closed.statusCode, 200, closed.body)
+    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status, 'closed')
+    t.equal((await post(body(p, { email }))).statusCode, 201, 'the closed referral freed its slot')
   })
 
   t.test("a coordinator's funded place passes the quota and is not counted", async (t) => {
