@@ -252,7 +252,7 @@ function parts (s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Di
   let sharedLanguage: string | null = null
   let firstLanguage = false
   for (let i = 0; i < s.languages.length; i += 1) {
-    if (m.languages.includes(s.languages[i])) { sharedLanguage = s.languages[i]; firstLanguage = i === 0; break }
+    if (m.languages.includes(s.languages[i])) { sharedLanguage = s.input.languages[i].trim(); firstLanguage = i === 0; break }
   }
 
   const needsCovered = s.needs.filter((a) => m.experience.has(a))
