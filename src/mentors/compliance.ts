@@ -196,47 +196,32 @@ export function evaluate (r: VettingRecords, asOf: string): ComplianceResult {
   return { cleared: programmes.some((p) => p.cleared), checks, programmes }
 }
 
-/** Everything compliance needs for a set of mentors, in six queries whatever their number. */
+/** Everything compliance needs for a set of mentors, in one round trip whatever their number. */
 export async function loadRecords (db: Executor, org: string | null, mentorIds: string[]): Promise<Map<string, VettingRecords>> {
   const out = new Map<string, VettingRecords>()
   if (mentorIds.length === 0) return out
-  let mq = db.selectFrom('mentors').select(['id', 'status', 'works_in_care_system', 'professional_background']).where('id', 'in', mentorIds)
-  if (org !== null) mq = mq.where('organisation_id', '=', org)
-  const mentors = await mq.execute()
-  if (mentors.length === 0) return out
-  const ids = mentors.map((m) => m.id)
-  const [programmes, interviews, references, trainings, dbs] = await Promise.all([
-    db.selectFrom('mentor_programmes as mp').innerJoin('programmes as p', 'p.id', 'mp.programme_id')
-      .select(['mp.mentor_id', 'p.id', 'p.name', 'p.rules']).where('mp.mentor_id', 'in', ids).orderBy('p.created_at').orderBy('p.id').execute(),
-    db.selectFrom('mentor_interviews').select(['mentor_id', 'held_on', 'outcome']).where('mentor_id', 'in', ids).orderBy('held_on').execute(),
-    db.selectFrom('mentor_references').select(['mentor_id', 'received_on', 'satisfactory']).where('mentor_id', 'in', ids).execute(),
-    db.selectFrom('mentor_trainings').select(['mentor_id', 'kind', 'completed_on', 'hours']).where('mentor_id', 'in', ids).execute(),
-    db.selectFrom('mentor_dbs_checks').select(['id', 'mentor_id', 'level', 'workforce', 'issued_on', 'update_service_subscribed', 'outcome', 'risk_decision', 'renewal_in_progress'])
-      .where('mentor_id', 'in', ids).execute()
-  ])
-  const statusChecks = dbs.length === 0
-    ? []
-    : await db.selectFrom('mentor_dbs_status_checks').select(['dbs_check_id', 'checked_on', 'result']).where('dbs_check_id', 'in', dbs.map((d) => d.id)).execute()
-  for (const m of mentors) {
-    out.set(m.id, {
-      mentor_id: m.id,
-      status: m.status,
-      works_in_care_system: m.works_in_care_system,
-      professional_background: m.professional_background as VettingRecords['professional_background'],
-      programmes: [], interviews: [], references: [], trainings: [], dbs: []
-    })
+  const rows = await sql<Omit<VettingRecords, 'mentor_id'> & { id: string }>`
+    select m.id, m.status, m.works_in_care_system, m.professional_background,
+      coalesce((select json_agg(json_build_object('id', p.id, 'name', p.name, 'rules', p.rules) order by p.created_at, p.id)
+        from mentor_programmes mp join programmes p on p.id = mp.programme_id where mp.mentor_id = m.id), '[]') as programmes,
+      coalesce((select json_agg(json_build_object('held_on', i.held_on, 'outcome', i.outcome) order by i.held_on)
+        from mentor_interviews i where i.mentor_id = m.id), '[]') as interviews,
+      coalesce((select json_agg(json_build_object('received_on', x.received_on, 'satisfactory', x.satisfactory))
+        from mentor_references x where x.mentor_id = m.id), '[]') as references,
+      coalesce((select json_agg(json_build_object('kind', t.kind, 'completed_on', t.completed_on, 'hours', t.hours))
+        from mentor_trainings t where t.mentor_id = m.id), '[]') as trainings,
+      coalesce((select json_agg(json_build_object('id', d.id, 'level', d.level, 'workforce', d.workforce, 'issued_on', d.issued_on,
+          'update_service_subscribed', d.update_service_subscribed, 'outcome', d.outcome, 'risk_decision', d.risk_decision,
+          'renewal_in_progress', d.renewal_in_progress,
+          'status_checks', coalesce((select json_agg(json_build_object('checked_on', s.checked_on, 'result', s.result))
+            from mentor_dbs_status_checks s where s.dbs_check_id = d.id), '[]')))
+        from mentor_dbs_checks d where d.mentor_id = m.id), '[]') as dbs
+    from mentors m
+    where m.id = any(${mentorIds}::uuid[]) ${org === null ? sql`` : sql`and m.organisation_id = ${org}`}`.execute(db)
+  for (const r of rows.rows) {
+    const { id, ...rest } = r
+    out.set(id, { mentor_id: id, ...rest })
   }
-  const byDbs = new Map<string, DbsRecord>()
-  for (const p of programmes) out.get(p.mentor_id)?.programmes.push({ id: p.id, name: p.name, rules: p.rules })
-  for (const i of interviews) out.get(i.mentor_id)?.interviews.push(i)
-  for (const x of references) out.get(x.mentor_id)?.references.push(x)
-  for (const t of trainings) out.get(t.mentor_id)?.trainings.push({ kind: t.kind, completed_on: t.completed_on, hours: Number(t.hours) })
-  for (const d of dbs) {
-    const rec: DbsRecord = { ...d, risk_decision: d.risk_decision as DbsRecord['risk_decision'], status_checks: [] }
-    byDbs.set(d.id, rec)
-    out.get(d.mentor_id)?.dbs.push(rec)
-  }
-  for (const s of statusChecks) byDbs.get(s.dbs_check_id)?.status_checks.push(s)
   return out
 }
 

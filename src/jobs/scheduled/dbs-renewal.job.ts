@@ -1,7 +1,8 @@
 import { daysBetween } from '../../lib/dates.js'
-import { bestDbs, type DbsRecord } from '../../mentors/compliance.js'
+import type { RawBuilder } from 'kysely'
+import { bestDbs, loadRecords } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './registry.js'
-import { alertRows, CoordinatorCache, emptyCounts, mentorBatches, ProgrammeCache, writeAlerts, type Alert } from './mentor-alerts.js'
+import { alertRows, CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlerts, type Alert, type ScannedMentor } from './mentor-alerts.js'
 import { dbsToCoordinator, dbsToMentor } from './alert-templates.js'
 
 export const DBS_ALERT_KIND = 'dbs_renewal_alert'
@@ -29,33 +30,20 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
   const counts = emptyCounts('due_60', 'overdue', 'status_check_due', 'status_check_overdue')
   const programmes = new ProgrammeCache(ctx.db)
   const coordinators = new CoordinatorCache(ctx.db)
-  for await (const batch of mentorBatches(ctx)) {
+  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<ScannedMentor[]> => (await mentors.execute(ctx.db)).rows
+  for await (const batch of keysetBatches(ctx, fetch)) {
     counts.mentors_scanned += batch.length
-    const ids = batch.map((m) => m.id)
     const byId = new Map(batch.map((m) => [m.id, m]))
-    const [links, checks] = await Promise.all([
-      ctx.db.selectFrom('mentor_programmes').select(['mentor_id', 'programme_id']).where('mentor_id', 'in', ids).execute(),
-      ctx.db.selectFrom('mentor_dbs_checks').select(['id', 'mentor_id', 'level', 'workforce', 'issued_on', 'update_service_subscribed', 'outcome', 'risk_decision', 'renewal_in_progress'])
-        .where('mentor_id', 'in', ids).execute()
-    ])
-    const statusChecks = checks.length === 0
-      ? []
-      : await ctx.db.selectFrom('mentor_dbs_status_checks').select(['dbs_check_id', 'checked_on', 'result']).where('dbs_check_id', 'in', checks.map((c) => c.id)).execute()
-    const records = new Map<string, DbsRecord[]>()
-    const byCheck = new Map<string, DbsRecord>()
-    for (const c of checks) {
-      const rec: DbsRecord = { ...c, risk_decision: c.risk_decision as DbsRecord['risk_decision'], status_checks: [] }
-      byCheck.set(c.id, rec)
-      records.set(c.mentor_id, [...(records.get(c.mentor_id) ?? []), rec])
-    }
-    for (const s of statusChecks) byCheck.get(s.dbs_check_id)?.status_checks.push(s)
+    // The batch's programmes and DBS checks with their status checks, in one query.
+    const records = await loadRecords(ctx.db, null, [...byId.keys()])
+    const links = [...records.values()].flatMap((r) => r.programmes.map((p) => ({ mentor_id: r.mentor_id, programme_id: p.id })))
     await programmes.load(links.map((l) => l.programme_id))
 
     const grouped = new Map<string, { mentorId: string, expires_on: string, threshold: Threshold, programmes: string[] }>()
     for (const l of links) {
       const p = programmes.get(l.programme_id)
       if (p === undefined) continue
-      const best = bestDbs(records.get(l.mentor_id) ?? [], p.req, ctx.asOf)
+      const best = bestDbs(records.get(l.mentor_id)?.dbs ?? [], p.req, ctx.asOf)
       if (best === null) continue
       const threshold = dbsThreshold(best.expires_on, ctx.asOf, best.record.update_service_subscribed, best.record.renewal_in_progress)
       if (threshold === null) continue

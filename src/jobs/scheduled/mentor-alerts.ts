@@ -1,3 +1,4 @@
+import { sql, type RawBuilder } from 'kysely'
 import type { NewNotification } from '../../db/types.js'
 import type { Executor } from '../../db/database.js'
 import { insertNotifications } from '../../notifications/notifications.repository.js'
@@ -13,20 +14,28 @@ export const INSERT_BATCH = 1000
 
 export interface ScannedMentor { id: string, organisation_id: string, email: string }
 
+/** The filter on mentors every alert scan shares: alerted statuses, the run's organisation, after a keyset position. */
+export function scannedMentors (ctx: ScheduledJobContext, after: string | null, size: number): RawBuilder<ScannedMentor> {
+  return sql<ScannedMentor>`select id, organisation_id, email from mentors
+    where status in (${sql.join(ALERTED_STATUSES)})
+    ${ctx.org !== null ? sql`and organisation_id = ${ctx.org}` : sql``}
+    ${after !== null ? sql`and id > ${after}` : sql``}
+    order by id limit ${size}`
+}
+
 /**
  * Walks the mentors in keyset batches by id, so memory stays flat however many there are and a
- * batch costs the same at the start and the end.
+ * batch costs the same at the start and the end. `fetch` reads a batch and whatever the job needs
+ * beside it in one query, given the keyset subquery; rows come back ordered by mentor id.
  */
-export async function * mentorBatches (ctx: ScheduledJobContext, size = SCAN_BATCH): AsyncGenerator<ScannedMentor[]> {
+export async function * keysetBatches<R extends { id: string }> (ctx: ScheduledJobContext, fetch: (mentors: RawBuilder<ScannedMentor>) => Promise<R[]>, size = SCAN_BATCH): AsyncGenerator<R[]> {
   let after: string | null = null
   for (;;) {
-    let q = ctx.db.selectFrom('mentors').select(['id', 'organisation_id', 'email']).where('status', 'in', ALERTED_STATUSES)
-    if (ctx.org !== null) q = q.where('organisation_id', '=', ctx.org)
-    if (after !== null) q = q.where('id', '>', after)
-    const rows = await q.orderBy('id').limit(size).execute()
+    const rows = await fetch(scannedMentors(ctx, after, size))
     if (rows.length === 0) return
     yield rows
-    if (rows.length < size) return
+    const ids = new Set(rows.map((r) => r.id))
+    if (ids.size < size) return
     after = rows[rows.length - 1].id
   }
 }

@@ -1,8 +1,10 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { daysBetween } from '../../lib/dates.js'
 import { safeguardingExpiry } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './registry.js'
-import { alertRows, CoordinatorCache, emptyCounts, mentorBatches, ProgrammeCache, writeAlerts, type Alert } from './mentor-alerts.js'
+import { alertRows, CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlerts, type Alert, type ScannedMentor } from './mentor-alerts.js'
+
+type Row = ScannedMentor & { programme_id: string | null, completed_on: string | null }
 import { trainingToCoordinator, trainingToMentor } from './alert-templates.js'
 
 export const TRAINING_ALERT_KIND = 'training_expiry_alert'
@@ -25,28 +27,28 @@ export async function trainingExpiryAlerts (ctx: ScheduledJobContext): Promise<R
   const counts = emptyCounts('due_30', 'due_7', 'expired')
   const programmes = new ProgrammeCache(ctx.db)
   const coordinators = new CoordinatorCache(ctx.db)
-  for await (const batch of mentorBatches(ctx)) {
-    counts.mentors_scanned += batch.length
-    const byId = new Map(batch.map((m) => [m.id, m]))
-    // The latest safeguarding training of each mentor, beside each programme it serves.
-    const rows = await ctx.db.selectFrom('mentor_programmes as mp')
-      .leftJoin('mentor_trainings as t', (j) => j.onRef('t.mentor_id', '=', 'mp.mentor_id').on('t.kind', '=', 'safeguarding').on('t.completed_on', '<=', sql<string>`${ctx.asOf}::date`))
-      .select(['mp.mentor_id', 'mp.programme_id', (eb) => eb.fn.max('t.completed_on').as('completed_on')])
-      .where('mp.mentor_id', 'in', [...byId.keys()])
-      .groupBy(['mp.mentor_id', 'mp.programme_id'])
-      .execute()
-    await programmes.load(rows.map((r) => r.programme_id))
+  // Each mentor of the batch beside each programme it serves, with its latest safeguarding training: one query a batch.
+  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<Row[]> => (await sql<Row>`
+    select m.id, m.organisation_id, m.email, mp.programme_id,
+      (select max(t.completed_on) from mentor_trainings t
+        where t.mentor_id = m.id and t.kind = 'safeguarding' and t.completed_on <= ${ctx.asOf}::date) as completed_on
+    from (${mentors}) m left join mentor_programmes mp on mp.mentor_id = m.id
+    order by m.id`.execute(ctx.db)).rows
+  for await (const rows of keysetBatches(ctx, fetch)) {
+    const byId = new Map(rows.map((r) => [r.id, { id: r.id, organisation_id: r.organisation_id, email: r.email }]))
+    counts.mentors_scanned += byId.size
+    await programmes.load(rows.flatMap((r) => (r.programme_id === null ? [] : [r.programme_id])))
     // One alert per mentor and expiry date, naming every programme it lapses for.
     const grouped = new Map<string, { mentorId: string, expires_on: string, threshold: NonNullable<ReturnType<typeof trainingThreshold>>, programmes: string[] }>()
     for (const r of rows) {
-      const p = programmes.get(r.programme_id)
+      const p = r.programme_id === null ? undefined : programmes.get(r.programme_id)
       if (p === undefined || r.completed_on === null) continue
-      const expiry = safeguardingExpiry([{ kind: 'safeguarding', completed_on: r.completed_on as string, hours: 0 }], p.req, ctx.asOf)
+      const expiry = safeguardingExpiry([{ kind: 'safeguarding', completed_on: r.completed_on, hours: 0 }], p.req, ctx.asOf)
       if (expiry === null) continue
       const threshold = trainingThreshold(expiry.expires_on, ctx.asOf)
       if (threshold === null) continue
-      const key = `${r.mentor_id}:${expiry.expires_on}`
-      const g = grouped.get(key) ?? { mentorId: r.mentor_id, expires_on: expiry.expires_on, threshold, programmes: [] }
+      const key = `${r.id}:${expiry.expires_on}`
+      const g = grouped.get(key) ?? { mentorId: r.id, expires_on: expiry.expires_on, threshold, programmes: [] }
       g.programmes.push(p.name)
       grouped.set(key, g)
     }
