@@ -77,12 +77,12 @@ function sample (doc: Schema, schema: Schema, name = ''): unknown {
 /** Invalid and boundary replacements for a value of this schema. */
 function badValues (doc: Schema, schema: Schema): unknown[] {
   const s = nonNull(doc, resolve(doc, schema))
-  const out: unknown[] = [null, { nested: true }, [1, 2]]
+  const out: unknown[] = [null, { nested: true }]
   if (Array.isArray(s.enum)) out.push('not_a_value', String(s.enum[0]).toUpperCase(), 7)
   switch (s.type) {
     case 'string':
-      out.push(42, true, '', HUGE_STRING, '\u0000', '💥'.repeat(300), "'; drop table referrals; --")
-      if (s.maxLength !== undefined) out.push('y'.repeat(s.maxLength + 1))
+      out.push(42, '', '\u0000', "'; drop table referrals; --")
+      out.push(s.maxLength !== undefined ? '💥'.repeat(s.maxLength + 1) : HUGE_STRING)
       if (s.format === 'uuid') out.push(...BAD_UUIDS)
       if (s.format === 'date') out.push(...BAD_DATES)
       if (s.format === 'date-time') out.push(...BAD_INSTANTS)
@@ -90,15 +90,15 @@ function badValues (doc: Schema, schema: Schema): unknown[] {
       break
     case 'integer':
     case 'number':
-      out.push('twelve', -1, 0, 1.5, 2 ** 31, 2 ** 63, 1e308, -1e308, true)
+      out.push('twelve', -1, 1.5, 2 ** 31, 1e308, -1e308)
       if (s.minimum !== undefined) out.push(s.minimum - 1)
       if (s.maximum !== undefined) out.push(s.maximum + 1)
       break
     case 'boolean':
-      out.push('maybe', 2, 'yes')
+      out.push('maybe', 2)
       break
     case 'array':
-      out.push('a string', Array.from({ length: 1000 }, (_v, i) => `item-${i}`), [null], [{ deep: [[[]]] }])
+      out.push('a string', Array.from({ length: 1000 }, (_v, i) => `item-${i}`), [null])
       if (s.minItems !== undefined) out.push([])
       break
     case 'object':
@@ -134,6 +134,9 @@ function* mutations (doc: Schema, schema: Schema, value: unknown, path: string):
     yield { label: `${path} = ${JSON.stringify(bad)?.slice(0, 40)}`, path, body: bad }
   }
 }
+
+// Thousands of requests: allow for a busy machine beyond the suite's per-file default.
+t.setTimeout(600_000)
 
 t.test('fuzzing every operation', async (t) => {
   const { app } = await build(t)
