@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq'
 import type { Database } from '../db/database.js'
 import type { Mailer } from '../notifications/mailer.js'
 import type { NotificationJob } from './queues.js'
-import { lockPending, markSent, recordFailure } from '../notifications/notifications.repository.js'
+import { LOCK_NOT_AVAILABLE, lockPending, markSent, recordFailure } from '../notifications/notifications.repository.js'
 import { lockReferral, updateReferral, insertHistory } from '../referrals/referrals.repository.js'
 import type { NotificationRow } from '../db/types.js'
 import type { Transaction } from 'kysely'
@@ -19,17 +19,21 @@ async function afterSent (trx: Transaction<DB>, n: NotificationRow): Promise<voi
   }
 }
 
+/** How long a job waits for a notification another worker is sending before trying again later. */
+const LOCK_WAIT_MS = 15_000
+
 /**
  * Sends one outbox message. The row stays locked while the provider is called and is marked sent in
- * the same transaction, so a duplicate job, a retry or a second worker finds it locked or already
- * sent and does nothing.
+ * the same transaction, so a duplicate job, a retry or a second worker waits for the lock, finds the
+ * row sent and does nothing. A worker that dies mid-send loses its connection, PostgreSQL rolls the
+ * transaction back and the row is pending again for the job's next attempt.
  */
 export function notificationProcessor (db: Database, mailer: Mailer) {
   return async function process (job: Job<NotificationJob>): Promise<'sent' | 'skipped'> {
     const id = job.data.notification_id
     try {
       return await db.transaction().execute(async (trx) => {
-        const n = await lockPending(trx, id)
+        const n = await lockPending(trx, id, LOCK_WAIT_MS)
         if (n === undefined) return 'skipped'
         const providerId = await mailer.send({ notificationId: n.id, kind: n.kind, to: n.recipient, subject: n.subject, body: n.body })
         await markSent(trx, n.id, mailer.name, providerId)
@@ -37,6 +41,8 @@ export function notificationProcessor (db: Database, mailer: Mailer) {
         return 'sent'
       })
     } catch (err) {
+      // Another holder kept the row locked: nothing was attempted, so nothing is recorded.
+      if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) throw err
       const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
       await recordFailure(db, id, (err as Error).message, final).catch(() => {})
       throw err

@@ -16,12 +16,22 @@ export async function insertNotifications (db: Executor, rows: NewNotification[]
   return inserted.map((r) => r.id)
 }
 
-/** Locks a pending notification for sending; undefined when another worker holds it or it is done. */
-export async function lockPending (db: Executor, id: string): Promise<NotificationRow | undefined> {
-  return await db.selectFrom('notifications').selectAll()
-    .where('id', '=', id).where('status', '=', 'pending')
-    .forUpdate().skipLocked()
+/** PostgreSQL's lock_not_available: the row stayed locked longer than the lock timeout. */
+export const LOCK_NOT_AVAILABLE = '55P03'
+
+/**
+ * Locks a notification for sending and returns it while it is still pending. It waits for another
+ * holder of the row (a worker sending it, the outbox relay claiming it) rather than skipping it: a
+ * skipped job would complete and leave the row pending with no job to send it. Waiting is bounded;
+ * past the timeout the query fails with LOCK_NOT_AVAILABLE and the job is retried later.
+ */
+export async function lockPending (trx: Executor, id: string, timeoutMs: number): Promise<NotificationRow | undefined> {
+  await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`.execute(trx)
+  const row = await trx.selectFrom('notifications').selectAll()
+    .where('id', '=', id)
+    .forUpdate()
     .executeTakeFirst()
+  return row?.status === 'pending' ? row : undefined
 }
 
 export async function markSent (db: Executor, id: string, provider: string, providerMessageId: string | null): Promise<void> {
