@@ -55,6 +55,21 @@ t.test('organisations', async (t) => {
     t.same(twice.map((r) => r.statusCode).sort(), [201, 409], 'two at once: one wins')
   })
 
+  t.test('Idempotency-Key: a retry returns the first organisation instead of a conflict', async (t) => {
+    const key = randomUUID()
+    const headers = { ...auth(platform), 'idempotency-key': key }
+    const first = await app.inject({ method: 'POST', url: '/v1/organisations', headers, payload: { name: 'Stockport', code: 'STOCK' } })
+    t.equal(first.statusCode, 201, first.body)
+    const again = await app.inject({ method: 'POST', url: '/v1/organisations', headers, payload: { name: 'Stockport', code: 'STOCK' } })
+    t.equal(again.statusCode, 201, again.body)
+    t.equal(again.json().id, first.json().id)
+    const changed = await app.inject({ method: 'POST', url: '/v1/organisations', headers, payload: { name: 'Stockport', code: 'STOCKP' } })
+    t.equal(changed.statusCode, 422, changed.body)
+    t.equal(changed.json().code, 'idempotency_key_reused')
+    const withoutKey = await create({ name: 'Stockport', code: 'STOCK' })
+    t.equal(withoutKey.statusCode, 409, 'without the key it is a second request, and the code is taken')
+  })
+
   t.test("GET /v1/organisation returns the caller's", async (t) => {
     const a = await createTenant(app)
     const b = await createTenant(app)

@@ -97,6 +97,29 @@ t.test('programmes', async (t) => {
     t.notOk(list.json().data.some((p: { name: string }) => ['Bad ages', 'Unknown', 'Enum'].includes(p.name)), 'nothing refused was stored')
   })
 
+  t.test('Idempotency-Key: a retry creates nothing; another body with the key is refused', async (t) => {
+    const fresh = await createTenant(app)
+    const freshAdmin = fresh.token('admin', { sub: 'admin-idem' })
+    const key = randomUUID()
+    const payload = { name: 'Pure Insight', kind: 'mentoring', rules: { duration_months: 24 } }
+    const post = async (body: Record<string, unknown>, token = freshAdmin) =>
+      await app.inject({ method: 'POST', url: '/v1/programmes', headers: { ...auth(token), 'idempotency-key': key }, payload: body })
+    const first = await post(payload)
+    t.equal(first.statusCode, 201, first.body)
+    const again = await post(payload)
+    t.equal(again.statusCode, 201, again.body)
+    t.same(again.json(), first.json())
+    t.equal(again.headers.etag, first.headers.etag)
+    const list = await app.inject({ method: 'GET', url: '/v1/programmes', headers: auth(freshAdmin) })
+    t.equal(list.json().data.length, 1, 'one programme')
+    const other = await post({ ...payload, name: 'Something else' })
+    t.equal(other.statusCode, 422, other.body)
+    t.equal(other.json().code, 'idempotency_key_reused')
+    const anotherAdmin = await post({ ...payload, name: 'Pure Insight North' }, fresh.token('admin', { sub: 'admin-two' }))
+    t.equal(anotherAdmin.statusCode, 201, 'another caller has its own keys')
+    t.not(anotherAdmin.json().id, first.json().id)
+  })
+
   t.test('only an admin writes programmes', async (t) => {
     for (const role of ['coordinator', 'referrer', 'integration'] as const) {
       const res = await create({ name: 'Not allowed', kind: 'mentoring', rules: {} }, tenant.token(role))

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { CreateOrganisationSchema, OrganisationSchema } from '../../schemas/organisations.js'
-import { bearer, problems } from '../../schemas/common.js'
+import { bearer, IdempotencyHeaders, problems } from '../../schemas/common.js'
 import { findOrganisation, findOrganisationByCode, insertOrganisation } from '../../organisations/organisations.repository.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
+import { runIdempotent } from '../../lib/idempotency.js'
+import type { OrganisationRow } from '../../db/types.js'
 
 export default async function organisationRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -12,15 +14,20 @@ export default async function organisationRoutes (fastify: FastifyInstance): Pro
     config: { roles: ['platform_admin'] },
     schema: {
       tags: ['organisations'], operationId: 'createOrganisation', summary: 'Create an organisation (tenant)', security: bearer,
+      description: 'Honours `Idempotency-Key`.',
+      headers: IdempotencyHeaders,
       body: CreateOrganisationSchema,
       response: { 201: OrganisationSchema, ...problems(409) }
     }
   }, async (request, reply) => {
-    if (await findOrganisationByCode(app.db, request.body.code) !== undefined) {
-      throw new AppError('conflict', `The code ${request.body.code} is taken`, { reasons: [{ code: 'code_taken', message: 'Organisation codes are unique' }] })
-    }
-    const row = await insertOrganisation(app.db, request.body)
-    return await reply.code(201).header('location', `/v1/organisation`).send(row as any)
+    const result = await runIdempotent<OrganisationRow>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/organisations', request.body, async (trx) => {
+      if (await findOrganisationByCode(trx, request.body.code) !== undefined) {
+        throw new AppError('conflict', `The code ${request.body.code} is taken`, { reasons: [{ code: 'code_taken', message: 'Organisation codes are unique' }] })
+      }
+      return { status: 201, body: await insertOrganisation(trx, request.body) }
+    })
+    if (result.replayed) void reply.header('idempotent-replayed', 'true')
+    return await reply.code(201).header('location', `/v1/organisation`).send(result.body as any)
   })
 
   app.get('/organisation', {

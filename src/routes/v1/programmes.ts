@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { CreateProgrammeSchema, ListProgrammesQuerySchema, ProgrammePageSchema, ProgrammeSchema, UpdateProgrammeSchema } from '../../schemas/programmes.js'
-import { bearer, IdParams, IfMatchHeaders, problems } from '../../schemas/common.js'
+import { bearer, IdempotencyHeaders, IdParams, IfMatchHeaders, problems } from '../../schemas/common.js'
 import * as repo from '../../programmes/programmes.repository.js'
 import { normaliseRules } from '../../programmes/programme-rules.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
+import { runIdempotent } from '../../lib/idempotency.js'
+import type { ProgrammeRow } from '../../db/types.js'
 
 const etag = (row: { id: string, version: number }): string => `"${row.id.slice(0, 8)}-${row.version}"`
 
@@ -17,19 +19,26 @@ export default async function programmeRoutes (fastify: FastifyInstance): Promis
     config: { roles: ['admin'] },
     schema: {
       tags: ['programmes'], operationId: 'createProgramme', summary: 'Create a programme with its rules', security: bearer,
+      description: 'Fills in every rule left out with its default. Honours `Idempotency-Key`.',
+      headers: IdempotencyHeaders,
       body: CreateProgrammeSchema,
       response: { 201: ProgrammeSchema, ...problems(409) }
     }
   }, async (request, reply) => {
     const rules = normaliseRules(request.body.rules)
-    const row = await repo.insertProgramme(app.db, {
-      organisation_id: request.caller.org as string,
-      name: request.body.name,
-      kind: request.body.kind,
-      description: request.body.description ?? null,
-      active: request.body.active ?? true,
-      rules
+    const result = await runIdempotent<ProgrammeRow>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/programmes', request.body, async (trx) => {
+      const row = await repo.insertProgramme(trx, {
+        organisation_id: request.caller.org as string,
+        name: request.body.name,
+        kind: request.body.kind,
+        description: request.body.description ?? null,
+        active: request.body.active ?? true,
+        rules
+      })
+      return { status: 201, body: row }
     })
+    const row = result.body
+    if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return await reply.code(201).header('location', `/v1/programmes/${row.id}`).header('etag', etag(row)).send(row as any)
   })
 
