@@ -161,7 +161,7 @@ async function throughput (url: string, tenant: Tenant, mentorIds: string[], ref
       const rps = median(xs.map((x) => x.rps))
       rows.push(`| ${tg.label} | ${fmt(rps)} | ${fmt(median(xs.map((x) => x.p50)))} ms | ${fmt(median(xs.map((x) => x.p99)))} ms | ${fmt(xs.reduce((s, x) => s + x.bad, 0))} | ${fmt(rps / refRps, 2)}x |`)
     }
-    rows.push('', `${rounds} interleaved rounds of ${seconds} s, autocannon (32 connections) in its own process; the compliance GET loads the mentor's vetting records (six indexed queries) and evaluates every check.`)
+    rows.push('', `${rounds} interleaved rounds of ${seconds} s, autocannon (32 connections) in its own process; the compliance GET reads the mentor's vetting records (one query, six indexed subqueries) and evaluates every programme's checks.`)
     return rows
   } finally {
     server.kill('SIGTERM')

@@ -1,11 +1,12 @@
 import { daysBetween } from '../../lib/dates.js'
-import type { RawBuilder } from 'kysely'
-import { bestDbs, loadRecords } from '../../mentors/compliance.js'
+import { sql, type RawBuilder } from 'kysely'
+import { bestDbs, type DbsRecord } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './registry.js'
 import { alertRows, CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlerts, type Alert, type ScannedMentor } from './mentor-alerts.js'
 import { dbsToCoordinator, dbsToMentor } from './alert-templates.js'
 
 export const DBS_ALERT_KIND = 'dbs_renewal_alert'
+type Row = ScannedMentor & { programme_ids: string[], dbs: DbsRecord[] }
 type Threshold = 'due_60' | 'overdue' | 'status_check_due' | 'status_check_overdue'
 
 /**
@@ -30,20 +31,29 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
   const counts = emptyCounts('due_60', 'overdue', 'status_check_due', 'status_check_overdue')
   const programmes = new ProgrammeCache(ctx.db)
   const coordinators = new CoordinatorCache(ctx.db)
-  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<ScannedMentor[]> => (await mentors.execute(ctx.db)).rows
+  // Each mentor of the batch with its programmes and DBS checks (with their status checks): one query a batch.
+  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<Row[]> => (await sql<Row>`
+    select m.id, m.organisation_id, m.email,
+      coalesce((select array_agg(mp.programme_id) from mentor_programmes mp where mp.mentor_id = m.id), '{}') as programme_ids,
+      coalesce((select json_agg(json_build_object('id', d.id, 'level', d.level, 'workforce', d.workforce, 'issued_on', d.issued_on,
+          'update_service_subscribed', d.update_service_subscribed, 'outcome', d.outcome, 'risk_decision', d.risk_decision,
+          'renewal_in_progress', d.renewal_in_progress,
+          'status_checks', coalesce((select json_agg(json_build_object('checked_on', s.checked_on, 'result', s.result))
+            from mentor_dbs_status_checks s where s.dbs_check_id = d.id), '[]')))
+        from mentor_dbs_checks d where d.mentor_id = m.id), '[]') as dbs
+    from (${mentors}) m order by m.id`.execute(ctx.db)).rows
   for await (const batch of keysetBatches(ctx, fetch)) {
     counts.mentors_scanned += batch.length
     const byId = new Map(batch.map((m) => [m.id, m]))
-    // The batch's programmes and DBS checks with their status checks, in one query.
-    const records = await loadRecords(ctx.db, null, [...byId.keys()])
-    const links = [...records.values()].flatMap((r) => r.programmes.map((p) => ({ mentor_id: r.mentor_id, programme_id: p.id })))
+    const records = new Map(batch.map((m) => [m.id, m.dbs]))
+    const links = batch.flatMap((m) => m.programme_ids.map((programmeId) => ({ mentor_id: m.id, programme_id: programmeId })))
     await programmes.load(links.map((l) => l.programme_id))
 
     const grouped = new Map<string, { mentorId: string, expires_on: string, threshold: Threshold, programmes: string[] }>()
     for (const l of links) {
       const p = programmes.get(l.programme_id)
       if (p === undefined) continue
-      const best = bestDbs(records.get(l.mentor_id)?.dbs ?? [], p.req, ctx.asOf)
+      const best = bestDbs(records.get(l.mentor_id) ?? [], p.req, ctx.asOf)
       if (best === null) continue
       const threshold = dbsThreshold(best.expires_on, ctx.asOf, best.record.update_service_subscribed, best.record.renewal_in_progress)
       if (threshold === null) continue
@@ -56,7 +66,7 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
       const names = g.programmes.sort()
       counts[g.threshold] += 1
       return {
-        mentor: byId.get(g.mentorId) as Alert['mentor'],
+        mentor: { id: g.mentorId, organisation_id: (byId.get(g.mentorId) as Row).organisation_id, email: (byId.get(g.mentorId) as Row).email },
         kind: DBS_ALERT_KIND,
         threshold: g.threshold,
         expires_on: g.expires_on,
