@@ -5,7 +5,8 @@ import {
   CreateDbsCheckSchema, CreateInterviewSchema, CreateReferenceSchema, CreateStatusCheckSchema, CreateTrainingSchema,
   DbsCheckSchema, InterviewSchema, ReferenceSchema, StatusCheckSchema, TrainingSchema, VettingParams
 } from '../schemas/mentors.js'
-import { bearer, IdParams, problems } from '../schemas/common.js'
+import { bearer, IdempotencyHeaders, IdParams, problems } from '../schemas/common.js'
+import { runIdempotent } from '../lib/idempotency.js'
 import { AppError, notFound, type FieldError } from '../errors/catalogue.js'
 import { todayIn } from '../lib/dates.js'
 import type { Role } from '../auth/roles.js'
@@ -41,18 +42,18 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     config: post,
     schema: {
       tags: ['mentors'], operationId: 'createMentorInterview', security: bearer, summary: 'Record an interview',
-      params: IdParams, body: CreateInterviewSchema, response: { 201: InterviewSchema, ...problems(404, 409) }
+      params: IdParams, headers: IdempotencyHeaders, body: CreateInterviewSchema, response: { 201: InterviewSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
     const b = request.body
     const errors: FieldError[] = []
     notAfter(errors, 'body/held_on', b.held_on, today())
     invalid(errors)
-    const row = await app.db.transaction().execute(async (trx) => {
+    const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/interviews', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
-      return await vetting.insertInterview(trx, { mentor_id: mentor.id, held_on: b.held_on, interviewer: b.interviewer, outcome: b.outcome, notes: b.notes ?? null, recorded_by: request.caller.sub })
+      return { status: 201, body: await vetting.insertInterview(trx, { mentor_id: mentor.id, held_on: b.held_on, interviewer: b.interviewer, outcome: b.outcome, notes: b.notes ?? null, recorded_by: request.caller.sub }) }
     })
-    return await reply.code(201).send(row as any)
+    return await reply.code(201).send(row.body)
   })
 
   app.get('/mentors/:id/interviews', {
@@ -64,7 +65,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     config: post,
     schema: {
       tags: ['mentors'], operationId: 'createMentorReference', security: bearer, summary: 'Record a reference (requested, and when received whether satisfactory)',
-      params: IdParams, body: CreateReferenceSchema, response: { 201: ReferenceSchema, ...problems(404, 409) }
+      params: IdParams, headers: IdempotencyHeaders, body: CreateReferenceSchema, response: { 201: ReferenceSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
     const b = request.body
@@ -74,11 +75,11 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     if (b.received_on !== undefined && b.received_on < b.requested_on) errors.push({ path: 'body/received_on', message: 'must not be before requested_on' })
     if (b.satisfactory !== undefined && b.received_on === undefined) errors.push({ path: 'body/satisfactory', message: 'needs received_on: a reference not yet received cannot be judged' })
     invalid(errors)
-    const row = await app.db.transaction().execute(async (trx) => {
+    const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/references', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
-      return await vetting.insertReference(trx, { mentor_id: mentor.id, referee_name: b.referee_name, relationship: b.relationship, requested_on: b.requested_on, received_on: b.received_on ?? null, satisfactory: b.satisfactory ?? null, recorded_by: request.caller.sub })
+      return { status: 201, body: await vetting.insertReference(trx, { mentor_id: mentor.id, referee_name: b.referee_name, relationship: b.relationship, requested_on: b.requested_on, received_on: b.received_on ?? null, satisfactory: b.satisfactory ?? null, recorded_by: request.caller.sub }) }
     })
-    return await reply.code(201).send(row as any)
+    return await reply.code(201).send(row.body)
   })
 
   app.get('/mentors/:id/references', {
@@ -91,18 +92,18 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     schema: {
       tags: ['mentors'], operationId: 'createMentorTraining', security: bearer,
       summary: 'Record a training: initial (hours count towards the programme\'s initial_training_hours), safeguarding (valid for the programme\'s safeguarding_training_valid_months) or other',
-      params: IdParams, body: CreateTrainingSchema, response: { 201: TrainingSchema, ...problems(404, 409) }
+      params: IdParams, headers: IdempotencyHeaders, body: CreateTrainingSchema, response: { 201: TrainingSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
     const b = request.body
     const errors: FieldError[] = []
     notAfter(errors, 'body/completed_on', b.completed_on, today())
     invalid(errors)
-    const row = await app.db.transaction().execute(async (trx) => {
+    const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/trainings', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
-      return await vetting.insertTraining(trx, { mentor_id: mentor.id, kind: b.kind, title: b.title ?? null, completed_on: b.completed_on, hours: b.hours, provider: b.provider, recorded_by: request.caller.sub })
+      return { status: 201, body: await vetting.insertTraining(trx, { mentor_id: mentor.id, kind: b.kind, title: b.title ?? null, completed_on: b.completed_on, hours: b.hours, provider: b.provider, recorded_by: request.caller.sub }) }
     })
-    return await reply.code(201).send(row as any)
+    return await reply.code(201).send(row.body)
   })
 
   app.get('/mentors/:id/trainings', {
@@ -116,7 +117,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       tags: ['mentors'], operationId: 'createMentorDbsCheck', security: bearer,
       summary: 'Record a DBS check (metadata only, never the certificate content)',
       description: 'Counts towards compliance when enhanced with the children\'s barred list, for the child workforce, and either clear or with a recorded coordinator risk decision that the disclosure is acceptable.',
-      params: IdParams, body: CreateDbsCheckSchema, response: { 201: DbsCheckSchema, ...problems(404, 409) }
+      params: IdParams, headers: IdempotencyHeaders, body: CreateDbsCheckSchema, response: { 201: DbsCheckSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
     const b = request.body
@@ -138,7 +139,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       if (c.checked_on < b.issued_on) errors.push({ path: `body/status_checks/${i}/checked_on`, message: 'must not be before issued_on' })
     })
     invalid(errors)
-    const result = await app.db.transaction().execute(async (trx) => {
+    const result = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/dbs-checks', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
       const row = await vetting.insertDbsCheck(trx, {
         mentor_id: mentor.id,
@@ -154,9 +155,9 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
         recorded_by: request.caller.sub
       })
       const statusChecks = await vetting.insertStatusChecks(trx, checks.map((c) => ({ dbs_check_id: row.id, checked_on: c.checked_on, result: c.result, recorded_by: request.caller.sub })))
-      return { ...row, status_checks: statusChecks }
+      return { status: 201, body: { ...row, status_checks: statusChecks } }
     })
-    return await reply.code(201).send(result as any)
+    return await reply.code(201).send(result.body)
   })
 
   app.get('/mentors/:id/dbs-checks', {
@@ -174,11 +175,11 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       tags: ['mentors'], operationId: 'createMentorDbsStatusCheck', security: bearer,
       summary: 'Record an Update Service status check of a DBS certificate',
       description: '`changed` means the certificate no longer reflects the mentor: the check stops counting and a new one is needed.',
-      params: VettingParams, body: CreateStatusCheckSchema, response: { 201: StatusCheckSchema, ...problems(404, 409, 422) }
+      params: VettingParams, headers: IdempotencyHeaders, body: CreateStatusCheckSchema, response: { 201: StatusCheckSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
     const b = request.body
-    const row = await app.db.transaction().execute(async (trx) => {
+    const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/dbs-checks/:dbs_id/status-checks', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
       const dbs = await vetting.findDbsCheck(trx, mentor.id, request.params.dbs_id)
       if (dbs === undefined) throw notFound('DBS check')
@@ -190,8 +191,8 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
         throw new AppError('rule_refused', 'The certificate is not on the DBS Update Service', { reasons: [{ code: 'not_on_update_service', message: 'Only a certificate on the Update Service can be status-checked' }] })
       }
       const [created] = await vetting.insertStatusChecks(trx, [{ dbs_check_id: dbs.id, checked_on: b.checked_on, result: b.result, recorded_by: request.caller.sub }])
-      return created
+      return { status: 201, body: created }
     })
-    return await reply.code(201).send(row as any)
+    return await reply.code(201).send(row.body)
   })
 }

@@ -153,6 +153,21 @@ t.test('mentors', async (t) => {
     t.notOk('content' in list.json().data[0])
   })
 
+  t.test('a vetting record retried with the same Idempotency-Key is recorded once', async (t) => {
+    const m = await create()
+    const headers = { ...auth(coordinator), 'idempotency-key': `training-${m.id as string}` }
+    const body = { kind: 'initial', completed_on: today, hours: 3, provider: 'Programme team' }
+    const first = await app.inject({ method: 'POST', url: `/v1/mentors/${m.id as string}/trainings`, headers, payload: body })
+    const again = await app.inject({ method: 'POST', url: `/v1/mentors/${m.id as string}/trainings`, headers, payload: body })
+    t.equal(first.statusCode, 201)
+    t.equal(again.statusCode, 201)
+    t.equal(again.json().id, first.json().id)
+    const other = await app.inject({ method: 'POST', url: `/v1/mentors/${m.id as string}/trainings`, headers, payload: { ...body, hours: 4 } })
+    t.equal(other.statusCode, 422)
+    const list = await app.inject({ method: 'GET', url: `/v1/mentors/${m.id as string}/trainings`, headers: auth(coordinator) })
+    t.equal(list.json().data.length, 1)
+  })
+
   t.test('list: filters and keyset pagination', async (t) => {
     const second = await tenant.programme()
     const ids: string[] = []
