@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
 import { claimForRelay } from '../notifications/notifications.repository.js'
-import type { NotificationJob } from './queues.js'
+import { addNotificationJobs, type NotificationJob } from './queues.js'
 
 /**
  * Moves outbox rows the API could not enqueue (Redis down, a crash between commit and enqueue) onto
@@ -18,7 +18,7 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
           const claimed = await claimForRelay(trx, intervalMs * 3, 500)
           if (claimed.length > 0) {
             // Enqueue before the claim commits: if Redis is down, the claim rolls back too.
-            await queue.addBulk(claimed.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id } })))
+            await addNotificationJobs(queue, claimed)
           }
           return claimed
         })

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Queue } from 'bullmq'
-import type { NotificationJob } from '../jobs/queues.js'
+import { addNotificationJobs, type NotificationJob } from '../jobs/queues.js'
 
 /**
  * Hands committed outbox rows to the queue at once, for a quick send. If Redis is down this only
@@ -9,7 +9,7 @@ import type { NotificationJob } from '../jobs/queues.js'
 export async function enqueueNotifications (queue: Queue<NotificationJob>, ids: string[], log: FastifyBaseLogger): Promise<void> {
   if (ids.length === 0) return
   try {
-    await queue.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id } })))
+    await addNotificationJobs(queue, ids)
   } catch (err) {
     log.warn({ err: { message: (err as Error).message }, notifications: ids.length }, 'could not enqueue notifications now; the outbox relay will')
   }
