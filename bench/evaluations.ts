@@ -1,8 +1,8 @@
 /**
  * The `evaluation-reminders` job over 100,000 matches (bar: < 10 s a run, memory flat). Data made
- * with generate_series: matches started over the last two years, some paused or closed. Three runs:
- * cold (every schedule materialised, then reminders written), the same day again (nothing new),
- * a week later (the next thresholds). Memory: the heap's peak growth during the run, against a
+ * with generate_series: matches started over the last two years, some paused or closed. Runs: the
+ * first (every schedule materialised, then reminders written), the same day again (nothing new),
+ * the next day and a week later (the next thresholds). Memory: the heap's peak growth during the run, against a
  * run over a tenth of the matches; batches keep it the same.
  *
  *   npx tsx bench/evaluations.ts        (BENCH_MATCHES=20000 for a quick look)
@@ -66,10 +66,13 @@ async function measure (url: string, org: string, asOf: string): Promise<Measure
     let peak = base
     const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().heapUsed) }, 10)
     const t0 = performance.now()
-    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: pino({ level: 'silent' }) })
+    let phases = ''
+    const logger = pino({ level: 'info' }, { write: (line: string) => { phases = JSON.stringify((JSON.parse(line) as { ms?: unknown }).ms ?? '') } })
+    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: logger })
     const ms = performance.now() - t0
     clearInterval(timer)
     peak = Math.max(peak, process.memoryUsage().heapUsed)
+    log(`phases (ms): ${phases}`)
     return { ms, peakHeapMb: (peak - base) / 1_048_576, counts }
   } finally {
     await db.destroy()
@@ -101,13 +104,17 @@ export async function benchEvaluations (matches = 100_000): Promise<string[]> {
     rows.push(`| ${name} | ${fmt(n)} | ${fmt(m.ms)} ms | ${fmt(m.peakHeapMb, 1)} MB | ${fmt(m.counts.evaluations_added)} | ${fmt(m.counts.reminders_due)} | ${fmt(m.counts.notifications_created)} | ${bar} |`)
     log(`${name}: ${fmt(m.ms)} ms, ${JSON.stringify(m.counts)}`)
   }
+  // The first run after the feature arrives materialises every schedule; afterwards the match
+  // service keeps them current as matches change, and each daily run only tops them up.
   const smallCold = await measure(url, tenth.orgId, AS_OF)
-  row('cold (schedules materialised + reminders), a tenth', small, smallCold, '')
+  row('first run, a tenth of the matches', small, smallCold, '')
   const cold = await measure(url, big.orgId, AS_OF)
-  row('cold (schedules materialised + reminders)', matches, cold, `< 10 s: ${cold.ms < 10_000 ? 'met' : 'NOT met'}`)
+  row('first run (every schedule materialised, reminders written)', matches, cold, `< 10 s: ${cold.ms < 10_000 ? 'met' : 'NOT met'}`)
   const again = await measure(url, big.orgId, AS_OF)
   row('same day again (nothing new to send)', matches, again, `< 10 s and 0 written: ${again.ms < 10_000 && again.counts.notifications_created === 0 ? 'met' : 'NOT met'}`)
-  const week = await measure(url, big.orgId, addDays(AS_OF, 7))
+  const next = await measure(url, big.orgId, addDays(AS_OF, 1))
+  row('the next day', matches, next, `< 10 s: ${next.ms < 10_000 ? 'met' : 'NOT met'}`)
+  const week = await measure(url, big.orgId, addDays(AS_OF, 8))
   row('a week later', matches, week, `< 10 s: ${week.ms < 10_000 ? 'met' : 'NOT met'}`)
   const flat = cold.peakHeapMb < Math.max(smallCold.peakHeapMb * 2, smallCold.peakHeapMb + 16)
   rows.push('', `Memory: peak heap growth ${fmt(cold.peakHeapMb, 1)} MB over ${fmt(matches)} matches against ${fmt(smallCold.peakHeapMb, 1)} MB over ${fmt(small)}: ${flat ? 'flat (batches of 1,000)' : 'NOT flat'}.`)

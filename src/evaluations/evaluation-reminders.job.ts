@@ -1,7 +1,7 @@
-import { sql } from 'kysely'
-import type { Executor } from '../db/database.js'
+import { sql, type Transaction } from 'kysely'
+import type { Database, Executor } from '../db/database.js'
 import type { ScheduledJobContext } from '../jobs/scheduled/registry.js'
-import type { NewNotification } from '../db/types.js'
+import type { DB, NewNotification } from '../db/types.js'
 import { recipientsWithRole } from '../users/users.repository.js'
 import { addDays } from '../lib/dates.js'
 import { REMINDER_LEAD_DAYS, reminderThreshold, type Threshold } from './reminders.js'
@@ -9,6 +9,18 @@ import { matchesNeedingSync } from './evaluations.repository.js'
 import { syncSchedules } from './evaluations.service.js'
 
 const BATCH = 1000
+const ANALYZE_AFTER = 10_000
+
+/**
+ * One batch in its own short transaction. JIT compilation is off: these are index-driven batch
+ * queries whose cost estimates can run high, and compiling them costs more than running them.
+ */
+async function batch<T> (db: Database, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  return await db.transaction().execute(async (trx) => {
+    await sql`set local jit = off`.execute(trx)
+    return await work(trx)
+  })
+}
 
 interface DueRow {
   id: string
@@ -104,21 +116,25 @@ export async function runEvaluationReminders (ctx: ScheduledJobContext): Promise
   const { db, org, asOf } = ctx
   const counts = { schedules_synced: 0, evaluations_added: 0, evaluations_moved: 0, evaluations_cancelled: 0, evaluations_considered: 0, reminders_due: 0, notifications_created: 0 }
 
-  const ms = { sync: 0, scan: 0, write: 0 }
+  const ms = { sync: 0, reminders: 0 }
   let clock = performance.now()
   const lap = (k: keyof typeof ms): void => { const now = performance.now(); ms[k] += now - clock; clock = now }
   let afterMatch: string | null = null
   for (;;) {
-    const ids = await matchesNeedingSync(db, org, asOf, afterMatch, BATCH)
-    if (ids.length === 0) break
-    const synced = await db.transaction().execute(async (trx) => await syncSchedules(trx, ids, asOf))
+    const { ids, synced } = await batch(db, async (trx) => {
+      const ids = await matchesNeedingSync(trx, org, asOf, afterMatch, BATCH)
+      return { ids, synced: await syncSchedules(trx, ids, asOf) }
+    })
     counts.schedules_synced += synced.matches
     counts.evaluations_added += synced.inserted
     counts.evaluations_moved += synced.moved
     counts.evaluations_cancelled += synced.cancelled
-    afterMatch = ids[ids.length - 1]
     if (ids.length < BATCH) break
+    afterMatch = ids[ids.length - 1]
   }
+  // A first run after the feature arrives (or a restore) adds many rows at once: refresh the
+  // planner's statistics so the scans below keep using the indexes.
+  if (counts.evaluations_added >= ANALYZE_AFTER) await sql`analyze evaluations`.execute(db)
   lap('sync')
 
   const staff = new Map<string, { coordinators: Array<{ id: string, email: string }>, admins: Array<{ id: string, email: string }> }>()
@@ -134,41 +150,39 @@ export async function runEvaluationReminders (ctx: ScheduledJobContext): Promise
   const horizon = addDays(asOf, REMINDER_LEAD_DAYS)
   let after: { due_on: string, id: string } | null = null
   for (;;) {
-    const batch = await dueBatch(db, org, asOf, horizon, after)
-    lap('scan')
-    if (batch.length === 0) break
-    const rows: Array<NewNotification & { subject_id: string }> = []
-    const marks: Array<{ id: string, threshold: string }> = []
-    for (const e of batch) {
-      counts.evaluations_considered += 1
-      const t = reminderThreshold(e.due_on, asOf)
-      if (t === null) continue
-      counts.reminders_due += 1
-      marks.push({ id: e.id, threshold: t.key })
-      const s = await staffOf(e.organisation_id)
-      const base = { organisation_id: e.organisation_id, kind: 'evaluation_reminder', subject_type: 'evaluation', subject_id: e.id }
-      const key = (who: string): string => `evaluation-reminder:${e.id}:${t.key}:${who}`
-      const staffMessage = reminderMessage(e, t, 'staff')
-      for (const c of s.coordinators) rows.push({ ...base, dedupe_key: key(`user:${c.id}`), recipient: c.email, ...staffMessage })
-      if (e.mentor_email !== null) rows.push({ ...base, dedupe_key: key(`mentor:${e.mentor_id}`), recipient: e.mentor_email, ...reminderMessage(e, t, 'mentor') })
-      if (t.escalate) {
-        const adminMessage = reminderMessage(e, t, 'admin')
-        const told = new Set(s.coordinators.map((c) => c.id))
-        for (const a of s.admins) if (!told.has(a.id)) rows.push({ ...base, kind: 'evaluation_escalation', dedupe_key: key(`user:${a.id}`), recipient: a.email, ...adminMessage })
+    const { due, written } = await batch(db, async (trx) => {
+      const due = await dueBatch(trx, org, asOf, horizon, after)
+      const rows: Array<NewNotification & { subject_id: string }> = []
+      const marks: Array<{ id: string, threshold: string }> = []
+      for (const e of due) {
+        counts.evaluations_considered += 1
+        const t = reminderThreshold(e.due_on, asOf)
+        if (t === null) continue
+        counts.reminders_due += 1
+        marks.push({ id: e.id, threshold: t.key })
+        const s = await staffOf(e.organisation_id)
+        const base = { organisation_id: e.organisation_id, kind: 'evaluation_reminder', subject_type: 'evaluation', subject_id: e.id }
+        const key = (who: string): string => `evaluation-reminder:${e.id}:${t.key}:${who}`
+        const staffMessage = reminderMessage(e, t, 'staff')
+        for (const c of s.coordinators) rows.push({ ...base, dedupe_key: key(`user:${c.id}`), recipient: c.email, ...staffMessage })
+        if (e.mentor_email !== null) rows.push({ ...base, dedupe_key: key(`mentor:${e.mentor_id}`), recipient: e.mentor_email, ...reminderMessage(e, t, 'mentor') })
+        if (t.escalate) {
+          const adminMessage = reminderMessage(e, t, 'admin')
+          const told = new Set(s.coordinators.map((c) => c.id))
+          for (const a of s.admins) if (!told.has(a.id)) rows.push({ ...base, kind: 'evaluation_escalation', dedupe_key: key(`user:${a.id}`), recipient: a.email, ...adminMessage })
+        }
       }
-    }
-    const written = await db.transaction().execute(async (trx) => {
-      const ids = await writeOutbox(trx, rows)
+      const written = await writeOutbox(trx, rows)
       await markReminded(trx, marks)
-      return ids
+      return { due, written }
     })
     counts.notifications_created += written.length
     if (ctx.enqueue !== undefined) await ctx.enqueue(written)
-    lap('write')
-    const last = batch[batch.length - 1]
+    if (due.length < BATCH) break
+    const last = due[due.length - 1]
     after = { due_on: last.due_on, id: last.id }
-    if (batch.length < BATCH) break
   }
-  ctx.log.info({ run_id: ctx.runId, ...counts, ms: { sync: Math.round(ms.sync), scan: Math.round(ms.scan), write: Math.round(ms.write) } }, 'evaluation reminders')
+  lap('reminders')
+  ctx.log.info({ run_id: ctx.runId, ...counts, ms: { sync: Math.round(ms.sync), reminders: Math.round(ms.reminders) } }, 'evaluation reminders')
   return counts
 }

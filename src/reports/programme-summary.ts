@@ -69,15 +69,13 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
       where programme_id = ${pid} and organisation_id = ${org} and status <> 'cancelled'
         and due_on between ${from}::date and ${to}::date
       group by kind`.execute(db),
-    sql<{ measure: string, respondent: string, score: number, count: number }>`
-      select v.measure, er.respondent, v.score, count(*)::int as count
+    // One pass, one row per respondent type: a count for each measure's each scale point.
+    sql<Record<string, number> & { respondent: string }>`
+      select er.respondent, ${sql.join(MEASURE_NAMES.flatMap((m) => [1, 2, 3, 4, 5].map((score) =>
+        sql`count(*) filter (where ${sql.ref(`er.${m}`)} = ${sql.lit(score)})::int as ${sql.ref(`${m}_${score}`)}`)))}
       from evaluation_responses er
-      cross join lateral (values
-        ('has_trusted_adult', er.has_trusted_adult), ('feels_listened_to', er.feels_listened_to), ('confidence', er.confidence),
-        ('education_engagement', er.education_engagement), ('goal_progress', er.goal_progress)) as v(measure, score)
       where er.programme_id = ${pid} and er.organisation_id = ${org} and er.held_on between ${from}::date and ${to}::date
-        and v.score is not null
-      group by 1, 2, 3`.execute(db)
+      group by er.respondent`.execute(db)
   ])
 
   // grouping() bits, high to low: status, organisation, team, reason; a 0 bit is a column grouped by.
@@ -94,7 +92,9 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
   const evalDue = evaluations.rows.reduce((a, r) => a + n(r.due), 0)
   const evalDone = evaluations.rows.reduce((a, r) => a + n(r.completed), 0)
   const scores = new Map<string, number>()
-  for (const r of outcomes.rows) scores.set(`${r.measure}:${r.respondent}:${r.score}`, n(r.count))
+  for (const r of outcomes.rows) {
+    for (const m of MEASURE_NAMES) for (let score = 1; score <= 5; score++) scores.set(`${m}:${r.respondent}:${score}`, n(r[`${m}_${score}`]))
+  }
 
   return {
     programme_id: pid,
