@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino'
 import type { Config } from './config/config.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
-import { createNotificationsQueue, createProducerConnection, createWorkerConnection, NOTIFICATIONS_QUEUE, type NotificationJob } from './jobs/queues.js'
+import { createNotificationsQueue, createProducerConnection, createWorkerConnection, notificationBackoff, NOTIFICATIONS_QUEUE, type NotificationJob } from './jobs/queues.js'
 import { notificationProcessor } from './jobs/notification-send.job.js'
 import { startOutboxRelay } from './jobs/outbox-relay.js'
 import { loggerOptions } from './logger.js'
@@ -30,10 +30,17 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   const queue = createNotificationsQueue(producer, config.QUEUE_PREFIX)
   queue.on('error', () => {})
 
+  // BullMQ leaves a connection it was given open on close; it is closed below.
+  const workerConnection = createWorkerConnection(config.REDIS_URL)
   const worker = new Worker<NotificationJob>(NOTIFICATIONS_QUEUE, notificationProcessor(database.db, mailer), {
-    connection: createWorkerConnection(config.REDIS_URL),
+    connection: workerConnection,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
+    // A worker that dies (SIGKILL, lost host) stops renewing its locks; another worker takes its jobs
+    // over once a lock lapses. The outbox row lock, not the job, makes the takeover safe.
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: config.WORKER_LOCK_MS,
+    settings: { backoffStrategy: notificationBackoff(config.NOTIFICATION_BACKOFF_MS) },
     autorun: true
   })
   worker.on('failed', (job, err) => {
@@ -51,6 +58,7 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
       await scheduled.close()
       await relay.stop()
       await worker.close()
+      workerConnection.disconnect()
       await queue.close().catch(() => {})
       producer.disconnect()
       await mailer.close()
