@@ -22,6 +22,7 @@ import { addMonths } from '../src/lib/dates.js'
 import { trainingExpiryAlerts } from '../src/jobs/scheduled/training-expiry.job.js'
 import { dbsRenewalAlerts } from '../src/jobs/scheduled/dbs-renewal.job.js'
 import type { ScheduledJobHandler } from '../src/jobs/scheduled/registry.js'
+import { INSERT_BATCH, SCAN_BATCH } from '../src/jobs/scheduled/mentor-alerts.js'
 import { createTenant, freshDatabase, insertReferrals, withClient, type Tenant } from './data.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -206,7 +207,7 @@ export async function benchMentors (mentors = 100_000): Promise<string[]> {
     const next = await scan(url, handler, big.orgId, addMonths(AS_OF, 1))
     row(`${name}, a month later`, mentors, next, `< 10 s: ${next.ms < 10_000 ? 'met' : 'NOT met'}`)
     const flat = cold.peakHeapMb < Math.max(tenthRun.peakHeapMb * 2, tenthRun.peakHeapMb + 16)
-    flatness.push(`${name}: peak heap growth ${fmt(cold.peakHeapMb, 1)} MB over ${fmt(mentors)} mentors against ${fmt(tenthRun.peakHeapMb, 1)} MB over ${fmt(small)}: ${flat ? 'flat (keyset batches of 1,000, inserts of 1,000 rows)' : 'NOT flat'}.`)
+    flatness.push(`${name}: peak heap growth ${fmt(cold.peakHeapMb, 1)} MB over ${fmt(mentors)} mentors against ${fmt(tenthRun.peakHeapMb, 1)} MB over ${fmt(small)}: ${flat ? `flat (keyset batches of ${fmt(SCAN_BATCH)}, inserts of ${fmt(INSERT_BATCH)} rows)` : 'NOT flat'}.`)
   }
   rows.push('', ...flatness, '')
   rows.push(...await throughput(url, big, mentorIds, referralIds))

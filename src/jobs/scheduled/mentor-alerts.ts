@@ -9,7 +9,7 @@ import { activeMatchesForMentors, flagMatchesForMentors } from '../../matches/ma
 
 /** Mentors whose clearance matters day to day: approved, or suspended pending a decision. */
 export const ALERTED_STATUSES = ['approved', 'suspended']
-export const SCAN_BATCH = 1000
+export const SCAN_BATCH = 2000
 export const INSERT_BATCH = 1000
 
 export interface ScannedMentor { id: string, organisation_id: string, email: string }
@@ -29,14 +29,14 @@ export function scannedMentors (ctx: ScheduledJobContext, after: string | null, 
  * beside it in one query, given the keyset subquery; rows come back ordered by mentor id.
  */
 export async function * keysetBatches<R extends { id: string }> (ctx: ScheduledJobContext, fetch: (mentors: RawBuilder<ScannedMentor>) => Promise<R[]>, size = SCAN_BATCH): AsyncGenerator<R[]> {
-  let after: string | null = null
-  for (;;) {
-    const rows = await fetch(scannedMentors(ctx, after, size))
-    if (rows.length === 0) return
+  let rows = await fetch(scannedMentors(ctx, null, size))
+  while (rows.length > 0) {
+    const last = new Set(rows.map((r) => r.id)).size < size
+    // Read the next batch while this one is processed: two batches in memory at most.
+    const next = last ? Promise.resolve([]) : fetch(scannedMentors(ctx, rows[rows.length - 1].id, size))
+    next.catch(() => {})
     yield rows
-    const ids = new Set(rows.map((r) => r.id))
-    if (ids.size < size) return
-    after = rows[rows.length - 1].id
+    rows = await next
   }
 }
 
