@@ -46,22 +46,26 @@ export async function loadTimelines (db: Executor, matchIds: string[]): Promise<
 
 export interface NewScheduled extends ScheduledEvaluation { organisation_id: string, match_id: string, programme_id: string }
 
-/** Inserts scheduled evaluations; one that exists already (a concurrent sync) is left as it is. */
+/**
+ * Inserts scheduled evaluations as column arrays (a fixed six parameters however many rows); one
+ * that exists already (a concurrent sync) is left as it is.
+ */
 export async function insertScheduled (db: Executor, rows: NewScheduled[]): Promise<number> {
   if (rows.length === 0) return 0
-  const res = await db.insertInto('evaluations').values(rows)
-    .onConflict((oc) => oc.columns(['match_id', 'kind', 'sequence']).doNothing())
-    .executeTakeFirst()
-  return Number(res.numInsertedOrUpdatedRows ?? 0)
+  const res = await sql`
+    insert into evaluations (organisation_id, match_id, programme_id, kind, sequence, due_on)
+    select * from unnest(${rows.map((r) => r.organisation_id)}::uuid[], ${rows.map((r) => r.match_id)}::uuid[], ${rows.map((r) => r.programme_id)}::uuid[],
+                         ${rows.map((r) => r.kind)}::text[], ${rows.map((r) => r.sequence)}::int[], ${rows.map((r) => r.due_on)}::date[])
+    on conflict (match_id, kind, sequence) do nothing`.execute(db)
+  return Number(res.numAffectedRows ?? 0)
 }
 
 /** Moves due dates; only evaluations still due are touched. */
 export async function moveDueDates (db: Executor, moves: Array<{ id: string, due_on: string }>): Promise<number> {
   if (moves.length === 0) return 0
-  const values = sql.join(moves.map((m) => sql`(${m.id}::uuid, ${m.due_on}::date)`))
   const res = await sql`
     update evaluations e set due_on = v.due_on, version = e.version + 1, updated_at = now()
-    from (values ${values}) as v(id, due_on)
+    from unnest(${moves.map((m) => m.id)}::uuid[], ${moves.map((m) => m.due_on)}::date[]) as v(id, due_on)
     where e.id = v.id and e.status = 'due' and e.due_on <> v.due_on`.execute(db)
   return Number(res.numAffectedRows ?? 0)
 }
