@@ -70,12 +70,13 @@ function notifyMailer (apiKey: string, templateId: string, baseUrl: string | und
   }
 }
 
-function logMailer (log: Logger, includeContent: boolean): Mailer {
+function logMailer (log: Logger, includeSubject: boolean): Mailer {
   return {
     name: 'log',
     async send (m) {
-      // The recipient is masked; the content (which quotes only references) is shown outside production.
-      log.info({ notification_id: m.notificationId, kind: m.kind, to: maskEmail(m.to), ...(includeContent ? { mail_subject: m.subject, mail_text: m.body } : {}) }, 'email (log transport)')
+      // The recipient is masked and the text is left out: it can carry a coordinator's free text (the
+      // questions, a decline note) about the young person. Subjects quote only references.
+      log.info({ notification_id: m.notificationId, kind: m.kind, to: maskEmail(m.to), ...(includeSubject ? { mail_subject: m.subject } : {}), text_length: m.body.length }, 'email (log transport)')
       return `log:${m.notificationId}`
     },
     async close () {}
