@@ -38,6 +38,9 @@ export function createDatabase (connectionString: string, max: number): Database
   })
   // An idle client losing its server (a PostgreSQL restart) must not crash the process.
   pool.on('error', () => {})
+  // A client in use has no idle error listener: a server restart mid-query would emit an unhandled
+  // 'error' and end the process. The query itself still fails, and the request is answered 503.
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool }
 }
