@@ -6,7 +6,7 @@ import { normaliseRules } from '../src/programmes/programme-rules.js'
 import { findOrganisationByCode, insertOrganisation } from '../src/organisations/organisations.repository.js'
 import { insertProgramme } from '../src/programmes/programmes.repository.js'
 import { insertUser } from '../src/users/users.repository.js'
-import { demoMentors } from './seed-demo-mentors.js'
+import { demoCasework } from './seed-demo-casework.js'
 
 /**
  * A demo organisation modelled on the scheme documents: Bromley's MOPAC Project and Motivating Young Minds,
@@ -78,7 +78,7 @@ if (org === undefined) {
   await insertUser(db, { organisation_id: org.id, email: 'admin@bmi.example', name: 'Demo Admin', roles: ['admin'], subject: 'demo-admin' })
 }
 
-const mentorId = await demoMentors(db, org.id)
+const mentorId = config.JWT_SECRET !== undefined ? await demoCasework(db, org.id, config) : null
 const programmes = await db.selectFrom('programmes').select(['id', 'name']).where('organisation_id', '=', org.id).orderBy('name').execute()
 await db.destroy()
 
