@@ -48,6 +48,19 @@ export async function candidateMentors (db: Executor, org: string, programmeId: 
   return rows.rows
 }
 
+/** The profiles of every approved mentor of a programme, for the in-memory cache. */
+export async function profilesOf (db: Executor, org: string, programmeId: string): Promise<Array<Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>>> {
+  const rows = await sql<Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>>`
+    select m.id, m.given_name, m.gender, m.cultural_heritage, m.languages, m.interests, m.skills, m.experience_areas,
+      m.experience_summary, m.postcode, coalesce(m.latitude, pl.latitude) as latitude, coalesce(m.longitude, pl.longitude) as longitude,
+      m.availability, m.delivery_modes, m.capacity, m.professional_background, m.works_in_care_system
+    from mentor_programmes mp
+    join mentors m on m.id = mp.mentor_id
+    left join postcode_locations pl on pl.postcode = m.postcode and pl.found
+    where mp.programme_id = ${programmeId} and m.organisation_id = ${org} and m.status = 'approved'`.execute(db)
+  return rows.rows
+}
+
 /** One mentor of the organisation as matching sees it, whatever its status. */
 export async function mentorForMatching (db: Executor, org: string, programmeId: string, mentorId: string): Promise<CandidateRow | undefined> {
   const rows = await sql<CandidateRow>`

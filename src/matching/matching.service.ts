@@ -10,9 +10,10 @@ import { findReferral } from '../referrals/referrals.repository.js'
 import { boundingBox, type Distance } from '../geo/distance.js'
 import type { Geocoder } from '../geo/geocoder.js'
 import { locate } from '../geo/locality.js'
-import { candidateMentors, clearedAmong, mentorForMatching, unlocatedPostcodes, type CandidateFilter } from './candidates.repository.js'
+import { clearedAmong, mentorForMatching, unlocatedPostcodes, type CandidateFilter } from './candidates.repository.js'
+import { MentorProfileCache } from './profile-cache.js'
 import {
-  fitScore, hardExclusions, pairDistance, prepareMentor, prepareSeeker, scorePair, weightsOf,
+  eligible, fitScore, hardExclusions, pairDistance, pairKm, prepareMentor, prepareSeeker, scorePair, weightsOf,
   type Context, type PreparedMentor, type PreparedSeeker, type Scored, type SeekerInput
 } from './score.js'
 import type { Reason } from '../errors/catalogue.js'
@@ -28,6 +29,9 @@ export interface Suggestion {
   free_places: number
   excluded_by?: Reason[]
 }
+
+/** One per process: profiles are re-read only when they change. */
+const profiles = new MentorProfileCache()
 
 export interface MatchingDeps { db: Executor, geocoder: Geocoder | null, log?: FastifyBaseLogger }
 
@@ -123,13 +127,14 @@ export async function suggestMentors (deps: MatchingDeps, org: string, referralI
   const seeker = prepareSeeker(seekerInput)
   const ctx: Context = { rules, today }
   const weights = weightsOf(rules)
-  const rows = await candidateMentors(deps.db, org, programme.id, filterFor(seekerInput, rules))
+  const mentors = await profiles.mentors(deps.db, org, programme.id)
+  const quick = quickFilter(seekerInput, rules)
   const ranked: Array<{ m: PreparedMentor, fit: number }> = []
-  for (const row of rows) {
-    const m = prepareMentor({ ...row, cleared: true })
-    const d = pairDistance(seeker, m)
-    if (hardExclusions(seeker, m, ctx, d).length > 0) continue
-    ranked.push({ m, fit: fitScore(seeker, m, ctx, d, weights) })
+  for (const m of mentors) {
+    if (!quick(m)) continue
+    const km = pairKm(seeker, m)
+    if (!eligible(seeker, m, ctx, km)) continue
+    ranked.push({ m, fit: fitScore(seeker, m, ctx, km, weights) })
   }
   ranked.sort((a, b) => b.fit - a.fit || (a.m.input.id < b.m.input.id ? -1 : 1))
   const out: Suggestion[] = []
@@ -145,6 +150,18 @@ export async function suggestMentors (deps: MatchingDeps, org: string, referralI
   return out
 }
 
+/** The cheap hard rules as one predicate, so most excluded mentors cost no more than a few comparisons. */
+function quickFilter (s: SeekerInput, rules: ProgrammeRules): (m: PreparedMentor) => boolean {
+  const gender = s.gender_preference === 'male' || s.gender_preference === 'female' ? s.gender_preference : null
+  const inPerson = rules.delivery.mode !== 'virtual'
+  const virtual = rules.delivery.mode !== 'in_person'
+  const independent = rules.mentor_requirements.independent_of_care_system
+  return (m) => m.input.places_in_use < m.input.capacity &&
+    (gender === null || m.gender === gender) &&
+    (!inPerson || m.modes.has('in_person')) && (!virtual || m.modes.has('virtual')) &&
+    !(independent && m.input.works_in_care_system)
+}
+
 /** One mentor against the referral: its fit, and every hard rule that excludes it (empty when none). */
 export async function explainMentor (deps: MatchingDeps, org: string, referralId: string, mentorId: string, today: string): Promise<Suggestion> {
   const { referral, programme } = await loadAccepted(deps.db, org, referralId)
@@ -155,7 +172,7 @@ export async function explainMentor (deps: MatchingDeps, org: string, referralId
   }
   if (row.latitude === null && deps.geocoder !== null) {
     const at = (await locate(deps.db, deps.geocoder, [row.postcode as string], deps.log)).get(normalisePostcode(row.postcode as string))
-    if (at != null) { row.latitude = at.latitude; row.longitude = at.longitude }
+    if (at !== undefined && at !== null) { row.latitude = at.latitude; row.longitude = at.longitude }
   }
   const cleared = await clearedAmong(deps.db, org, programme.id, today, [mentorId])
   const seeker = prepareSeeker(await seekerOf(deps, referral, today))

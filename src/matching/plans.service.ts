@@ -8,7 +8,7 @@ import { clearedMentorIds } from '../mentors/compliance.js'
 import { locate } from '../geo/locality.js'
 import { candidateMentors, unlocatedPostcodes } from './candidates.repository.js'
 import { optimalAssignment } from './assignment.js'
-import { fitScore, hardExclusions, pairDistance, prepareMentor, prepareSeeker, scorePair, weightsOf, type Context, type PreparedMentor, type PreparedSeeker } from './score.js'
+import { eligible, fitScore, pairKm, prepareMentor, prepareSeeker, scorePair, weightsOf, type Context, type PreparedMentor, type PreparedSeeker } from './score.js'
 import { seekerOf, waitingDays, type MatchingDeps } from './matching.service.js'
 import * as repo from './plans.repository.js'
 
@@ -69,9 +69,9 @@ export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: Plan
     const s = p.seekers[i]
     for (let j = 0; j < m; j += 1) {
       const mentor = p.mentors[j]
-      const d = pairDistance(s, mentor)
-      if (hardExclusions(s, mentor, p.ctx, d).length > 0) continue
-      w[i * m + j] = 1 + Math.round((fitScore(s, mentor, p.ctx, d, weights) + priorities[i]) * SCALE)
+      const km = pairKm(s, mentor)
+      if (!eligible(s, mentor, p.ctx, km)) continue
+      w[i * m + j] = 1 + Math.round((fitScore(s, mentor, p.ctx, km, weights) + priorities[i]) * SCALE)
       eligibleCount[i] += 1
     }
   }
