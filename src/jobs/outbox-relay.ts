@@ -6,7 +6,8 @@ import { addNotificationJobs, type NotificationJob } from './queues.js'
 
 /**
  * Moves outbox rows the API could not enqueue (Redis down, a crash between commit and enqueue) onto
- * the queue. Job ids are the notification ids, so a row enqueued twice is still one job.
+ * the queue, and rows whose job was lost or failed without recording it (claimed again after two
+ * minutes). The sender's row lock makes a second job for the same row harmless.
  */
 export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, log: Logger, intervalMs: number): { stop: () => Promise<void> } {
   let running: Promise<void> | null = null
@@ -18,7 +19,7 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
           const claimed = await claimForRelay(trx, intervalMs * 3, 500)
           if (claimed.length > 0) {
             // Enqueue before the claim commits: if Redis is down, the claim rolls back too.
-            await addNotificationJobs(queue, claimed)
+            await addNotificationJobs(queue, claimed, 2000, `:relay:${Date.now()}`)
           }
           return claimed
         })

@@ -53,7 +53,12 @@ export function notificationBackoff (baseMs: number): (attemptsMade: number) => 
  * for a connection that is not ready, so without this a request would hang for as long as Redis is
  * down; the outbox keeps the rows, and the relay enqueues them once Redis is back.
  */
-export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: string[], timeoutMs = 2000): Promise<void> {
+/**
+ * Queues send jobs for outbox rows. The API uses the notification id as the job id; the relay adds a
+ * suffix, because BullMQ keeps a failed or stalled job's id for days and would ignore a re-add under it.
+ * A second job for one row is harmless: the sender locks the row and skips it once sent.
+ */
+export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: string[], timeoutMs = 2000, jobIdSuffix = ''): Promise<void> {
   if (ids.length === 0) return
   const connection = queue.opts.connection
   // Connecting for the first time is worth a short wait; reconnecting means Redis is down.
@@ -66,7 +71,7 @@ export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: s
   })
   try {
     await Promise.race([
-      queue.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id } }))),
+      queue.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: `${id}${jobIdSuffix}` } }))),
       timeout
     ])
   } finally {

