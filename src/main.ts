@@ -46,20 +46,27 @@ async function main (): Promise<void> {
     throw err
   }
   const log = pino(loggerOptions(config.LOG_LEVEL))
-  const started = Date.now()
+  const phases: Record<string, number> = {}
+  let mark = Date.now()
+  const phase = (name: string): void => { const now = Date.now(); phases[name] = now - mark; mark = now }
+  phases.load = Math.round(process.uptime() * 1000)
   await prepareDatabase(config, log)
+  phase('database')
 
   const closers: Array<() => Promise<void>> = []
   if (mode === 'all' || mode === 'api') {
     const app = await startServer(config)
     closers.push(async () => { await app.close() })
+    phase('api')
   }
   if (mode === 'all' || mode === 'worker') {
     const worker = await startWorker(config, { logger: log })
     closers.push(worker.close)
     if (config.HEALTH_FILE !== undefined) closers.push(heartbeat(config.HEALTH_FILE))
+    phase('worker')
   }
-  log.info({ mode, ms: Date.now() - started, rss_mb: Math.round(process.memoryUsage().rss / 1048576) }, 'waymark ready')
+  // ms: from process start (module loading included) to ready; phases_ms: where it went.
+  log.info({ mode, ms: Math.round(process.uptime() * 1000), phases_ms: phases, rss_mb: Math.round(process.memoryUsage().rss / 1048576) }, 'waymark ready')
 
   let closing = false
   const shutdown = (signal: string): void => {
