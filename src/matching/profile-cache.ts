@@ -23,12 +23,18 @@ export class MentorProfileCache {
   constructor (private readonly maxProgrammes = 50) {}
 
   async mentors (db: Executor, org: string, programmeId: string): Promise<PreparedMentor[]> {
-    const stampRow = await sql<{ stamp: string }>`
+    // One round trip: the freshness stamp, and the places in use (only mentors with an open match appear).
+    const head = await sql<{ stamp: string, used: Array<{ mentor_id: string, n: number }> | null }>`
       select concat_ws('/',
         (select max(updated_at) from mentors where organisation_id = ${org}),
         (select max(created_at) from mentor_programmes where programme_id = ${programmeId}),
-        (select max(fetched_at) from postcode_locations)) as stamp`.execute(db)
-    const stamp = stampRow.rows[0]?.stamp ?? ''
+        (select max(fetched_at) from postcode_locations)) as stamp,
+        (select json_agg(json_build_object('mentor_id', u.mentor_id, 'n', u.n)) from (
+          select x.mentor_id, count(*)::int as n from matches x
+          join mentor_programmes mp on mp.mentor_id = x.mentor_id and mp.programme_id = ${programmeId}
+          where x.organisation_id = ${org} and x.status in (${openStatuses})
+          group by x.mentor_id) u) as used`.execute(db)
+    const stamp = head.rows[0]?.stamp ?? ''
     const key = `${org}:${programmeId}`
     let entry = this.entries.get(key)
     if (entry === undefined || entry.stamp !== stamp || Date.now() - entry.loadedAt > MAX_AGE_MS) {
@@ -39,13 +45,7 @@ export class MentorProfileCache {
       this.entries.set(key, entry)
       if (this.entries.size > this.maxProgrammes) this.entries.delete(this.entries.keys().next().value as string)
     }
-    // Places in use, fresh: only mentors with an open match appear.
-    const used = await sql<{ mentor_id: string, n: number }>`
-      select x.mentor_id, count(*)::int as n from matches x
-      join mentor_programmes mp on mp.mentor_id = x.mentor_id and mp.programme_id = ${programmeId}
-      where x.organisation_id = ${org} and x.status in (${openStatuses})
-      group by x.mentor_id`.execute(db)
-    const inUse = new Map(used.rows.map((r) => [r.mentor_id, r.n]))
+    const inUse = new Map((head.rows[0]?.used ?? []).map((r) => [r.mentor_id, r.n]))
     // Copies carry the counts, so concurrent requests never see each other's numbers.
     return entry.mentors.map((m) => {
       const n = inUse.get(m.input.id) ?? 0
