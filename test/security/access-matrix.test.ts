@@ -463,4 +463,50 @@ t.test('access matrix', async (t) => {
     const strip = (b: Record<string, unknown>): Record<string, unknown> => { const { instance: _i, request_id: _r, ...rest } = b; return rest }
     t.same(strip(foreign.json()), strip(unknown.json()))
   })
+
+  const bare = (body: Record<string, unknown>): Record<string, unknown> => { const { instance: _i, request_id: _r, ...rest } = body; return rest }
+
+  t.test('a create naming a record the caller may not see reads the same as one naming no record', async (t) => {
+    const coordinator = ctx.token('coordinator') as string
+    const intro = { scheduled_at: new Date().toISOString(), location: 'School library' }
+    const post = async (token: string, url: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> => {
+      const res = await app.inject({ method: 'POST', url, headers: auth(token), payload })
+      t.equal(res.statusCode, 400, res.body)
+      return bare(res.json())
+    }
+    t.same(
+      await post(coordinator, '/v1/matches', { referral_id: cw.accepted.foreign, mentor_id: cw.mentor.own, introduction: intro }),
+      await post(coordinator, '/v1/matches', { referral_id: randomUUID(), mentor_id: cw.mentor.own, introduction: intro }),
+      'another organisation\'s referral'
+    )
+    const concern = { category: 'other', description: 'Seemed withdrawn today.' }
+    const mentor = ctx.token('mentor') as string
+    const referrer = ctx.token('referrer') as string
+    const theirMatch = await post(mentor, '/v1/safeguarding-concerns', { ...concern, match_id: cw.match.other })
+    t.same(theirMatch, await post(mentor, '/v1/safeguarding-concerns', { ...concern, match_id: randomUUID() }), 'another mentor\'s match')
+    t.match(theirMatch, { errors: [{ path: 'body/match_id' }] })
+    const theirReferral = await post(referrer, '/v1/safeguarding-concerns', { ...concern, referral_id: cw.matchReferral.other })
+    t.same(theirReferral, await post(referrer, '/v1/safeguarding-concerns', { ...concern, referral_id: randomUUID() }), 'a colleague\'s referral')
+    t.match(theirReferral, { errors: [{ path: 'body/referral_id' }] })
+  })
+
+  t.test('a referrer sees its matched referral\'s match status and the mentor\'s first name, nothing more', async (t) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/referrals/${cw.matchReferral.own}`, headers: auth(ctx.token('referrer') as string) })
+    t.equal(res.statusCode, 200, res.body)
+    t.same(Object.keys(res.json().match ?? {}).sort(), ['mentor_first_name', 'status'])
+    t.notOk(res.body.includes('Mentor-Test'), 'no mentor family name')
+    t.notOk(res.body.includes(cw.mentor.own), 'no mentor id')
+  })
+
+  t.test('a mentor token of another organisation naming this organisation\'s mentor sees nothing of it', async (t) => {
+    const stray = b.token('mentor', { sub: 'mentor-stray', mentorId: cw.mentor.own })
+    for (const url of [`/v1/mentors/${cw.mentor.own}`, `/v1/mentors/${cw.mentor.own}/compliance`, `/v1/mentors/${cw.mentor.own}/interviews`, `/v1/matches/${cw.match.own}`, `/v1/matches/${cw.match.own}/sessions`, `/v1/evaluations/${cw.evaluation.own}`]) {
+      t.equal((await app.inject({ method: 'GET', url, headers: auth(stray) })).statusCode, 404, url)
+    }
+    for (const url of ['/v1/mentors', '/v1/matches', '/v1/evaluations', '/v1/safeguarding-concerns']) {
+      const res = await app.inject({ method: 'GET', url, headers: auth(stray) })
+      t.equal(res.statusCode, 200, url)
+      t.same(res.json().data, [], `${url}: empty`)
+    }
+  })
 })
