@@ -65,7 +65,8 @@ export const PlanSchema = Type.Object({
     bound: Type.Number({ description: 'No plan can exceed this (the dual bound); equal to objective when optimal' }),
     optimal: Type.Boolean(),
     method: Type.String(),
-    elapsed_ms: Type.Integer()
+    elapsed_ms: Type.Integer({ description: 'Time to solve, scoring included' }),
+    scoring_ms: Type.Integer({ description: 'Of which scoring every referral against every mentor' })
   }),
   created_at: Instant,
   updated_at: Instant
