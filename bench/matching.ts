@@ -19,7 +19,7 @@ import { createDatabase } from '../src/db/database.js'
 import { todayIn } from '../src/lib/dates.js'
 import type { ProgrammeRules } from '../src/schemas/programmes.js'
 import { clearedMentorIds } from '../src/mentors/compliance.js'
-import { candidateMentors } from '../src/matching/candidates.repository.js'
+import { candidateMentors, mentorInput } from '../src/matching/candidates.repository.js'
 import { seekerOf } from '../src/matching/matching.service.js'
 import { solvePlan, priorityOf } from '../src/matching/plans.service.js'
 import { waitingReferrals } from '../src/matching/plans.repository.js'
@@ -160,7 +160,7 @@ export async function benchMatching (mentors = 10_000, planReferrals = 1000, pla
       const seekers = await Promise.all(referrals.map(async (r) => prepareSeeker(await seekerOf(deps, r, TODAY))))
       const ok = await clearedMentorIds(db, plan.orgId, plan.programmeId, TODAY)
       const ms = (await candidateMentors(db, plan.orgId, plan.programmeId, { modes: ['in_person'], genders: null, excludeCareSystem: false, box: null }))
-        .filter((m) => ok.has(m.id)).map((m) => prepareMentor({ ...m, cleared: true }))
+        .filter((m) => ok.has(m.id)).map((m) => prepareMentor(mentorInput(m, m.places_in_use, true, true)))
       const ctx = { rules, today: TODAY }
       const s0 = performance.now()
       solvePlan({ seekers, referrals, mentors: ms, ctx, today: TODAY })

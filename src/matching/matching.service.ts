@@ -10,7 +10,7 @@ import { findReferral } from '../referrals/referrals.repository.js'
 import { boundingBox, type Distance } from '../geo/distance.js'
 import type { Geocoder } from '../geo/geocoder.js'
 import { locate } from '../geo/locality.js'
-import { clearedAmong, mentorForMatching, unlocatedPostcodes, type CandidateFilter } from './candidates.repository.js'
+import { clearedAmong, mentorForMatching, mentorInput, unlocatedPostcodes, type CandidateFilter } from './candidates.repository.js'
 import { MentorProfileCache } from './profile-cache.js'
 import {
   eligible, fitScore, hardExclusions, pairDistance, pairKm, prepareMentor, prepareSeeker, scorePair, weightsOf,
@@ -176,7 +176,7 @@ export async function explainMentor (deps: MatchingDeps, org: string, referralId
   }
   const cleared = await clearedAmong(deps.db, org, programme.id, today, [mentorId])
   const seeker = prepareSeeker(await seekerOf(deps, referral, today))
-  const m = prepareMentor({ ...row, cleared: cleared.has(mentorId) })
+  const m = prepareMentor(mentorInput(row, row.places_in_use, row.serves_programme, cleared.has(mentorId)))
   const ctx: Context = { rules, today }
   return suggestion(seeker, m, ctx, hardExclusions(seeker, m, ctx, pairDistance(seeker, m)))
 }

@@ -6,7 +6,7 @@ import { normalisePostcode } from '../lib/postcodes.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import { clearedMentorIds } from '../mentors/compliance.js'
 import { locate } from '../geo/locality.js'
-import { candidateMentors, unlocatedPostcodes } from './candidates.repository.js'
+import { candidateMentors, mentorInput, unlocatedPostcodes } from './candidates.repository.js'
 import { optimalAssignment } from './assignment.js'
 import { eligible, fitScore, pairKm, prepareMentor, prepareSeeker, scorePair, weightsOf, type Context, type PreparedMentor, type PreparedSeeker } from './score.js'
 import { seekerOf, waitingDays, type MatchingDeps } from './matching.service.js'
@@ -141,7 +141,7 @@ export async function createPlan (deps: MatchingDeps, caller: Caller, programmeI
     excludeCareSystem: rules.mentor_requirements.independent_of_care_system,
     box: null
   })
-  const mentors = rows.filter((r) => cleared.has(r.id)).map((r) => prepareMentor({ ...r, cleared: true }))
+  const mentors = rows.filter((r) => cleared.has(r.id)).map((r) => prepareMentor(mentorInput(r, r.places_in_use, true, true)))
   const plan = solvePlan({ seekers, referrals, mentors, ctx: { rules, today }, today })
   return await repo.insertPlan(deps.db, {
     organisation_id: org,

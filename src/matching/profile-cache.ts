@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import { prepareMentor, type PreparedMentor } from './score.js'
-import { OPEN_MATCH_STATUSES, profilesOf } from './candidates.repository.js'
+import { mentorInput, OPEN_MATCH_STATUSES, profilesOf } from './candidates.repository.js'
 
 interface Entry { stamp: string, mentors: PreparedMentor[], byId: Map<string, PreparedMentor>, loadedAt: number }
 
@@ -39,7 +39,7 @@ export class MentorProfileCache {
     let entry = this.entries.get(key)
     if (entry === undefined || entry.stamp !== stamp || Date.now() - entry.loadedAt > MAX_AGE_MS) {
       const rows = await profilesOf(db, org, programmeId)
-      const mentors = rows.map((r) => prepareMentor({ ...r, places_in_use: 0, serves_programme: true, cleared: true }))
+      const mentors = rows.map((r) => prepareMentor(mentorInput(r, 0, true, true)))
       entry = { stamp, mentors, byId: new Map(mentors.map((m) => [m.input.id, m])), loadedAt: Date.now() }
       this.entries.delete(key)
       this.entries.set(key, entry)
