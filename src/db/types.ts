@@ -391,130 +391,6 @@ export interface EvaluationResponsesTable {
   created_at: Timestamp
 }
 
-export interface MentorsTable {
-  id: Generated<string>
-  organisation_id: string
-  status: string
-  given_name: string
-  family_name: string
-  email: string
-  phone: string | null
-  gender: string
-  cultural_heritage: string | null
-  languages: Json<string[]>
-  interests: Json<string[]>
-  skills: Json<string[]>
-  experience_areas: Json<string[]>
-  experience_summary: string | null
-  postcode: string
-  latitude: number | null
-  longitude: number | null
-  availability: Json<Array<{ day: string, part: string }>>
-  delivery_modes: Json<string[]>
-  capacity: Generated<number>
-  professional_background: Json<{ role: string, organisation: string, involvement_ended_on: string } | null> | null
-  works_in_care_system: Generated<boolean>
-  subject: string | null
-  approved_at: Date | null
-  version: Generated<number>
-  created_at: Timestamp
-  updated_at: Timestamp
-}
-
-export interface MentorProgrammesTable {
-  mentor_id: string
-  programme_id: string
-  created_at: Timestamp
-}
-
-export interface MentorStatusHistoryTable {
-  id: Generated<string>
-  mentor_id: string
-  from_status: string | null
-  to_status: string
-  actor_id: string
-  actor_role: string
-  reason: string | null
-  created_at: Timestamp
-}
-
-export interface MentorInterviewsTable {
-  id: Generated<string>
-  mentor_id: string
-  held_on: string
-  interviewer: string
-  outcome: string
-  notes: string | null
-  recorded_by: string
-  created_at: Timestamp
-}
-
-export interface MentorReferencesTable {
-  id: Generated<string>
-  mentor_id: string
-  referee_name: string
-  relationship: string
-  requested_on: string
-  received_on: string | null
-  satisfactory: boolean | null
-  recorded_by: string
-  created_at: Timestamp
-}
-
-export interface MentorDbsChecksTable {
-  id: Generated<string>
-  mentor_id: string
-  level: string
-  workforce: string
-  certificate_number: string
-  issued_on: string
-  update_service_subscribed: Generated<boolean>
-  update_service_subscription_id: string | null
-  outcome: string
-  risk_decision: Json<{ acceptable: boolean, decided_on: string, rationale: string, decided_by: string } | null> | null
-  renewal_in_progress: Generated<boolean>
-  recorded_by: string
-  created_at: Timestamp
-}
-
-export interface MentorDbsStatusChecksTable {
-  id: Generated<string>
-  dbs_check_id: string
-  checked_on: string
-  result: string
-  recorded_by: string
-  created_at: Timestamp
-}
-
-export interface MentorTrainingsTable {
-  id: Generated<string>
-  mentor_id: string
-  kind: string
-  title: string | null
-  completed_on: string
-  hours: number
-  provider: string
-  recorded_by: string
-  created_at: Timestamp
-}
-
-export interface JobRunsTable {
-  id: Generated<string>
-  organisation_id: string | null
-  name: string
-  status: Generated<string>
-  as_of: string
-  trigger: string
-  requested_by: string | null
-  counts: Json<Record<string, number>>
-  error: string | null
-  attempts: Generated<number>
-  started_at: Date | null
-  finished_at: Date | null
-  created_at: Timestamp
-  updated_at: Timestamp
-}
-
 export interface DB {
   users: UsersTable
   organisations: OrganisationsTable
@@ -524,15 +400,6 @@ export interface DB {
   referral_status_history: ReferralStatusHistoryTable
   idempotency_keys: IdempotencyKeysTable
   notifications: NotificationsTable
-  mentors: MentorsTable
-  mentor_programmes: MentorProgrammesTable
-  mentor_status_history: MentorStatusHistoryTable
-  mentor_interviews: MentorInterviewsTable
-  mentor_references: MentorReferencesTable
-  mentor_dbs_checks: MentorDbsChecksTable
-  mentor_dbs_status_checks: MentorDbsStatusChecksTable
-  mentor_trainings: MentorTrainingsTable
-  job_runs: JobRunsTable
   mentors: MentorsTable
   mentor_programmes: MentorProgrammesTable
   mentor_status_history: MentorStatusHistoryTable
@@ -562,10 +429,6 @@ export type ReferralUpdate = Updateable<ReferralsTable>
 export type UserRow = Selectable<UsersTable>
 export type NotificationRow = Selectable<NotificationsTable>
 export type NewNotification = Insertable<NotificationsTable>
-export type MentorRow = Selectable<MentorsTable>
-export type NewMentor = Insertable<MentorsTable>
-export type MentorUpdate = Updateable<MentorsTable>
-export type JobRunRow = Selectable<JobRunsTable>
 export type MentorRow = Selectable<MentorsTable>
 export type NewMentor = Insertable<MentorsTable>
 export type MentorUpdate = Updateable<MentorsTable>
