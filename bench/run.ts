@@ -300,10 +300,12 @@ async function main (): Promise<void> {
     // Every stored referral must get exactly one email, including those whose 201 was in flight when the run stopped.
     const storedRefs = async (): Promise<string[]> => await withClient(dbUrl, async (c) =>
       (await c.query<{ reference: string }>('select reference from referrals where organisation_id = $1', [intake.orgId])).rows.map((r) => r.reference))
-    const refs = await storedRefs()
+    // Requests accepted before the load stopped may still commit: read the stored references again each pass.
+    let refs = await storedRefs()
     let last = -1
     let still = Date.now()
     while (true) {
+      refs = await storedRefs()
       const got = refs.filter((ref) => received.has(ref)).length
       if (got === refs.length) break
       if (got !== last) { last = got; still = Date.now() }
@@ -311,6 +313,7 @@ async function main (): Promise<void> {
       await sleep(100)
     }
     await sleep(QUICK ? 500 : 2000) // a late duplicate would arrive now
+    refs = await storedRefs()
     const latencies: number[] = []
     for (const [ref, at] of acks) {
       const mails = received.get(ref)

@@ -17,10 +17,13 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
       for (;;) {
         const ids = await db.transaction().execute(async (trx) => {
           const claimed = await claimForRelay(trx, intervalMs * 3, 500)
-          if (claimed.length > 0) {
-            // Enqueue before the claim commits: if Redis is down, the claim rolls back too.
-            await addNotificationJobs(queue, claimed, 2000, `:relay:${Date.now()}`)
-          }
+          // Enqueue before the claim commits: if Redis is down, the claim rolls back too. A first claim
+          // uses the notification id as job id, so a job the API already queued (perhaps waiting out a
+          // retry backoff) is not doubled; a reclaim needs a fresh id, since BullMQ keeps old ones.
+          const first = claimed.filter((c) => !c.reclaimed).map((c) => c.id)
+          const again = claimed.filter((c) => c.reclaimed).map((c) => c.id)
+          if (first.length > 0) await addNotificationJobs(queue, first)
+          if (again.length > 0) await addNotificationJobs(queue, again, 2000, `:relay:${Date.now()}`)
           return claimed
         })
         if (ids.length > 0) log.info({ count: ids.length }, 'outbox relay enqueued notifications')

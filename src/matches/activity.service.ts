@@ -9,7 +9,8 @@ import type { CreateSession } from '../schemas/matches.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import * as matches from './matches.repository.js'
 import * as repo from './activity.repository.js'
-import { etagOf, scopeFor } from './matches.service.js'
+import { scopeFor } from './matches.service.js'
+import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>
 
@@ -81,13 +82,7 @@ export async function updateGoal (trx: Trx, caller: Caller, matchId: string, goa
   assertGoalsAllowed(match.programme_kind)
   const goal = await repo.lockGoal(trx, match.id, goalId)
   if (goal === undefined) throw notFound('Goal')
-  if (ifMatch !== undefined) {
-    const current = etagOf(goal)
-    const candidates = ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''))
-    if (!candidates.includes('*') && !candidates.includes(current)) {
-      throw new AppError('precondition_failed', 'The goal has changed since you read it; fetch it again and retry', { headers: { etag: current } })
-    }
-  }
+  checkIfMatch(ifMatch, goal, 'goal')
   const notes = goal.progress_notes as Array<Record<string, unknown>>
   const progress = body.progress ?? (body.status === 'achieved' ? 100 : goal.progress)
   const logged = body.progress !== undefined || body.note !== undefined || body.status !== undefined

@@ -13,6 +13,7 @@ import { insertNotifications } from '../notifications/notifications.repository.j
 import { assertMatchable, type MatchingDeps } from '../matching/matching.service.js'
 import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
+import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>
 
@@ -24,18 +25,7 @@ export function scopeFor (caller: Caller): repo.MatchScope {
   return { org, referralCreatedBy: caller.sub }
 }
 
-export function etagOf (row: { id: string, version: number }): string {
-  return `"${row.id.slice(0, 8)}-${row.version}"`
-}
 
-function checkIfMatch (ifMatch: string | undefined, row: { id: string, version: number }): void {
-  if (ifMatch === undefined) return
-  const current = etagOf(row)
-  const candidates = ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''))
-  if (!candidates.includes('*') && !candidates.includes(current)) {
-    throw new AppError('precondition_failed', 'The match has changed since you read it; fetch it again and retry', { headers: { etag: current } })
-  }
-}
 
 const iso = (d: Date | null): string | null => d === null ? null : d.toISOString()
 
@@ -186,7 +176,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   const org = caller.org as string
   const row = await repo.lockMatch(trx, { org }, id)
   if (row === undefined) throw notFound('Match')
-  checkIfMatch(ifMatch, row)
+  checkIfMatch(ifMatch, row, 'match')
   const t = FROM[action]
   if (!t.from.includes(row.status as MatchStatus)) throw invalidTransition(row.status, t.verb)
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
@@ -236,3 +226,5 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   if (updated === undefined) throw notFound('Match')
   return { row: updated, notificationIds: [] }
 }
+
+export { etagOf }

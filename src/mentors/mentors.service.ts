@@ -7,6 +7,7 @@ import { normalisePostcode } from '../lib/postcodes.js'
 import { MENTOR_EDITABLE_FIELDS, type CreateMentor, type Mentor, type MentorStatus, type UpdateMentor } from '../schemas/mentors.js'
 import * as repo from './mentors.repository.js'
 import { evaluate, isClearStatus, loadRecords } from './compliance.js'
+import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>
 
@@ -17,18 +18,7 @@ export function scopeFor (caller: Caller): repo.MentorScope {
   return { org, mentorId: caller.mentorId ?? '00000000-0000-0000-0000-000000000000' }
 }
 
-export function etagOf (row: { id: string, version: number }): string {
-  return `"${row.id.slice(0, 8)}-${row.version}"`
-}
 
-export function checkIfMatch (ifMatch: string | undefined, row: { id: string, version: number }): void {
-  if (ifMatch === undefined) return
-  const current = etagOf(row)
-  const candidates = ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''))
-  if (!candidates.includes('*') && !candidates.includes(current)) {
-    throw new AppError('precondition_failed', 'The mentor has changed since you read it; fetch it again and retry', { headers: { etag: current } })
-  }
-}
 
 const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString())
 
@@ -128,7 +118,7 @@ export async function updateMentor (trx: Trx, caller: Caller, id: string, patch:
       })
     }
   }
-  checkIfMatch(ifMatch, row)
+  checkIfMatch(ifMatch, row, 'mentor')
   if (row.status === 'withdrawn') throw invalidTransition(row.status, 'update the mentor')
   checkDates(patch, today)
   const { programme_ids: programmeIds, ...fields } = patch
@@ -175,7 +165,7 @@ async function requireClear (trx: Trx, row: MentorRow, asOf: string): Promise<vo
 export async function transition (trx: Trx, caller: Caller, id: string, action: MentorAction, reason: string | undefined, ifMatch: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
   const row = await repo.lockMentor(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Mentor')
-  checkIfMatch(ifMatch, row)
+  checkIfMatch(ifMatch, row, 'mentor')
   const t = TRANSITIONS[action]
   if (!t.from.includes(row.status as MentorStatus)) throw invalidTransition(row.status, t.verb)
   if (action === 'approve' || action === 'reinstate') await requireClear(trx, row, today)
@@ -201,3 +191,5 @@ export async function mentorForVetting (trx: Trx, caller: Caller, id: string): P
   }
   return row
 }
+
+export { etagOf }

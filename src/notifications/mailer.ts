@@ -25,8 +25,9 @@ export function maskEmail (email: string): string {
   return `${(local ?? '').slice(0, 1)}***@${domain ?? ''}`
 }
 
-function smtpMailer (url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(url, { from })
+function smtpMailer (url: string, from: string, connections: number): Mailer {
+  // Pooled connections: one SMTP handshake per connection rather than per message.
+  const transport = nodemailer.createTransport({ url, pool: true, maxConnections: connections, maxMessages: 1000 } as any, { from })
   return {
     name: 'smtp',
     async send (m) {
@@ -85,7 +86,7 @@ function logMailer (log: Logger, includeSubject: boolean): Mailer {
 
 /** SMTP when SMTP_URL is set, else GOV.UK Notify when NOTIFY_API_KEY is set, else the log. */
 export function createMailer (config: Config, log: Logger): Mailer {
-  if (config.SMTP_URL !== undefined) return smtpMailer(config.SMTP_URL, config.MAIL_FROM)
+  if (config.SMTP_URL !== undefined) return smtpMailer(config.SMTP_URL, config.MAIL_FROM, Math.min(config.WORKER_CONCURRENCY, 10))
   if (config.NOTIFY_API_KEY !== undefined) return notifyMailer(config.NOTIFY_API_KEY, config.NOTIFY_TEMPLATE_ID as string, config.NOTIFY_BASE_URL)
   return logMailer(log, config.NODE_ENV !== 'production')
 }

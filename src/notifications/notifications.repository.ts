@@ -47,19 +47,25 @@ export async function recordFailure (db: Executor, id: string, error: string, fi
 }
 
 /** Pending rows the direct enqueue may have missed (Redis down at the time, or a lost job). */
-export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<string[]> {
-  const rows = await sql<{ id: string }>`
-    update notifications set enqueued_at = now()
-    where id in (
-      select id from notifications
+/**
+ * Claims pending rows for the relay. `reclaimed` marks a row the relay queued before (over two minutes
+ * ago) that is still pending: its first job was lost, stalled or failed without recording it.
+ */
+export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<Array<{ id: string, reclaimed: boolean }>> {
+  const rows = await sql<{ id: string, reclaimed: boolean }>`
+    with claimed as (
+      select id, enqueued_at from notifications
       where status = 'pending'
         and created_at < now() - make_interval(secs => ${graceMs / 1000})
         and (enqueued_at is null or enqueued_at < now() - interval '2 minutes')
       order by enqueued_at nulls first, created_at
       limit ${limit}
       for update skip locked)
-    returning id`.execute(db)
-  return rows.rows.map((r) => r.id)
+    update notifications n set enqueued_at = now()
+    from claimed
+    where n.id = claimed.id
+    returning n.id, claimed.enqueued_at is not null as reclaimed`.execute(db)
+  return rows.rows
 }
 
 export interface NotificationFilter { status?: string, kind?: string, subject_id?: string }

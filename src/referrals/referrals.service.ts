@@ -12,6 +12,7 @@ import { findProgramme } from '../programmes/programmes.repository.js'
 import { findOrganisation } from '../organisations/organisations.repository.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import * as templates from '../notifications/templates.js'
+import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>
 
@@ -22,18 +23,7 @@ export function scopeFor (caller: Caller): repo.ReferralScope {
   return seesAll ? { org } : { org, createdBy: caller.sub }
 }
 
-export function etagOf (row: { id: string, version: number }): string {
-  return `"${row.id.slice(0, 8)}-${row.version}"`
-}
 
-export function checkIfMatch (ifMatch: string | undefined, row: { id: string, version: number }): void {
-  if (ifMatch === undefined) return
-  const current = etagOf(row)
-  const candidates = ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''))
-  if (!candidates.includes('*') && !candidates.includes(current)) {
-    throw new AppError('precondition_failed', 'The referral has changed since you read it; fetch it again and retry', { headers: { etag: current } })
-  }
-}
 
 export function toReferral (row: ReferralRow): Referral {
   return {
@@ -182,7 +172,7 @@ const FINAL: readonly string[] = ['declined', 'withdrawn', 'closed']
 export async function updateReferral (trx: Trx, caller: Caller, id: string, patch: UpdateReferral, ifMatch: string | undefined, today: string): Promise<ReferralRow> {
   const row = await repo.lockReferral(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Referral')
-  checkIfMatch(ifMatch, row)
+  checkIfMatch(ifMatch, row, 'referral')
   const isCoordinator = hasRole(caller, 'coordinator')
   if (FINAL.includes(row.status) || (!isCoordinator && !REFERRER_EDITABLE.includes(row.status))) {
     throw invalidTransition(row.status, 'update the referral')
@@ -240,7 +230,7 @@ export interface TransitionInput {
 export async function transition (trx: Trx, caller: Caller, id: string, action: Action, input: TransitionInput, ifMatch: string | undefined, roles: readonly Role[]): Promise<Created> {
   const row = await repo.lockReferral(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Referral')
-  checkIfMatch(ifMatch, row)
+  checkIfMatch(ifMatch, row, 'referral')
   const t = TRANSITIONS[action]
   if (!t.from.includes(row.status as ReferralStatus)) throw invalidTransition(row.status, t.verb)
   const programme = await findProgramme(trx, row.organisation_id, row.programme_id)
@@ -334,3 +324,5 @@ export async function matchTransition (trx: Trx, org: string, referralId: string
 export async function setMatchSummary (trx: Trx, referralId: string, summary: { status: string, mentor_first_name: string }): Promise<void> {
   await trx.updateTable('referrals').set({ match_summary: JSON.stringify(summary) }).where('id', '=', referralId).execute()
 }
+
+export { etagOf }

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { DateOnly, Instant, ListQueryFields, LongText, Page, Uuid } from './common.js'
+import { DateOnly, Instant, ListQueryFields, LongText, Page, Uuid, Nullable } from './common.js'
 
 export const EVALUATION_KINDS = ['annual', 'early_review', 'closure'] as const
 export type EvaluationKind = typeof EVALUATION_KINDS[number]
@@ -62,7 +62,6 @@ export const RecordEvaluationSchema = Type.Object({
 }, { additionalProperties: false })
 export type RecordEvaluation = Static<typeof RecordEvaluationSchema>
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
 export const ResponseSchema = Type.Object({
   respondent: Type.Enum([...RESPONDENTS]),

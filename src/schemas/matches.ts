@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { DateOnly, Instant, ListQueryFields, LongText, Page, ShortText, Uuid } from './common.js'
+import { DateOnly, Instant, ListQueryFields, LongText, Page, ShortText, Uuid, Nullable } from './common.js'
 
 export const MATCH_STATUSES = ['proposed', 'active', 'paused', 'closed'] as const
 export type MatchStatus = typeof MATCH_STATUSES[number]
@@ -9,7 +9,6 @@ export const LOCATION_TYPES = ['school', 'library', 'cafe', 'community_venue', '
 export const ATTENDEES = ['young_person', 'mentor', 'coordinator', 'referrer', 'parent_carer'] as const
 export const GOAL_STATUSES = ['open', 'achieved', 'dropped'] as const
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
 const IntroductionSchema = Type.Object({
   scheduled_at: Instant,

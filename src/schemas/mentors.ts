@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { DateOnly, Email, Instant, ListQueryFields, LongText, Page, ShortText, Uuid } from './common.js'
+import { DateOnly, Email, Instant, ListQueryFields, LongText, Page, ShortText, Uuid, Nullable } from './common.js'
 import { NEEDS_AREAS } from './referrals.js'
 
 export const MENTOR_STATUSES = ['applicant', 'vetting', 'approved', 'suspended', 'withdrawn'] as const
@@ -14,7 +14,6 @@ export const DBS_OUTCOMES = ['clear', 'information_disclosed'] as const
 export const TRAINING_KINDS = ['initial', 'safeguarding', 'other'] as const
 export const CHECK_STATUSES = ['ok', 'missing', 'expiring', 'expired'] as const
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 const Tags = Type.Array(ShortText(100), { maxItems: 30, uniqueItems: true })
 
 export const AvailabilitySlotSchema = Type.Object({

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { DateOnly, Email, Instant, ListQueryFields, LongText, Page, ReasonSchema, ShortText, Uuid } from './common.js'
+import { DateOnly, Email, Instant, ListQueryFields, LongText, Page, ReasonSchema, ShortText, Uuid, Nullable } from './common.js'
 import { CARE_STATUSES, NEEDS_LEVELS } from './programmes.js'
 
 export const REFERRAL_STATUSES = ['submitted', 'acknowledged', 'under_review', 'information_requested', 'accepted', 'matched', 'declined', 'withdrawn', 'closed'] as const
@@ -107,7 +107,6 @@ export const ScreeningSchema = Type.Object({
 })
 export type Screening = Static<typeof ScreeningSchema>
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
 export const ReferralSchema = Type.Object({
   id: Uuid,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
-import { bearer, Instant, problems, Uuid } from '../../schemas/common.js'
+import { bearer, Instant, problems, Uuid, Nullable } from '../../schemas/common.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { todayIn } from '../../lib/dates.js'
 import type { JobRunRow } from '../../db/types.js'
@@ -9,7 +9,6 @@ import { isScheduledJob, scheduledJobs } from '../../jobs/scheduled/registry.js'
 import { failRun, findRun, insertRun } from '../../jobs/scheduled/job-runs.repository.js'
 import { createScheduledJobsQueue } from '../../jobs/scheduled/scheduled-queue.js'
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
 export const JobRunSchema = Type.Object({
   id: Uuid,

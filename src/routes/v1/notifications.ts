@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { bearer, Instant, ListQueryFields, Page, problems, Uuid } from '../../schemas/common.js'
+import { bearer, Instant, ListQueryFields, Page, problems, Uuid, Nullable } from '../../schemas/common.js'
 import { listNotifications } from '../../notifications/notifications.repository.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
 
 const NotificationSchema = Type.Object({
   id: Uuid,

@@ -8,8 +8,8 @@ import { AppError, notFound } from '../../errors/catalogue.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import type { ProgrammeRow } from '../../db/types.js'
+import { checkIfMatch, etagOf } from '../../lib/etag.js'
 
-const etag = (row: { id: string, version: number }): string => `"${row.id.slice(0, 8)}-${row.version}"`
 
 export default async function programmeRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -39,7 +39,7 @@ export default async function programmeRoutes (fastify: FastifyInstance): Promis
     })
     const row = result.body
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
-    return await reply.code(201).header('location', `/v1/programmes/${row.id}`).header('etag', etag(row)).send(row as any)
+    return await reply.code(201).header('location', `/v1/programmes/${row.id}`).header('etag', etagOf(row)).send(row as any)
   })
 
   app.get('/programmes', {
@@ -66,7 +66,7 @@ export default async function programmeRoutes (fastify: FastifyInstance): Promis
   }, async (request, reply) => {
     const row = await repo.findProgramme(app.db, request.caller.org as string, request.params.id)
     if (row === undefined) throw notFound('Programme')
-    return await reply.header('etag', etag(row)).send(row as any)
+    return await reply.header('etag', etagOf(row)).send(row as any)
   })
 
   app.patch('/programmes/:id', {
@@ -80,13 +80,10 @@ export default async function programmeRoutes (fastify: FastifyInstance): Promis
     const org = request.caller.org as string
     const current = await repo.findProgramme(app.db, org, request.params.id)
     if (current === undefined) throw notFound('Programme')
-    const ifMatch = request.headers['if-match']
-    if (ifMatch !== undefined && ifMatch.replace(/^W\//, '') !== etag(current) && ifMatch !== '*') {
-      throw new AppError('precondition_failed', 'The programme has changed since you read it', { headers: { etag: etag(current) } })
-    }
+    checkIfMatch(request.headers['if-match'], current, 'programme')
     const rules = request.body.rules !== undefined ? normaliseRules(request.body.rules) : undefined
     const row = await repo.updateProgramme(app.db, org, current.id, current.version, { ...request.body, rules })
     if (row === undefined) throw new AppError('precondition_failed', 'The programme changed while you were updating it')
-    return await reply.header('etag', etag(row)).send(row as any)
+    return await reply.header('etag', etagOf(row)).send(row as any)
   })
 }

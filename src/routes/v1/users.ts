@@ -5,8 +5,8 @@ import { bearer, IdParams, IfMatchHeaders, problems } from '../../schemas/common
 import * as repo from '../../users/users.repository.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
+import { checkIfMatch, etagOf } from '../../lib/etag.js'
 
-const etag = (row: { id: string, version: number }): string => `"${row.id.slice(0, 8)}-${row.version}"`
 
 /** The staff directory: who gets coordinator and admin alerts by email. */
 export default async function userRoutes (fastify: FastifyInstance): Promise<void> {
@@ -20,7 +20,7 @@ export default async function userRoutes (fastify: FastifyInstance): Promise<voi
     }
   }, async (request, reply) => {
     const row = await repo.insertUser(app.db, { organisation_id: request.caller.org as string, email: request.body.email, name: request.body.name, roles: request.body.roles, subject: request.body.subject ?? null })
-    return await reply.code(201).header('location', `/v1/users/${row.id}`).header('etag', etag(row)).send(row as any)
+    return await reply.code(201).header('location', `/v1/users/${row.id}`).header('etag', etagOf(row)).send(row as any)
   })
 
   app.get('/users', {
@@ -45,12 +45,9 @@ export default async function userRoutes (fastify: FastifyInstance): Promise<voi
     const org = request.caller.org as string
     const current = await repo.findUser(app.db, org, request.params.id)
     if (current === undefined) throw notFound('User')
-    const ifMatch = request.headers['if-match']
-    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch.replace(/^W\//, '') !== etag(current)) {
-      throw new AppError('precondition_failed', 'The user has changed since you read it', { headers: { etag: etag(current) } })
-    }
+    checkIfMatch(request.headers['if-match'], current, 'user')
     const row = await repo.updateUser(app.db, org, current.id, current.version, request.body)
     if (row === undefined) throw new AppError('precondition_failed', 'The user changed while you were updating it')
-    return await reply.header('etag', etag(row)).send(row as any)
+    return await reply.header('etag', etagOf(row)).send(row as any)
   })
 }
