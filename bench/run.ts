@@ -330,7 +330,9 @@ async function main (): Promise<void> {
     rows.push(`| (c) lost / doubled acknowledgements | ${lost} lost, ${doubled} doubled of ${fmt(refs.length)} referrals stored${stray > 0 ? `, ${stray} unexpected` : ''} | | | 0 and 0 | ${verdict(lost === 0 && doubled === 0 && stray === 0)} |`)
   } finally {
     await stop(service)
-    await new Promise<void>((resolve) => smtp.close(() => { resolve() }))
+    // The service keeps pooled SMTP connections open; smtp-server's close waits for them and may never
+    // call back once they are gone, which would leave nothing to keep this process alive.
+    await Promise.race([new Promise<void>((resolve) => smtp.close(() => { resolve() })), sleep(3000)])
   }
 
   // (d) start-up to ready, migrations already applied, and idle RSS: the production build as the
