@@ -2,7 +2,7 @@ import { daysBetween } from '../../lib/dates.js'
 import { sql, type RawBuilder } from 'kysely'
 import { bestDbs, type DbsRecord } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './registry.js'
-import { alertRows, CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlerts, type Alert, type ScannedMentor } from './mentor-alerts.js'
+import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type ScannedMentor } from './mentor-alerts.js'
 import { dbsToCoordinator, dbsToMentor } from './alert-templates.js'
 
 export const DBS_ALERT_KIND = 'dbs_renewal_alert'
@@ -62,24 +62,15 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
       g.programmes.push(p.name)
       grouped.set(key, g)
     }
-    const alerts: Alert[] = [...grouped.values()].map((g) => {
-      const names = g.programmes.sort()
-      counts[g.threshold] += 1
-      return {
-        mentor: { id: g.mentorId, organisation_id: (byId.get(g.mentorId) as Row).organisation_id, email: (byId.get(g.mentorId) as Row).email },
-        kind: DBS_ALERT_KIND,
-        threshold: g.threshold,
-        expires_on: g.expires_on,
-        programmes: names,
-        mentorMessage: dbsToMentor(g.threshold, g.expires_on, names),
-        coordinatorMessage: (matches) => dbsToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
-      }
-    })
-    counts.alerts += alerts.length
-    const outbox = await alertRows(ctx, alerts, coordinators)
-    const inserted = await writeAlerts(ctx, outbox)
-    counts.notifications_inserted += inserted
-    counts.notifications_already_sent += outbox.length - inserted
+    await writeAlertGroups(ctx, grouped.values(), counts, coordinators, (g, names) => ({
+      mentor: { id: g.mentorId, organisation_id: (byId.get(g.mentorId) as Row).organisation_id, email: (byId.get(g.mentorId) as Row).email },
+      kind: DBS_ALERT_KIND,
+      threshold: g.threshold,
+      expires_on: g.expires_on,
+      programmes: names,
+      mentorMessage: dbsToMentor(g.threshold, g.expires_on, names),
+      coordinatorMessage: (matches) => dbsToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
+    }))
   }
   return counts
 }

@@ -133,6 +133,31 @@ export async function alertRows (ctx: ScheduledJobContext, alerts: Alert[], coor
   return rows
 }
 
+/** One alert to send: a mentor, a threshold and an expiry date, naming every programme it concerns. */
+export interface AlertGroup<T extends string> { mentorId: string, expires_on: string, threshold: T, programmes: string[] }
+
+/**
+ * Turns a batch's groups into alerts, counts them by threshold and writes the mentor's and coordinators'
+ * copies to the outbox; rows already there (sent by an earlier run) are counted, not written again.
+ */
+export async function writeAlertGroups<T extends string> (
+  ctx: ScheduledJobContext,
+  groups: Iterable<AlertGroup<T>>,
+  counts: Record<string, number>,
+  coordinators: CoordinatorCache,
+  toAlert: (group: AlertGroup<T>, programmes: string[]) => Alert
+): Promise<void> {
+  const alerts = [...groups].map((g) => {
+    counts[g.threshold] += 1
+    return toAlert(g, g.programmes.sort())
+  })
+  counts.alerts += alerts.length
+  const outbox = await alertRows(ctx, alerts, coordinators)
+  const inserted = await writeAlerts(ctx, outbox)
+  counts.notifications_inserted += inserted
+  counts.notifications_already_sent += outbox.length - inserted
+}
+
 export function emptyCounts (...keys: string[]): Record<string, number> {
   return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', ...keys].map((k) => [k, 0]))
 }

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely'
 import { daysBetween } from '../../lib/dates.js'
 import { safeguardingExpiry } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './registry.js'
-import { alertRows, CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlerts, type Alert, type ScannedMentor } from './mentor-alerts.js'
+import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type Alert, type ScannedMentor } from './mentor-alerts.js'
 
 type Row = ScannedMentor & { programme_id: string | null, completed_on: string | null }
 import { trainingToCoordinator, trainingToMentor } from './alert-templates.js'
@@ -52,24 +52,15 @@ export async function trainingExpiryAlerts (ctx: ScheduledJobContext): Promise<R
       g.programmes.push(p.name)
       grouped.set(key, g)
     }
-    const alerts: Alert[] = [...grouped.values()].map((g) => {
-      const names = g.programmes.sort()
-      counts[g.threshold] += 1
-      return {
-        mentor: byId.get(g.mentorId) as Alert['mentor'],
-        kind: TRAINING_ALERT_KIND,
-        threshold: g.threshold,
-        expires_on: g.expires_on,
-        programmes: names,
-        mentorMessage: trainingToMentor(g.threshold, g.expires_on, names),
-        coordinatorMessage: (matches) => trainingToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
-      }
-    })
-    counts.alerts += alerts.length
-    const outbox = await alertRows(ctx, alerts, coordinators)
-    const inserted = await writeAlerts(ctx, outbox)
-    counts.notifications_inserted += inserted
-    counts.notifications_already_sent += outbox.length - inserted
+    await writeAlertGroups(ctx, grouped.values(), counts, coordinators, (g, names) => ({
+      mentor: byId.get(g.mentorId) as Alert['mentor'],
+      kind: TRAINING_ALERT_KIND,
+      threshold: g.threshold,
+      expires_on: g.expires_on,
+      programmes: names,
+      mentorMessage: trainingToMentor(g.threshold, g.expires_on, names),
+      coordinatorMessage: (matches) => trainingToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
+    }))
   }
   return counts
 }
