@@ -47,9 +47,19 @@ export function decodeCursor (cursor: string | undefined): Position | null {
  * Splits a limit+1 fetch into the page and the cursor of the next one. Rows may carry `cursor_at`,
  * their created_at to the microsecond as text; without it the cursor holds milliseconds.
  */
-export function pageOf<T extends { created_at: Date, id: string, cursor_at?: string }> (rows: T[], limit: number): { rows: T[], next: string | null } {
+export function pageOf<T extends { id: string } & ({ cursor_at: string } | { created_at: Date, cursor_at?: string })> (rows: T[], limit: number): { rows: T[], next: string | null } {
   if (rows.length <= limit) return { rows, next: null }
   const page = rows.slice(0, limit)
   const last = page[page.length - 1]
-  return { rows: page, next: encodeCursor({ at: last.cursor_at ?? last.created_at, id: last.id }) }
+  return { rows: page, next: encodeCursor({ at: last.cursor_at ?? (last as { created_at: Date }).created_at, id: last.id }) }
+}
+
+/**
+ * A page whose items PostgreSQL has already rendered as JSON text, written out as the `Page` schema
+ * would write it.
+ */
+export function renderedPage (items: Array<{ body: string }>, next: string | null): string {
+  let out = '{"data":['
+  for (let i = 0; i < items.length; i++) out += i === 0 ? items[i].body : `,${items[i].body}`
+  return `${out}],"next_cursor":${next === null ? 'null' : JSON.stringify(next)}}`
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
@@ -63,8 +63,32 @@ export interface ReferralFilter {
 
 interface ListParams extends ReferralFilter { org: string, createdBy?: string, at?: string, after?: string, limit: number, tz: string }
 
-/** A listed referral with its created_at to the microsecond, for the next page's cursor. */
-export type ListedReferral = ReferralRow & { cursor_at: string }
+/**
+ * A listed referral: its API representation already rendered as JSON by PostgreSQL, and its
+ * created_at to the microsecond for the next page's cursor.
+ */
+export interface ListedReferral { id: string, cursor_at: string, body: string }
+
+/** An instant as the API writes it (what `Date.prototype.toISOString` gives: UTC, milliseconds). */
+const isoInstant = (column: string): RawBuilder<string> =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/**
+ * The `Referral` response schema, rendered by PostgreSQL for list pages, so a page of fifty is never
+ * parsed into objects only to be serialized again: the jsonb columns go out as stored. Stored
+ * documents hold only what the request schemas allowed (they reject unknown properties), and a test
+ * holds every listed referral equal to its `GET /v1/referrals/{id}`, which goes through the response
+ * schema (`test/routes/referrals-list-rendering.test.ts`). Keep it in step with `toReferral`.
+ */
+const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select
+  referrals.id, referrals.reference, referrals.programme_id, referrals.status,
+  referrals.young_person, referrals.referrer, referrals.needs, referrals.risks, referrals.preferences, referrals.consent,
+  referrals.other_services, referrals.screening, referrals.funded_place,
+  referrals.information_request, referrals.decline, referrals.withdrawal,
+  ${isoInstant('referrals.accepted_at')} as accepted_at, ${isoInstant('referrals.matched_at')} as matched_at,
+  ${isoInstant('referrals.closed_at')} as closed_at, referrals.match_summary as match,
+  ${isoInstant('referrals.created_at')} as submitted_at, ${isoInstant('referrals.created_at')} as created_at,
+  ${isoInstant('referrals.updated_at')} as updated_at) v)`
 
 const LIST_SHAPE = ['createdBy', 'status', 'programme_id', 'submitted_from', 'submitted_to', 'after'] as const
 const listStatements = new Map<number, Prepared<ListParams, ListedReferral>>()
@@ -75,8 +99,9 @@ function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
   if (statement !== undefined) return statement
   const has = (k: typeof LIST_SHAPE[number]): boolean => (shape & (1 << LIST_SHAPE.indexOf(k))) !== 0
   statement = prepare<ListParams, ListedReferral>(`referral_list_${shape}`, (db, p) => {
-    let q = db.selectFrom('referrals').select(REFERRAL_COLUMNS)
+    let q = db.selectFrom('referrals').select('id')
       .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
+      .select(REFERRAL_JSON.as('body'))
       .where('organisation_id', '=', p.org)
     if (has('createdBy')) q = q.where('created_by', '=', p.createdBy as string)
     if (has('status')) q = q.where('status', '=', p.status as string)
@@ -92,6 +117,7 @@ function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
   return statement
 }
 
+/** One page (plus one row, to tell whether another follows) of referrals the scope may see, newest first. */
 export async function listReferrals (db: Executor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number, timeZone = 'Europe/London'): Promise<ListedReferral[]> {
   const params: ListParams = { ...filter, org: scope.org, createdBy: scope.createdBy, at: after?.exact, after: after?.id, limit: limit + 1, tz: timeZone }
   let shape = 0

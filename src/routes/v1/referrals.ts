@@ -10,7 +10,7 @@ import { bearer, IdempotencyHeaders, IdParams, IfMatchHeaders, problems } from '
 import * as service from '../../referrals/referrals.service.js'
 import * as repo from '../../referrals/referrals.repository.js'
 import { runIdempotent } from '../../lib/idempotency.js'
-import { decodeCursor, pageOf } from '../../lib/cursor.js'
+import { decodeCursor, pageOf, renderedPage } from '../../lib/cursor.js'
 import { enqueueNotifications } from '../../notifications/enqueue.js'
 import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
@@ -52,11 +52,12 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       querystring: ListReferralsQuerySchema,
       response: { 200: ReferralPageSchema, ...problems() }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const { limit, cursor, ...filter } = request.query
     const rows = await repo.listReferrals(app.db, service.scopeFor(request.caller), filter, decodeCursor(cursor), limit, app.config.SCHEDULE_TZ)
     const page = pageOf(rows, limit)
-    return { data: page.rows.map(service.toReferral), next_cursor: page.next }
+    // Rendered by PostgreSQL to the response schema (see REFERRAL_JSON): a string with a JSON type is sent as it is.
+    return await reply.type('application/json; charset=utf-8').send(renderedPage(page.rows, page.next) as never)
   })
 
   app.get('/referrals/:id', {

@@ -1,0 +1,133 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { vettedMentor } from './mentors-support.js'
+import { addDays } from '../../src/lib/dates.js'
+import { ReferralSchema } from '../../src/schemas/referrals.js'
+
+/**
+ * List pages are rendered as JSON by PostgreSQL (REFERRAL_JSON in the repository), not through the
+ * response schema. Every listed referral must be exactly what `GET /v1/referrals/{id}` returns
+ * through the schema: the same fields, no more, the same values, in every state a referral can be in.
+ */
+
+async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
+  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
+  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+t.test('a listed referral is its GET, field for field', async (t) => {
+  const { app } = await build(t)
+  const tenant = await createTenant(app)
+  const programme = await tenant.programme({})
+  const coordinator = tenant.token('coordinator')
+  const referrerSub = 'referrer-rendering'
+  const referrer = tenant.token('referrer', { sub: referrerSub })
+  const ids: Record<string, string> = {}
+
+  const create = async (name: string, overrides: Record<string, any> = {}, token = referrer): Promise<string> => {
+    const r = await post(app, token, '/v1/referrals', referralBody(programme, overrides), 201)
+    ids[name] = r.id
+    return r.id
+  }
+  const act = async (id: string, action: string, payload: Record<string, unknown> = {}, token = coordinator): Promise<void> => {
+    await post(app, token, `/v1/referrals/${id}/${action}`, payload, 200)
+  }
+
+  // Text that JSON must escape, and text it must not mangle.
+  await create('awkward text', {
+    young_person: { given_name: 'Zoë "Zee"', family_name: 'O\'Brien\\Test', aspirations: 'Line one\nline two\ttabbed, 😀 and ünïcode, </script>', interests: ['art & design', 'café'] },
+    needs: { statement: 'Quotes " and backslashes \\ and a control \u0001 character.' },
+    preferences: { mentor_gender: 'no_preference', notes: 'Prefers afternoons' },
+    other_services: ['CAMHS (waiting list)', 'Youth club']
+  })
+  await create('least given', {
+    young_person: { education_setting: undefined, school_year: undefined, interests: undefined, languages: undefined },
+    referrer: { team: undefined },
+    preferences: undefined
+  })
+  await act(await create('under review'), 'start-review')
+  const asked = await create('information requested')
+  await act(asked, 'start-review')
+  await act(asked, 'request-information', { questions: 'Is the young person known to CAMHS?' })
+  const answered = await create('information answered')
+  await act(answered, 'start-review')
+  await act(answered, 'request-information', { questions: 'Which school year?' })
+  await act(answered, 'provide-information', { answers: 'Year 9, since September.' }, referrer)
+  await act(await create('declined with a note'), 'decline', { reason_code: 'better_served_elsewhere', note: 'A youth worker is better placed' })
+  await act(await create('declined without a note'), 'decline', { reason_code: 'ineligible' })
+  await act(await create('withdrawn'), 'withdraw', { reason: 'The young person changed their mind' }, referrer)
+  await act(await create('accepted as a funded place'), 'accept', { funded_place: true })
+
+  const mentorId = await vettedMentor(app, coordinator, [programme], { since: addDays(todayLocal(), -30), profile: { given_name: 'Jordan', capacity: 3 } })
+  const matchedId = await create('matched')
+  await act(matchedId, 'accept')
+  await post(app, coordinator, '/v1/matches', { referral_id: matchedId, mentor_id: mentorId, introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' } }, 201)
+  const closedId = await create('closed')
+  await act(closedId, 'accept')
+  const match = await post(app, coordinator, '/v1/matches', { referral_id: closedId, mentor_id: mentorId, introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' } }, 201)
+  await post(app, coordinator, `/v1/matches/${match.id as string}/close`, { reason_code: 'young_person_withdrew' }, 200)
+  await create('by a coordinator', {}, coordinator)
+
+  // Instants whose microseconds would round up if either side rounded instead of truncating.
+  const edge = await create('microsecond edges')
+  await sql`update referrals set updated_at = '2026-03-29 00:59:59.999999+00', closed_at = '2026-10-25 01:00:00.000999+00' where id = ${edge}`.execute(app.db)
+
+  const get = async (id: string, token: string): Promise<any> => {
+    const res = await app.inject({ method: 'GET', url: `/v1/referrals/${id}`, headers: auth(token) })
+    if (res.statusCode !== 200) throw new Error(res.body)
+    return res.json()
+  }
+
+  t.test('as a coordinator: every state', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(coordinator) })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], /^application\/json; charset=utf-8$/)
+    const listed = new Map<string, any>((res.json().data as any[]).map((r) => [r.id, r]))
+    t.equal(listed.size, Object.keys(ids).length, 'every referral listed')
+    const statuses = new Set<string>()
+    for (const [name, id] of Object.entries(ids)) {
+      const one = await get(id, coordinator)
+      statuses.add(one.status)
+      t.strictSame(listed.get(id), one, name)
+      t.same(Object.keys(listed.get(id)).sort(), Object.keys(one).sort(), `${name}: the same fields`)
+    }
+    t.same([...statuses].sort(), ['accepted', 'closed', 'declined', 'information_requested', 'matched', 'submitted', 'under_review', 'withdrawn'],
+      'the states covered')
+    const edgeRow = listed.get(edge)
+    t.equal(edgeRow.updated_at, '2026-03-29T00:59:59.999Z', 'truncated to the millisecond, like the GET')
+    t.equal(edgeRow.closed_at, '2026-10-25T01:00:00.000Z')
+    t.equal(listed.get(ids['awkward text']).young_person.aspirations, 'Line one\nline two\ttabbed, 😀 and ünïcode, </script>')
+  })
+
+  t.test('as the referrer: its own, the same as its GET', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(referrer) })
+    t.equal(res.statusCode, 200)
+    const data = res.json().data as any[]
+    t.equal(data.length, Object.keys(ids).length - 1, 'not the coordinator\'s referral')
+    t.notOk(data.some((r) => r.id === ids['by a coordinator']))
+    for (const r of data) t.strictSame(r, await get(r.id, referrer))
+  })
+
+  t.test('top-level fields are those of the response schema, in its order', async (t) => {
+    const res = await app.inject({ method: 'GET', url: `/v1/referrals?limit=1&status=matched`, headers: auth(coordinator) })
+    const item = res.json().data[0]
+    t.same(Object.keys(item), Object.keys(ReferralSchema.properties))
+    t.same(item.match, { status: 'proposed', mentor_first_name: 'Jordan' })
+  })
+
+  t.test('pages stay joined: cursor, empty pages and filters', async (t) => {
+    const first = await app.inject({ method: 'GET', url: '/v1/referrals?limit=5', headers: auth(coordinator) })
+    const page = first.json()
+    t.equal(page.data.length, 5)
+    t.type(page.next_cursor, 'string')
+    const rest = await app.inject({ method: 'GET', url: `/v1/referrals?limit=200&cursor=${encodeURIComponent(page.next_cursor as string)}`, headers: auth(coordinator) })
+    t.equal(rest.json().data.length, Object.keys(ids).length - 5)
+    t.equal(rest.json().next_cursor, null)
+    const none = await app.inject({ method: 'GET', url: '/v1/referrals?status=closed&programme_id=00000000-0000-4000-8000-000000000000', headers: auth(coordinator) })
+    t.equal(none.statusCode, 200)
+    t.equal(none.body, '{"data":[],"next_cursor":null}')
+  })
+})
