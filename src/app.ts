@@ -5,6 +5,7 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import type { Config } from './config/config.js'
 import { loggerOptions } from './logger.js'
+import { cachedSerializerFactory } from './lib/serializers.js'
 import configPlugin from './plugins/external/config.js'
 import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
@@ -44,7 +45,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     frameworkErrors,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
-    }
+    },
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } }
   })
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 

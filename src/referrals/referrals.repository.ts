@@ -34,6 +34,28 @@ const REFERRAL_COLUMNS = [
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn
 
+/** An instant as the API writes it (what `Date.prototype.toISOString` gives: UTC, milliseconds). */
+const isoInstant = (column: string): RawBuilder<string> =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+/**
+ * The `Referral` response schema, rendered by PostgreSQL for reads (a referral and list pages), so a
+ * page of fifty is never parsed into objects only to be serialized again: the jsonb columns go out
+ * as stored. Stored documents hold only what the request schemas allowed (they reject unknown
+ * properties). A test holds what this renders equal, field for field, to `toReferral` serialized
+ * through the response schema, in every state (`test/routes/referrals-rendering.test.ts`). Keep the
+ * two in step.
+ */
+const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select
+  referrals.id, referrals.reference, referrals.programme_id, referrals.status,
+  referrals.young_person, referrals.referrer, referrals.needs, referrals.risks, referrals.preferences, referrals.consent,
+  referrals.other_services, referrals.screening, referrals.funded_place,
+  referrals.information_request, referrals.decline, referrals.withdrawal,
+  ${isoInstant('referrals.accepted_at')} as accepted_at, ${isoInstant('referrals.matched_at')} as matched_at,
+  ${isoInstant('referrals.closed_at')} as closed_at, referrals.match_summary as match,
+  ${isoInstant('referrals.created_at')} as submitted_at, ${isoInstant('referrals.created_at')} as created_at,
+  ${isoInstant('referrals.updated_at')} as updated_at) v)`
+
 // Reads on every request are prepared statements, one per shape of scope and filter.
 const findInOrg = prepare<{ id: string, org: string }, ReferralRow>('referral_find', (db, p) =>
   db.selectFrom('referrals').select(REFERRAL_COLUMNS).where('id', '=', p.id).where('organisation_id', '=', p.org))
@@ -44,6 +66,21 @@ export async function findReferral (db: Executor, scope: ReferralScope, id: stri
   const rows = scope.createdBy === undefined
     ? await findInOrg(db, { id, org: scope.org })
     : await findOwn(db, { id, org: scope.org, createdBy: scope.createdBy })
+  return rows[0]
+}
+
+/** A referral as the API shows it, rendered by PostgreSQL (see REFERRAL_JSON), with what its ETag needs. */
+export interface RenderedReferral { id: string, version: number, body: string }
+
+const renderInOrg = prepare<{ id: string, org: string }, RenderedReferral>('referral_render', (db, p) =>
+  db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org))
+const renderOwn = prepare<{ id: string, org: string, createdBy: string }, RenderedReferral>('referral_render_own', (db, p) =>
+  db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org).where('created_by', '=', p.createdBy))
+
+export async function renderReferral (db: Executor, scope: ReferralScope, id: string): Promise<RenderedReferral | undefined> {
+  const rows = scope.createdBy === undefined
+    ? await renderInOrg(db, { id, org: scope.org })
+    : await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy })
   return rows[0]
 }
 
@@ -68,27 +105,6 @@ interface ListParams extends ReferralFilter { org: string, createdBy?: string, a
  * created_at to the microsecond for the next page's cursor.
  */
 export interface ListedReferral { id: string, cursor_at: string, body: string }
-
-/** An instant as the API writes it (what `Date.prototype.toISOString` gives: UTC, milliseconds). */
-const isoInstant = (column: string): RawBuilder<string> =>
-  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-
-/**
- * The `Referral` response schema, rendered by PostgreSQL for list pages, so a page of fifty is never
- * parsed into objects only to be serialized again: the jsonb columns go out as stored. Stored
- * documents hold only what the request schemas allowed (they reject unknown properties), and a test
- * holds every listed referral equal to its `GET /v1/referrals/{id}`, which goes through the response
- * schema (`test/routes/referrals-list-rendering.test.ts`). Keep it in step with `toReferral`.
- */
-const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select
-  referrals.id, referrals.reference, referrals.programme_id, referrals.status,
-  referrals.young_person, referrals.referrer, referrals.needs, referrals.risks, referrals.preferences, referrals.consent,
-  referrals.other_services, referrals.screening, referrals.funded_place,
-  referrals.information_request, referrals.decline, referrals.withdrawal,
-  ${isoInstant('referrals.accepted_at')} as accepted_at, ${isoInstant('referrals.matched_at')} as matched_at,
-  ${isoInstant('referrals.closed_at')} as closed_at, referrals.match_summary as match,
-  ${isoInstant('referrals.created_at')} as submitted_at, ${isoInstant('referrals.created_at')} as created_at,
-  ${isoInstant('referrals.updated_at')} as updated_at) v)`
 
 const LIST_SHAPE = ['createdBy', 'status', 'programme_id', 'submitted_from', 'submitted_to', 'after'] as const
 const listStatements = new Map<number, Prepared<ListParams, ListedReferral>>()

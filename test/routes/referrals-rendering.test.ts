@@ -5,12 +5,17 @@ import { auth, build, createTenant, referralBody, todayLocal } from '../helper.j
 import { vettedMentor } from './mentors-support.js'
 import { addDays } from '../../src/lib/dates.js'
 import { ReferralSchema } from '../../src/schemas/referrals.js'
+import { findReferral } from '../../src/referrals/referrals.repository.js'
+import { toReferral } from '../../src/referrals/referrals.service.js'
+import fastJsonStringify from 'fast-json-stringify'
 
 /**
- * List pages are rendered as JSON by PostgreSQL (REFERRAL_JSON in the repository), not through the
- * response schema. Every listed referral must be exactly what `GET /v1/referrals/{id}` returns
- * through the schema: the same fields, no more, the same values, in every state a referral can be in.
+ * Reads of referrals (one, and list pages) are rendered as JSON by PostgreSQL (REFERRAL_JSON in the
+ * repository), not through the response schema. What they return must be exactly what `toReferral`
+ * gives through the response schema's serializer (as every write answers): the same fields, no more,
+ * the same values, in every state a referral can be in.
  */
+const throughSchema = fastJsonStringify(ReferralSchema as any)
 
 async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
   const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
@@ -18,7 +23,7 @@ async function post (app: FastifyInstance, token: string, url: string, payload: 
   return res.json()
 }
 
-t.test('a listed referral is its GET, field for field', async (t) => {
+t.test('a referral read, alone or listed, is the response schema\'s rendering, field for field', async (t) => {
   const { app } = await build(t)
   const tenant = await createTenant(app)
   const programme = await tenant.programme({})
@@ -80,8 +85,30 @@ t.test('a listed referral is its GET, field for field', async (t) => {
     if (res.statusCode !== 200) throw new Error(res.body)
     return res.json()
   }
+  const reference = async (id: string): Promise<any> => {
+    const row = await findReferral(app.db, { org: tenant.orgId }, id)
+    if (row === undefined) throw new Error(`no referral ${id}`)
+    return JSON.parse(throughSchema(toReferral(row)))
+  }
 
-  t.test('as a coordinator: every state', async (t) => {
+  t.test('GET: every state, against the schema\'s serializer', async (t) => {
+    for (const [name, id] of Object.entries(ids)) {
+      const expected = await reference(id)
+      const one = await get(id, coordinator)
+      t.strictSame(one, expected, name)
+      t.same(Object.keys(one).sort(), Object.keys(expected).sort(), `${name}: the same fields`)
+    }
+    const edgeRow = await get(edge, coordinator)
+    t.equal(edgeRow.updated_at, '2026-03-29T00:59:59.999Z', 'truncated to the millisecond, as a JavaScript Date is')
+    t.equal(edgeRow.closed_at, '2026-10-25T01:00:00.000Z')
+    const created = await post(app, referrer, '/v1/referrals', referralBody(programme), 201)
+    t.strictSame(await get(created.id, referrer), created, 'what the write answered is what a read gives')
+    await app.db.deleteFrom('referral_status_history').where('referral_id', '=', created.id).execute()
+    await app.db.deleteFrom('notifications').where('subject_id', '=', created.id).execute()
+    await app.db.deleteFrom('referrals').where('id', '=', created.id).execute()
+  })
+
+  t.test('a list page: every state, against the schema\'s serializer', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(coordinator) })
     t.equal(res.statusCode, 200)
     t.match(res.headers['content-type'], /^application\/json; charset=utf-8$/)
@@ -89,15 +116,15 @@ t.test('a listed referral is its GET, field for field', async (t) => {
     t.equal(listed.size, Object.keys(ids).length, 'every referral listed')
     const statuses = new Set<string>()
     for (const [name, id] of Object.entries(ids)) {
-      const one = await get(id, coordinator)
-      statuses.add(one.status)
-      t.strictSame(listed.get(id), one, name)
-      t.same(Object.keys(listed.get(id)).sort(), Object.keys(one).sort(), `${name}: the same fields`)
+      const expected = await reference(id)
+      statuses.add(expected.status)
+      t.strictSame(listed.get(id), expected, name)
+      t.same(Object.keys(listed.get(id)).sort(), Object.keys(expected).sort(), `${name}: the same fields`)
     }
     t.same([...statuses].sort(), ['accepted', 'closed', 'declined', 'information_requested', 'matched', 'submitted', 'under_review', 'withdrawn'],
       'the states covered')
     const edgeRow = listed.get(edge)
-    t.equal(edgeRow.updated_at, '2026-03-29T00:59:59.999Z', 'truncated to the millisecond, like the GET')
+    t.equal(edgeRow.updated_at, '2026-03-29T00:59:59.999Z', 'truncated to the millisecond, as a JavaScript Date is')
     t.equal(edgeRow.closed_at, '2026-10-25T01:00:00.000Z')
     t.equal(listed.get(ids['awkward text']).young_person.aspirations, 'Line one\nline two\ttabbed, 😀 and ünïcode, </script>')
   })
@@ -108,7 +135,10 @@ t.test('a listed referral is its GET, field for field', async (t) => {
     const data = res.json().data as any[]
     t.equal(data.length, Object.keys(ids).length - 1, 'not the coordinator\'s referral')
     t.notOk(data.some((r) => r.id === ids['by a coordinator']))
-    for (const r of data) t.strictSame(r, await get(r.id, referrer))
+    for (const r of data) {
+      t.strictSame(r, await reference(r.id))
+      t.strictSame(await get(r.id, referrer), r)
+    }
   })
 
   t.test('top-level fields are those of the response schema, in its order', async (t) => {
