@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 
-# Build: compile TypeScript to dist/ (src and migrations).
+# Build: type-check, then bundle the service and its migrations into dist/waymark.mjs.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
@@ -16,7 +17,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# Runtime: compiled code and production dependencies, as the unprivileged node user.
+# Runtime: the bundle and production dependencies (the bundle leaves @fastify/swagger-ui, which serves
+# its own files, to node_modules), as the unprivileged node user.
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
@@ -28,4 +30,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # `all` runs the API and the workers in one process; docker-compose.yml runs `api` and `worker` apart.
-CMD ["node", "dist/src/main.js", "all"]
+CMD ["node", "dist/waymark.mjs", "all"]

@@ -338,13 +338,13 @@ async function main (): Promise<void> {
   // (d) start-up to ready, migrations already applied, and idle RSS: the production build as the
   // Dockerfile runs it (the bar), and under tsx as `npm start` runs it.
   const built = await new Promise<number | null>((resolve) => {
-    const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' })
-    tsc.on('exit', resolve)
+    const build = spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'ignore' })
+    build.on('exit', resolve)
   })
-  if (built !== 0) log('the build reported type errors; measuring what it emitted')
+  if (built !== 0) throw new Error('npm run build failed')
   const starts: Array<{ label: string, args: string[], bar: boolean }> = [
-    { label: 'node dist/src/main.js api', args: ['dist/src/main.js', 'api'], bar: true },
-    { label: 'node dist/src/main.js all', args: ['dist/src/main.js', 'all'], bar: true },
+    { label: 'node dist/waymark.mjs api', args: ['dist/waymark.mjs', 'api'], bar: true },
+    { label: 'node dist/waymark.mjs all', args: ['dist/waymark.mjs', 'all'], bar: true },
     { label: 'tsx src/main.ts all', args: ['--import', 'tsx', 'src/main.ts', 'all'], bar: false }
   ]
   for (const s of starts) {

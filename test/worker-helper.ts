@@ -206,11 +206,12 @@ export interface Child {
 }
 
 /**
- * Runs `src/main.ts <mode>` as a child process, under node itself (not the tsx wrapper) so that a
- * signal reaches the service and not a launcher. Killed when the test ends.
+ * Runs `src/main.ts <mode>` (or another entry point, such as the production bundle) as a child
+ * process, under node itself (not the tsx wrapper) so that a signal reaches the service and not a
+ * launcher. Killed when the test ends.
  */
-export function spawnService (t: Tap, mode: 'all' | 'api' | 'worker', env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', mode], {
+export function spawnService (t: Tap, mode: 'all' | 'api' | 'worker', env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/main.ts']): Child {
+  const proc = spawn(process.execPath, [...entry, mode], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

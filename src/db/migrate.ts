@@ -1,12 +1,7 @@
-import { promises as fs } from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { Kysely } from 'kysely'
-import { Migrator, FileMigrationProvider, type MigrationResultSet } from 'kysely/migration'
-
-/** The migrations folder, beside src/ both in the source tree and in the built dist/. */
-export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+import { Migrator, type MigrationResultSet } from 'kysely/migration'
+import { migrations } from '../../migrations/index.js'
 
 /** Creates the database named in the URL when it does not exist yet. */
 export async function ensureDatabase (connectionString: string): Promise<void> {
@@ -38,7 +33,7 @@ export async function ensureDatabase (connectionString: string): Promise<void> {
 export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: migrationsFolder })
+    provider: { getMigrations: async () => migrations }
   })
   const result = await migrator.migrateToLatest()
   if (result.error !== undefined) throw result.error

@@ -1,0 +1,36 @@
+import type { Migration } from 'kysely/migration'
+import * as m0001 from './0001_create_organisations.js'
+import * as m0002 from './0002_create_referrals.js'
+import * as m0003 from './0003_create_notifications.js'
+import * as m0004 from './0004_create_users.js'
+import * as m0005 from './0005_create_mentors.js'
+import * as m0006 from './0006_create_mentor_vetting.js'
+import * as m0007 from './0007_create_job_runs.js'
+import * as m0010 from './0010_create_matches.js'
+import * as m0011 from './0011_create_postcode_locations.js'
+import * as m0012 from './0012_create_matching_plans.js'
+import * as m0013 from './0013_create_match_sessions.js'
+import * as m0014 from './0014_create_safeguarding_concerns.js'
+import * as m0015 from './0015_create_evaluations.js'
+import * as m0020 from './0020_alter_created_at_milliseconds.js'
+
+/**
+ * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
+ * production bundle carries them. A new migration file is added here too; a test fails otherwise.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_create_organisations': m0001,
+  '0002_create_referrals': m0002,
+  '0003_create_notifications': m0003,
+  '0004_create_users': m0004,
+  '0005_create_mentors': m0005,
+  '0006_create_mentor_vetting': m0006,
+  '0007_create_job_runs': m0007,
+  '0010_create_matches': m0010,
+  '0011_create_postcode_locations': m0011,
+  '0012_create_matching_plans': m0012,
+  '0013_create_match_sessions': m0013,
+  '0014_create_safeguarding_concerns': m0014,
+  '0015_create_evaluations': m0015,
+  '0020_alter_created_at_milliseconds': m0020
+}
