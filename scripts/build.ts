@@ -17,7 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 // project, where the modules left outside the bundle resolve from node_modules.
 const at = process.argv.indexOf('--outfile')
 const outfile = path.resolve(root, at > 0 ? process.argv[at + 1] : 'dist/waymark.mjs')
-rmSync(path.dirname(outfile), { recursive: true, force: true })
+// What an earlier build left: the old dist/ layout (one file per module) when building the default.
+if (at < 0) rmSync(path.join(root, 'dist'), { recursive: true, force: true })
+for (const f of [outfile, `${outfile}.map`]) rmSync(f, { force: true })
 
 const result = await build({
   absWorkingDir: root,
