@@ -1,13 +1,10 @@
 import type { Transaction } from 'kysely'
-import type { Queue } from 'bullmq'
-import type { FastifyBaseLogger } from 'fastify'
 import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import type { Position } from '../lib/cursor.js'
-import type { NotificationJob } from '../jobs/queues.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import { recipientsWithRole } from '../users/users.repository.js'
 import { findReferral } from '../referrals/referrals.repository.js'
@@ -78,16 +75,6 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     subject_id: row.id
   })))
   return { row, reference, notificationIds }
-}
-
-/** Safeguarding alerts jump the queue: BullMQ priority 1 is served before every ordinary message. */
-export async function enqueueUrgent (queue: Queue<NotificationJob>, ids: string[], log: FastifyBaseLogger): Promise<void> {
-  if (ids.length === 0) return
-  try {
-    await queue.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id, priority: 1 } })))
-  } catch (err) {
-    log.warn({ err: { message: (err as Error).message }, notifications: ids.length }, 'could not enqueue safeguarding alerts now; the outbox relay will')
-  }
 }
 
 export interface ConcernView extends SafeguardingConcernRow { reference: string }

@@ -231,6 +231,20 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   const row = await repo.lockReferral(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Referral')
   checkIfMatch(ifMatch, row, 'referral')
+  return await apply(trx, row, action, input, { id: caller.sub, role: primaryRole(caller, roles) })
+}
+
+/**
+ * The referral's acknowledgement reached the referrer: a referral still `submitted` moves to
+ * `acknowledged`, by the system. One a coordinator has already moved on stays where it is.
+ */
+export async function acknowledge (trx: Trx, org: string, id: string): Promise<void> {
+  const row = await repo.lockReferral(trx, { org }, id)
+  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return
+  await apply(trx, row, 'acknowledge', { note: 'acknowledgement sent to the referrer' }, { id: 'system', role: 'system' })
+}
+
+async function apply (trx: Trx, row: ReferralRow, action: Action, input: TransitionInput, actor: { id: string, role: string }): Promise<Created> {
   const t = TRANSITIONS[action]
   if (!t.from.includes(row.status as ReferralStatus)) throw invalidTransition(row.status, t.verb)
   const programme = await findProgramme(trx, row.organisation_id, row.programme_id)
@@ -285,7 +299,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
       break
   }
   const updated = await repo.updateReferral(trx, row.id, set)
-  await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, roles), reason })
+  await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: t.to, actor_id: actor.id, actor_role: actor.role, reason })
   const referrer = row.referrer as { email: string }
   const notificationIds = await insertNotifications(trx, messages.map((m) => ({
     organisation_id: row.organisation_id,

@@ -1,7 +1,7 @@
 import { daysBetween } from '../../lib/dates.js'
 import { sql, type RawBuilder } from 'kysely'
 import { bestDbs, type DbsRecord } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
+import type { ScheduledJobContext } from './context.js'
 import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type ScannedMentor } from './mentor-alerts.js'
 import { dbsToCoordinator, dbsToMentor } from './alert-templates.js'
 

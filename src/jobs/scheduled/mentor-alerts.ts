@@ -4,7 +4,7 @@ import type { Executor } from '../../db/database.js'
 import { insertNotifications } from '../../notifications/notifications.repository.js'
 import { recipientsWithRole } from '../../users/users.repository.js'
 import { requirementsOf, type MentorRequirements } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
+import type { ScheduledJobContext } from './context.js'
 import { activeMatchesForMentors, flagMatchesForMentors } from '../../matches/matches.repository.js'
 
 /** Mentors whose clearance matters day to day: approved, or suspended pending a decision. */
@@ -93,7 +93,7 @@ export async function writeAlerts (ctx: ScheduledJobContext, rows: NewNotificati
   for (let i = 0; i < sorted.length; i += INSERT_BATCH) {
     const ids = await insertNotifications(ctx.db, sorted.slice(i, i + INSERT_BATCH))
     inserted += ids.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(ids)
+    await ctx.dispatch(ids)
   }
   return inserted
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import { daysBetween } from '../../lib/dates.js'
 import { safeguardingExpiry } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
+import type { ScheduledJobContext } from './context.js'
 import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type Alert, type ScannedMentor } from './mentor-alerts.js'
 
 type Row = ScannedMentor & { programme_id: string | null, completed_on: string | null }

@@ -1,12 +1,12 @@
 import { sql, type Transaction } from 'kysely'
-import type { Database, Executor } from '../db/database.js'
-import type { ScheduledJobContext } from '../jobs/scheduled/registry.js'
-import type { DB, NewNotification } from '../db/types.js'
-import { recipientsWithRole } from '../users/users.repository.js'
-import { addDays } from '../lib/dates.js'
-import { REMINDER_LEAD_DAYS, reminderThreshold, type Threshold } from './reminders.js'
-import { matchesNeedingSync } from './evaluations.repository.js'
-import { syncSchedules } from './evaluations.service.js'
+import type { Database, Executor } from '../../db/database.js'
+import type { ScheduledJobContext } from './context.js'
+import type { DB, NewNotification } from '../../db/types.js'
+import { recipientsWithRole } from '../../users/users.repository.js'
+import { addDays } from '../../lib/dates.js'
+import { REMINDER_LEAD_DAYS, reminderThreshold, type Threshold } from '../../evaluations/reminders.js'
+import { matchesNeedingSync } from '../../evaluations/evaluations.repository.js'
+import { syncSchedules } from '../../evaluations/evaluations.service.js'
 
 const BATCH = 1000
 const ANALYZE_AFTER = 10_000
@@ -177,7 +177,7 @@ export async function runEvaluationReminders (ctx: ScheduledJobContext): Promise
       return { due, written }
     })
     counts.notifications_created += written.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(written)
+    await ctx.dispatch(written)
     if (due.length < BATCH) break
     const last = due[due.length - 1]
     after = { due_on: last.due_on, id: last.id }

@@ -1,8 +1,8 @@
-import type { NewNotification } from '../db/types.js'
-import { insertNotifications } from '../notifications/notifications.repository.js'
-import { recipientsWithRole } from '../users/users.repository.js'
-import { sessionGaps } from './activity.repository.js'
-import type { ScheduledJobContext } from '../jobs/scheduled/registry.js'
+import type { NewNotification } from '../../db/types.js'
+import { insertNotifications } from '../../notifications/notifications.repository.js'
+import { recipientsWithRole } from '../../users/users.repository.js'
+import { sessionGaps } from '../../matches/activity.repository.js'
+import type { ScheduledJobContext } from './context.js'
 
 export const SESSION_GAP_KIND = 'session_gap_alert'
 const BATCH = 1000
@@ -44,7 +44,7 @@ export async function sessionGapAlerts (ctx: ScheduledJobContext): Promise<Recor
     const ids = await insertNotifications(ctx.db, rows)
     counts.notifications_inserted += ids.length
     counts.notifications_already_sent += rows.length - ids.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(ids)
+    await ctx.dispatch(ids)
     if (gaps.length < BATCH) break
     after = gaps[gaps.length - 1].match_id
   }
