@@ -11,7 +11,7 @@ import * as repo from './referrals.repository.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import { findOrganisation } from '../organisations/organisations.repository.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
-import * as templates from '../notifications/templates.js'
+import * as templates from '../notifications/templates/referrals.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>
@@ -152,7 +152,7 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
     ...keys
   })
   await repo.insertHistory(trx, { referral_id: row.id, from_status: null, to_status: 'submitted', actor_id: caller.sub, actor_role: primaryRole(caller), reason: screening.outcome === 'needs_review' ? 'screening: needs review' : null })
-  const message = templates.referralAcknowledgement(reference, programme.name)
+  const message = templates.referralAcknowledgement({ reference, programme: programme.name })
   const notificationIds = await insertNotifications(trx, [{
     organisation_id: org,
     dedupe_key: `referral-acknowledgement:${row.id}`,
@@ -257,7 +257,7 @@ async function apply (trx: Trx, row: ReferralRow, action: Action, input: Transit
   switch (action) {
     case 'request_information': {
       set.information_request = JSON.stringify({ questions: input.questions, requested_at: now, answers: null, answered_at: null })
-      const m = templates.informationRequested(row.reference, programme.name, input.questions as string)
+      const m = templates.informationRequested({ reference: row.reference, programme: programme.name, questions: input.questions as string })
       const round = await trx.selectFrom('referral_status_history').select((eb) => eb.fn.countAll<number>().as('n'))
         .where('referral_id', '=', row.id).where('to_status', '=', 'information_requested').executeTakeFirstOrThrow()
       messages.push({ kind: 'referral_information_requested', key: `referral-information-requested:${row.id}:${Number(round.n) + 1}`, ...m })
@@ -284,7 +284,7 @@ async function apply (trx: Trx, row: ReferralRow, action: Action, input: Transit
     case 'decline': {
       set.decline = JSON.stringify({ reason_code: input.reason_code, note: input.note ?? null, declined_at: now })
       set.closed_at = new Date(now)
-      const m = templates.referralDeclined(row.reference, programme.name, input.reason_code as string, input.note)
+      const m = templates.referralDeclined({ reference: row.reference, programme: programme.name, reasonCode: input.reason_code as string, note: input.note })
       messages.push({ kind: 'referral_declined', key: `referral-declined:${row.id}`, ...m })
       reason = input.reason_code ?? null
       break
