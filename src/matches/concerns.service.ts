@@ -6,6 +6,7 @@ import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import type { Position } from '../lib/cursor.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
+import { concernRaised } from '../notifications/templates/safeguarding.js'
 import { recipientsWithRole } from '../users/users.repository.js'
 import { findReferral } from '../referrals/referrals.repository.js'
 import { findMatch } from './matches.repository.js'
@@ -63,14 +64,13 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     raised_role: primaryRole(caller, ['coordinator', 'mentor', 'referrer'])
   }).returningAll().executeTakeFirstOrThrow()
   const coordinators = await recipientsWithRole(trx, org, 'coordinator')
-  const urgent = body.immediate_risk === true ? 'URGENT ' : ''
+  const message = concernRaised({ reference, category: body.category, raisedRole: row.raised_role, immediateRisk: row.immediate_risk })
   const notificationIds = await insertNotifications(trx, coordinators.map((c) => ({
     organisation_id: org,
     dedupe_key: `safeguarding-concern:${row.id}:${c.id}`,
     kind: 'safeguarding_concern',
     recipient: c.email,
-    subject: `${urgent}Safeguarding concern raised: referral ${reference}`,
-    body: `Hello,\n\nA safeguarding concern (${body.category.replace(/_/g, ' ')}) has been raised about referral ${reference} by a ${row.raised_role}.${body.immediate_risk === true ? ' It is marked as an immediate risk.' : ''}\n\nPlease read it in Waymark and record what you do as actions on the concern.\n\nWaymark`,
+    ...message,
     subject_type: 'safeguarding_concern',
     subject_id: row.id
   })))

@@ -72,3 +72,10 @@ t.test('only the background-work layer talks to the queues', async (t) => {
   const offenders = [...graph].filter(([f, i]) => !allowed(f) && i.packages.some((p) => p === 'bullmq' || p === 'ioredis')).map(([f]) => rel(f))
   t.same(offenders, [])
 })
+
+t.test('every message text lives in the catalogue', async (t) => {
+  // A message opens with a greeting; outside notifications/templates no source file writes one.
+  const catalogue = path.join('notifications', 'templates')
+  const offenders = files.filter((f) => !rel(f).startsWith(catalogue) && /['`]Hello,/.test(readFileSync(f, 'utf8'))).map(rel)
+  t.same(offenders, [])
+})
