@@ -258,9 +258,8 @@ async function apply (trx: Trx, row: ReferralRow, action: Action, input: Transit
     case 'request_information': {
       set.information_request = JSON.stringify({ questions: input.questions, requested_at: now, answers: null, answered_at: null })
       const m = templates.informationRequested({ reference: row.reference, programme: programme.name, questions: input.questions as string })
-      const round = await trx.selectFrom('referral_status_history').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('referral_id', '=', row.id).where('to_status', '=', 'information_requested').executeTakeFirstOrThrow()
-      messages.push({ kind: 'referral_information_requested', key: `referral-information-requested:${row.id}:${Number(round.n) + 1}`, ...m })
+      const rounds = await repo.countTransitionsTo(trx, row.id, 'information_requested')
+      messages.push({ kind: 'referral_information_requested', key: `referral-information-requested:${row.id}:${rounds + 1}`, ...m })
       reason = 'information requested'
       break
     }
@@ -336,7 +335,7 @@ export async function matchTransition (trx: Trx, org: string, referralId: string
 
 /** Keeps the referrer's view of the match current as the match changes status (no new referral version). */
 export async function setMatchSummary (trx: Trx, referralId: string, summary: { status: string, mentor_first_name: string }): Promise<void> {
-  await trx.updateTable('referrals').set({ match_summary: JSON.stringify(summary) }).where('id', '=', referralId).execute()
+  await repo.updateMatchSummary(trx, referralId, summary)
 }
 
 export { etagOf }

@@ -1,12 +1,12 @@
-import { sql, type RawBuilder } from 'kysely'
+import type { RawBuilder } from 'kysely'
 import { daysBetween } from '../../lib/dates.js'
 import { safeguardingExpiry } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './context.js'
-import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type ScannedMentor } from './mentor-alerts.js'
+import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups } from './mentor-alerts.js'
+import { withSafeguardingTraining, type ScannedMentor, type WithTraining } from '../../mentors/alerts.repository.js'
 
 import { trainingToCoordinator, trainingToMentor } from '../../notifications/templates/mentor-alerts.js'
 
-type Row = ScannedMentor & { programme_id: string | null, completed_on: string | null }
 
 export const TRAINING_ALERT_KIND = 'training_expiry_alert'
 
@@ -28,13 +28,7 @@ export async function trainingExpiryAlerts (ctx: ScheduledJobContext): Promise<R
   const counts = emptyCounts('due_30', 'due_7', 'expired')
   const programmes = new ProgrammeCache(ctx.db)
   const coordinators = new CoordinatorCache(ctx.db)
-  // Each mentor of the batch beside each programme it serves, with its latest safeguarding training: one query a batch.
-  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<Row[]> => (await sql<Row>`
-    select m.id, m.organisation_id, m.email, m.given_name, m.family_name, mp.programme_id,
-      (select max(t.completed_on) from mentor_trainings t
-        where t.mentor_id = m.id and t.kind = 'safeguarding' and t.completed_on <= ${ctx.asOf}::date) as completed_on
-    from (${mentors}) m left join mentor_programmes mp on mp.mentor_id = m.id
-    order by m.id`.execute(ctx.db)).rows
+  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<WithTraining[]> => await withSafeguardingTraining(ctx.db, mentors, ctx.asOf)
   for await (const rows of keysetBatches(ctx, fetch)) {
     const byId = new Map(rows.map((r) => [r.id, { id: r.id, organisation_id: r.organisation_id, email: r.email, given_name: r.given_name, family_name: r.family_name }]))
     counts.mentors_scanned += byId.size
