@@ -1,9 +1,9 @@
-import { sql, type RawBuilder } from 'kysely'
+import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
 import type { Position } from '../lib/cursor.js'
-import { OPEN_STATUSES } from '../schemas/referrals.js'
+import { OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
 
 /** Who may see which referrals: the organisation, narrowed to the creator for a referrer. */
 export interface ReferralScope { org: string, createdBy?: string }
@@ -34,27 +34,37 @@ const REFERRAL_COLUMNS = [
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn
 
-/** An instant as the API writes it (what `Date.prototype.toISOString` gives: UTC, milliseconds). */
-const isoInstant = (column: string): RawBuilder<string> =>
-  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+/**
+ * Where a field of the `Referral` response schema comes from when its column has another name.
+ * Every other field is the column of its own name; the check below fails to compile when a field of
+ * the schema has neither.
+ */
+const RENDER_SOURCES = { match: 'match_summary', submitted_at: 'created_at' } as const satisfies Partial<Record<keyof Referral, keyof ReferralsTable>>
+type Sourced = Exclude<keyof Referral, keyof typeof RENDER_SOURCES>
+const _everyField: Exclude<Sourced, keyof ReferralsTable> extends never ? true : never = true
+void _everyField
+
+/** Instants go out as `Date.prototype.toISOString` writes them (UTC, milliseconds); every other column as stored. */
+const INSTANT_SQL = (column: string): string => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+const isInstantSchema = (schema: unknown): boolean => (schema as { format?: string }).format === 'date-time'
 
 /**
  * The `Referral` response schema, rendered by PostgreSQL for reads (a referral and list pages), so a
  * page of fifty is never parsed into objects only to be serialized again: the jsonb columns go out
  * as stored. Stored documents hold only what the request schemas allowed (they reject unknown
- * properties). A test holds what this renders equal, field for field, to `toReferral` serialized
- * through the response schema, in every state (`test/routes/referrals-rendering.test.ts`). Keep the
- * two in step.
+ * properties). The select list is derived from the schema itself, field by field in its order, so
+ * adding a field is one edit to the schema (plus its column). A test holds what this renders equal,
+ * field for field, to `toReferral` serialized through the response schema, in every state
+ * (`test/routes/referrals-rendering.test.ts`).
  */
-const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select
-  referrals.id, referrals.reference, referrals.programme_id, referrals.status,
-  referrals.young_person, referrals.referrer, referrals.needs, referrals.risks, referrals.preferences, referrals.consent,
-  referrals.other_services, referrals.screening, referrals.funded_place,
-  referrals.information_request, referrals.decline, referrals.withdrawal,
-  ${isoInstant('referrals.accepted_at')} as accepted_at, ${isoInstant('referrals.matched_at')} as matched_at,
-  ${isoInstant('referrals.closed_at')} as closed_at, referrals.match_summary as match,
-  ${isoInstant('referrals.created_at')} as submitted_at, ${isoInstant('referrals.created_at')} as created_at,
-  ${isoInstant('referrals.updated_at')} as updated_at) v)`
+export function referralRenderColumns (): string[] {
+  return Object.entries(ReferralSchema.properties).map(([field, schema]) => {
+    const column = `referrals.${(RENDER_SOURCES as Record<string, string>)[field] ?? field}`
+    return isInstantSchema(schema) ? `${INSTANT_SQL(column)} as ${field}` : `${column} as ${field}`
+  })
+}
+
+const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select ${sql.raw(referralRenderColumns().join(', '))}) v)`
 
 // Reads on every request are prepared statements, one per shape of scope and filter.
 const findInOrg = prepare<{ id: string, org: string }, ReferralRow>('referral_find', (db, p) =>
