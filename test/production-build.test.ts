@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ADMIN_URL, referralBody, TEST_SECRET, tokenFor, waitUntil } from './helper.js'
-import { closedPort, ROOT, spawnService, startMailListener } from './worker-helper.js'
+import { ADMIN_URL, referralBody, TEST_SECRET, tokenFor, waitUntil } from './support/set-up.js'
+import { closedPort, ROOT, spawnService, startMailListener } from './support/worker.js'
 
 /**
  * The production build is one bundle (`npm run build`, dist/waymark.mjs): what the Dockerfile runs.

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, waitUntil } from '../helper.js'
-import { openDatabase, startMailListener, startTestWorker } from '../worker-helper.js'
+import { auth, build, createTenant, referralBody, waitUntil } from '../support/set-up.js'
+import { openDatabase, startMailListener, startTestWorker } from '../support/worker.js'
 
 const MAIL_FROM = 'Bromley Mentoring <mentoring@bromley.example>'
 

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { auth, build, createTenant, todayLocal } from '../support/set-up.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { createDatabase } from '../../src/db/database.js'
-import { vettedMentor } from '../routes/mentors-support.js'
-import { addCoordinator, runJob, startJobsWorker } from './job-runs-support.js'
+import { vettedMentor } from '../support/mentors.js'
+import { addCoordinator, runJob, startJobsWorker } from '../support/jobs.js'
 
 t.test('dbs-renewal-alerts', async (t) => {
   const { app, config } = await build(t)

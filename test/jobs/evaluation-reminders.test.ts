@@ -1,9 +1,9 @@
 import t from 'tap'
-import { auth, build, createTenant, startSmtp, todayLocal } from '../helper.js'
+import { auth, build, createTenant, startSmtp, todayLocal } from '../support/set-up.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { createDatabase } from '../../src/db/database.js'
-import { addCoordinator, runJob, startJobsWorker } from './job-runs-support.js'
-import { makeMatch, matchAction, response } from '../evaluations/support.js'
+import { addCoordinator, runJob, startJobsWorker } from '../support/jobs.js'
+import { makeMatch, matchAction, response } from '../support/matches.js'
 
 t.test('evaluation-reminders', async (t) => {
   const smtp = await startSmtp(t)

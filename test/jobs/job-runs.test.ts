@@ -1,10 +1,10 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal, waitUntil } from '../helper.js'
+import { auth, build, createTenant, todayLocal, waitUntil } from '../support/set-up.js'
 import { createDatabase } from '../../src/db/database.js'
 import { createProducerConnection } from '../../src/jobs/queues.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
 import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
-import { runJob, startJobsWorker } from './job-runs-support.js'
+import { runJob, startJobsWorker } from '../support/jobs.js'
 
 t.test('job runs', async (t) => {
   const { app, config } = await build(t, { SCHEDULE_TIME: '07:30', SCHEDULE_TZ: 'Europe/London' })

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { auth, build, createTenant, startSmtp, todayLocal, waitUntil } from '../helper.js'
+import { auth, build, createTenant, startSmtp, todayLocal, waitUntil } from '../support/set-up.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { createDatabase } from '../../src/db/database.js'
-import { vettedMentor } from '../routes/mentors-support.js'
-import { addCoordinator, runJob, startJobsWorker, waitForRun } from './job-runs-support.js'
+import { vettedMentor } from '../support/mentors.js'
+import { addCoordinator, runJob, startJobsWorker, waitForRun } from '../support/jobs.js'
 
 t.test('training-expiry-alerts', async (t) => {
   const smtp = await startSmtp(t)

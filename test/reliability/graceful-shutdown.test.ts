@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { request } from 'node:http'
 import t from 'tap'
-import { createTestDatabase, referralBody, TEST_SECRET, tokenFor, waitUntil } from '../helper.js'
-import { closedPort, openDatabase, spawnService, startMailListener } from '../worker-helper.js'
+import { createTestDatabase, referralBody, TEST_SECRET, tokenFor, waitUntil } from '../support/set-up.js'
+import { closedPort, openDatabase, spawnService, startMailListener } from '../support/worker.js'
 
 t.test('SIGTERM: the request and the job in flight finish, then the process exits 0 within 10 s', async (t) => {
   const databaseUrl = await createTestDatabase(t)

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, waitUntil } from '../helper.js'
-import { closedPort, openDatabase, startMailListener, startTestWorker } from '../worker-helper.js'
+import { auth, build, createTenant, referralBody, waitUntil } from '../support/set-up.js'
+import { closedPort, openDatabase, startMailListener, startTestWorker } from '../support/worker.js'
 
 t.test('Redis down at intake: 201 at once, the acknowledgement goes out once Redis is reachable', async (t) => {
   const smtp = await startMailListener(t)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, build, tokenFor } from '../helper.js'
+import { auth, build, tokenFor } from '../support/set-up.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, TEST_SECRET, waitUntil } from '../helper.js'
-import { openDatabase, spawnService, startMailListener } from '../worker-helper.js'
+import { auth, build, createTenant, referralBody, TEST_SECRET, waitUntil } from '../support/set-up.js'
+import { openDatabase, spawnService, startMailListener } from '../support/worker.js'
 
 const REFERRALS = 30
 

@@ -1,8 +1,8 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
-import { addCoordinator } from '../jobs/job-runs-support.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
+import { vettedMentor } from '../support/mentors.js'
+import { addCoordinator } from '../support/jobs.js'
 import { createDatabase } from '../../src/db/database.js'
 import { addDays } from '../../src/lib/dates.js'
 

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { auth, build, createTenant, todayLocal } from '../support/set-up.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { createDatabase } from '../../src/db/database.js'
-import { makeMatch, matchAction, response } from '../evaluations/support.js'
+import { makeMatch, matchAction, response } from '../support/matches.js'
 
 t.test('evaluations', async (t) => {
   const { app, config } = await build(t)

@@ -1,8 +1,8 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
-import { addCoordinator, runJob, startJobsWorker } from '../jobs/job-runs-support.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
+import { vettedMentor } from '../support/mentors.js'
+import { addCoordinator, runJob, startJobsWorker } from '../support/jobs.js'
 import { createDatabase } from '../../src/db/database.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor as vetted, type VetOptions } from './mentors-support.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
+import { vettedMentor as vetted, type VetOptions } from '../support/mentors.js'
 import { addDays } from '../../src/lib/dates.js'
 
 /** A mentor vetted a month ago, so every check is current today. */

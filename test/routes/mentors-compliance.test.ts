@@ -1,9 +1,9 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { auth, build, createTenant, todayLocal } from '../support/set-up.js'
 import { addDays, addMonths, todayIn } from '../../src/lib/dates.js'
 import { createDatabase } from '../../src/db/database.js'
 import { clearedMentorIds, mentorCompliance } from '../../src/mentors/compliance.js'
-import { vettedMentor } from './mentors-support.js'
+import { vettedMentor } from '../support/mentors.js'
 
 t.test('mentor compliance', async (t) => {
   const { app, config } = await build(t)

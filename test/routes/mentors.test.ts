@@ -1,7 +1,7 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { auth, build, createTenant, todayLocal } from '../support/set-up.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-import { mentorBody } from './mentors-support.js'
+import { mentorBody } from '../support/mentors.js'
 
 t.test('mentors', async (t) => {
   const { app } = await build(t)

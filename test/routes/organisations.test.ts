@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, tokenFor } from '../helper.js'
+import { auth, build, createTenant, tokenFor } from '../support/set-up.js'
 
 t.test('organisations', async (t) => {
   const { app } = await build(t)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant } from '../helper.js'
+import { auth, build, createTenant } from '../support/set-up.js'
 
 const SAFE_SPACE_RULES = {
   eligibility: { min_age: 11, max_age: 19, extended_max_age: 25, extended_if: ['care_leaver', 'ldd'] },

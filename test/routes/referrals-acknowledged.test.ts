@@ -1,6 +1,6 @@
 import t from 'tap'
 import pino from 'pino'
-import { auth, build, createTenant, referralBody, startSmtp, waitUntil } from '../helper.js'
+import { auth, build, createTenant, referralBody, startSmtp, waitUntil } from '../support/set-up.js'
 import { startWorker } from '../../src/worker.js'
 
 t.test('acknowledged referrals', async (t) => {

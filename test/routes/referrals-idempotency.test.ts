@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { auth, build, createTenant, referralBody } from '../support/set-up.js'
 
 t.test('Idempotency-Key on referral intake', async (t) => {
   const { app } = await build(t)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { auth, build, createTenant, referralBody } from '../support/set-up.js'
 
 t.test('referral intake', async (t) => {
   const { app } = await build(t)

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { auth, build, createTenant, referralBody } from '../support/set-up.js'
 
 t.test('referral lifecycle', async (t) => {
   const { app } = await build(t)

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
 import { addDays } from '../../src/lib/dates.js'
 
 interface Row { id: string, status: string, programme_id: string, created_at: string, submitted_at: string }

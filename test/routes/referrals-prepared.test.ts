@@ -1,6 +1,6 @@
 import pg from 'pg'
 import t from 'tap'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { auth, build, createTenant, referralBody } from '../support/set-up.js'
 
 // Referral reads are prepared statements cached on each connection. A migration adding a column while
 // the service runs must not break them (a cached `select *` would fail with "cached plan must not

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
+import { vettedMentor } from '../support/mentors.js'
 import { addDays } from '../../src/lib/dates.js'
 
 const quotaCodes = (res: { json: () => any }): string[] => (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()

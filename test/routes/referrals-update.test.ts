@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, birthDateForAge, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { auth, birthDateForAge, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
 import { addDays } from '../../src/lib/dates.js'
 
 const SAFE_SPACE = {

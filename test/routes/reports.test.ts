@@ -1,10 +1,10 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { auth, build, createTenant, referralBody, todayLocal } from '../support/set-up.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { sql } from 'kysely'
 import { createDatabase } from '../../src/db/database.js'
 import { csvField, csvRows } from '../../src/reports/csv.js'
-import { makeMatch, matchAction, response } from '../evaluations/support.js'
+import { makeMatch, matchAction, response } from '../support/matches.js'
 
 t.test('programme summary', async (t) => {
   const { app, config } = await build(t)

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Role } from '../../src/auth/roles.js'
-import { auth, build, createTenant, referralBody, todayLocal, tokenFor, type Tenant } from '../helper.js'
-import { mentorBody } from '../routes/mentors-support.js'
-import { buildCasework, COLLEAGUE_REFERRER, FOREIGN_REFERRER, OWN_REFERRER, type Casework, type Scope } from './access-matrix-fixtures.js'
+import { auth, build, createTenant, referralBody, todayLocal, tokenFor, type Tenant } from '../support/set-up.js'
+import { mentorBody } from '../support/mentors.js'
+import { buildCasework, COLLEAGUE_REFERRER, FOREIGN_REFERRER, OWN_REFERRER, type Casework, type Scope } from '../support/casework.js'
 
 /**
  * Every /v1 route x every role x (own record, another owner's in the same organisation, another

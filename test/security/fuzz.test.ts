@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { auth, build, createTenant, referralBody, tokenFor } from '../helper.js'
+import { auth, build, createTenant, referralBody, tokenFor } from '../support/set-up.js'
 
 /**
  * Every operation of the OpenAPI document, fed invalid and boundary values derived from its own

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, build, createTenant } from '../helper.js'
+import { auth, build, createTenant } from '../support/set-up.js'
 
 const ALLOWED = 'https://casework.council.example'
 const OTHER = 'https://evil.example'

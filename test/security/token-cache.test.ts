@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, build, createTenant, tokenFor } from '../helper.js'
+import { auth, build, createTenant, tokenFor } from '../support/set-up.js'
 
 // Verified tokens are remembered for speed; these check that remembering never widens what a token allows.
 t.test('remembered tokens', async (t) => {

@@ -4,7 +4,7 @@ import t from 'tap'
 import { SignJWT, exportJWK, type JWK } from 'jose'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { auth, build, createTestDatabase, TEST_SECRET, testConfig, tokenFor } from '../helper.js'
+import { auth, build, createTestDatabase, TEST_SECRET, testConfig, tokenFor } from '../support/set-up.js'
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { auth, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from '../routes/mentors-support.js'
+import { auth, referralBody, todayLocal } from './set-up.js'
+import { vettedMentor } from './mentors.js'
 import { addDays } from '../../src/lib/dates.js'
 
 async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {

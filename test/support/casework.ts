@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { auth, referralBody, todayLocal, type Tenant } from '../helper.js'
-import { vettedMentor } from '../routes/mentors-support.js'
+import { auth, referralBody, todayLocal, type Tenant } from './set-up.js'
+import { vettedMentor } from './mentors.js'
 import { addDays } from '../../src/lib/dates.js'
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import type { Config } from '../../src/config/config.js'
 import { startWorker } from '../../src/worker.js'
-import { auth } from '../helper.js'
+import { auth } from './set-up.js'
 
 interface Tap { teardown: (fn: () => unknown) => void }
 

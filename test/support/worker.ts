@@ -5,14 +5,14 @@ import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
 import { SMTPServer } from 'smtp-server'
-import type { Config } from '../src/config/config.js'
-import { createDatabase, type Database } from '../src/db/database.js'
-import { loggerOptions } from '../src/logger.js'
-import { startWorker, type WorkerHandle } from '../src/worker.js'
+import type { Config } from '../../src/config/config.js'
+import { createDatabase, type Database } from '../../src/db/database.js'
+import { loggerOptions } from '../../src/logger.js'
+import { startWorker, type WorkerHandle } from '../../src/worker.js'
 
 interface Tap { teardown: (fn: () => unknown) => void }
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export interface ReceivedMail {
   to: string[]

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { auth } from '../helper.js'
+import { auth } from './set-up.js'
 
 /** Shared by the mentor and alert tests: a mentor body, and a mentor taken through vetting. */
 export function mentorBody (programmeIds: string[], overrides: Record<string, unknown> = {}): Record<string, unknown> {
