@@ -1,154 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import path from 'node:path'
 import { PassThrough } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import pino from 'pino'
-import { SMTPServer } from 'smtp-server'
+import type { Test } from 'tap'
 import type { Config } from '../../src/config/config.js'
-import { createDatabase, type Database } from '../../src/db/database.js'
 import { loggerOptions } from '../../src/logger.js'
 import { startWorker, type WorkerHandle } from '../../src/worker.js'
-
-interface Tap { teardown: (fn: () => unknown) => void }
-
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-
-export interface ReceivedMail {
-  to: string[]
-  envelopeFrom: string
-  from: string
-  subject: string
-  messageId: string
-  /** The text part, quoted-printable decoded. */
-  text: string
-  raw: string
-}
-
-export interface MailListenerOptions {
-  /** Answer this many messages with a failure before accepting. */
-  failTimes?: number
-  /** The SMTP reply code of those failures (451 temporary by default). */
-  failCode?: number
-  /** Wait this long before answering each message. */
-  delayMs?: number
-}
-
-export interface MailListener {
-  url: string
-  /** Messages accepted: answered 250 on a connection that was still open. */
-  messages: ReceivedMail[]
-  /** Messages whose data arrived, accepted or not. */
-  received: () => number
-  /** Messages received and still waiting for their reply. */
-  held: () => number
-  /** Messages answered with a failure. */
-  refused: () => number
-  /** Stop answering: messages received from now on wait until `resume`. */
-  pause: () => void
-  resume: () => void
-  waitFor: (n: number, ms?: number) => Promise<ReceivedMail[]>
-}
-
-function header (raw: string, name: string): string {
-  const m = new RegExp(`^${name}: (.*)$`, 'im').exec(raw)
-  return m === null ? '' : m[1].trim()
-}
-
-function decodeText (raw: string): string {
-  const body = raw.slice(raw.search(/\r?\n\r?\n/) + 2)
-  if (!/^Content-Transfer-Encoding: quoted-printable/im.test(raw)) return body
-  return Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))), 'latin1').toString('utf8')
-}
-
-/**
- * A real SMTP listener that behaves like a careful mail server: a message counts as delivered only
- * when the 250 reply goes out on a connection that is still open (a client that vanished before the
- * reply never learned the message was taken, and will send it again).
- */
-export async function startMailListener (t: Tap, opts: MailListenerOptions = {}): Promise<MailListener> {
-  const messages: ReceivedMail[] = []
-  const closed = new Set<string>()
-  let failures = opts.failTimes ?? 0
-  let received = 0
-  let held = 0
-  let refused = 0
-  let paused = false
-  let waiting: Array<() => void> = []
-  const gate = async (): Promise<void> => {
-    if (!paused) return
-    await new Promise<void>((resolve) => waiting.push(resolve))
-  }
-
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onClose (session) { closed.add(session.id) },
-    onData (stream, session, callback) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        received += 1
-        held += 1
-        const raw = Buffer.concat(chunks).toString('utf8')
-        void (async () => {
-          if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs))
-          await gate()
-          held -= 1
-          if (failures > 0) {
-            failures -= 1
-            refused += 1
-            const to = session.envelope.rcptTo.map((r) => r.address).join(', ')
-            // Real servers quote the address in their refusals; the service must not log it.
-            const err = new Error(`Mailbox <${to}> unavailable`) as Error & { responseCode: number }
-            err.responseCode = opts.failCode ?? 451
-            callback(err)
-            return
-          }
-          if (!closed.has(session.id)) {
-            messages.push({
-              to: session.envelope.rcptTo.map((r) => r.address),
-              envelopeFrom: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-              from: header(raw, 'From'),
-              subject: header(raw, 'Subject'),
-              messageId: header(raw, 'Message-ID'),
-              text: decodeText(raw),
-              raw
-            })
-          }
-          callback()
-        })()
-      })
-    }
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.server.address() as { port: number }).port
-  t.teardown(async () => {
-    paused = false
-    for (const w of waiting) w()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    messages,
-    received: () => received,
-    held: () => held,
-    refused: () => refused,
-    pause: () => { paused = true },
-    resume: () => {
-      paused = false
-      const w = waiting
-      waiting = []
-      for (const f of w) f()
-    },
-    waitFor: async (n, ms = 15_000) => {
-      const until = Date.now() + ms
-      while (messages.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
-      return messages
-    }
-  }
-}
 
 /** A captured log: every line, parsed. */
 export interface LogCapture { lines: string[], text: () => string, records: () => Array<Record<string, unknown>> }
@@ -167,82 +22,15 @@ export function captureLog (): { stream: PassThrough, capture: LogCapture } {
   }
 }
 
-/** Workers in this process, logging to a captured stream, closed when the test ends. */
-export async function startTestWorker (t: Tap, config: Config): Promise<WorkerHandle & { log: pino.Logger, logs: LogCapture }> {
+export type TestWorker = WorkerHandle & { log: pino.Logger, logs: LogCapture }
+
+/** Workers in this process (notification sender, outbox relay, scheduled jobs), logging to a captured stream, closed when the test ends. */
+export async function startTestWorker (t: Test, config: Config): Promise<TestWorker> {
   const { stream, capture } = captureLog()
   const logger = pino(loggerOptions(config.LOG_LEVEL), stream)
   const handle = await startWorker(config, { logger })
-  let closed = false
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    await handle.close()
-  }
+  let closed: Promise<void> | null = null
+  const close = async (): Promise<void> => { closed ??= handle.close(); await closed }
   t.teardown(close)
   return { ...handle, close, log: logger, logs: capture }
-}
-
-/** A database handle for assertions, closed when the test ends. */
-export function openDatabase (t: Tap, url: string): Database {
-  const { db } = createDatabase(url, 2)
-  t.teardown(async () => { await db.destroy() })
-  return db
-}
-
-/** A TCP port nothing listens on. */
-export async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-export interface Child {
-  proc: ChildProcess
-  output: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-  waitForLine: (pattern: RegExp, ms?: number) => Promise<Record<string, unknown>>
-}
-
-/**
- * Runs `src/main.ts <mode>` (or another entry point, such as the production bundle) as a child
- * process, under node itself (not the tsx wrapper) so that a signal reaches the service and not a
- * launcher. Killed when the test ends.
- */
-export function spawnService (t: Tap, mode: 'all' | 'api' | 'worker', env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/main.ts']): Child {
-  const proc = spawn(process.execPath, [...entry, mode], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  proc.stdout?.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  proc.stderr?.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-    proc.on('exit', (code, signal) => resolve({ code, signal }))
-  })
-  t.teardown(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL')
-      await exited
-    }
-  })
-  return {
-    proc,
-    output: () => out,
-    exited,
-    waitForLine: async (pattern, ms = 15_000) => {
-      const until = Date.now() + ms
-      while (Date.now() < until) {
-        for (const line of out.split('\n')) {
-          if (!pattern.test(line)) continue
-          try { return JSON.parse(line) as Record<string, unknown> } catch { return { line } }
-        }
-        if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before logging ${pattern}: ${out}`)
-        await new Promise((r) => setTimeout(r, 25))
-      }
-      throw new Error(`timed out waiting for ${pattern}: ${out}`)
-    }
-  }
 }
