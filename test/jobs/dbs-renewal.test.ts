@@ -1,11 +1,11 @@
 import t from 'tap'
-import { setUp } from '../support/set-up.js'
-import { addDays, addMonths } from '../../src/lib/dates.js'
 import { runJob } from '../support/jobs.js'
 import { vettedMentor } from '../support/mentors.js'
+import { setUp } from '../support/set-up.js'
 import { addCoordinator } from '../support/tenants.js'
 import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
+import { addDays, addMonths } from '../../src/lib/dates.js'
 
 t.test('dbs-renewal-alerts', async (t) => {
   const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t, { worker: true })

@@ -1,11 +1,11 @@
 import t from 'tap'
-import { setUp } from '../support/set-up.js'
-import { addDays, addMonths } from '../../src/lib/dates.js'
 import { runJob } from '../support/jobs.js'
 import { makeMatch, matchAction, response } from '../support/matches.js'
+import { setUp } from '../support/set-up.js'
 import { addCoordinator } from '../support/tenants.js'
 import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
+import { addDays, addMonths } from '../../src/lib/dates.js'
 
 t.test('evaluation-reminders', async (t) => {
   const { app, db, tenant, other, tokens: { admin, coordinator }, smtp } = await setUp(t, { smtp: true, worker: true, other: true })

@@ -1,11 +1,11 @@
 import t from 'tap'
+import { runJob } from '../support/jobs.js'
 import { setUp } from '../support/set-up.js'
+import { todayLocal, waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { createProducerConnection } from '../../src/jobs/queues.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
 import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
-import { runJob } from '../support/jobs.js'
-import { todayLocal, waitUntil } from '../support/time.js'
-import { auth } from '../support/tokens.js'
 
 t.test('job runs', async (t) => {
   const { app, config, db, tenant, other, tokens: { admin } } = await setUp(t, { worker: true, other: true, env: { SCHEDULE_TIME: '07:30', SCHEDULE_TZ: 'Europe/London' } })

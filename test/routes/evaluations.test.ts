@@ -1,9 +1,9 @@
 import t from 'tap'
+import { makeMatch, matchAction, response } from '../support/matches.js'
 import { setUp } from '../support/set-up.js'
 import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-import { makeMatch, matchAction, response } from '../support/matches.js'
 
 t.test('evaluations', async (t) => {
   const { app, db, tenant, other, tokens: { coordinator } } = await setUp(t, { other: true })

@@ -1,12 +1,12 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
 import { setUp } from '../support/set-up.js'
 import { createTenant } from '../support/tenants.js'
 import { birthDateForAge, todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
-import { recentlyVettedMentor } from '../support/mentors.js'
-import { post } from '../support/requests.js'
 import { addDays } from '../../src/lib/dates.js'
 
 const intro = { scheduled_at: '2026-12-01T16:00:00Z', location: 'Ravens Wood School library' }

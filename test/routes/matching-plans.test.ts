@@ -1,11 +1,11 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
 import { setUp } from '../support/set-up.js'
 import { createTenant } from '../support/tenants.js'
 import { auth } from '../support/tokens.js'
-import { recentlyVettedMentor } from '../support/mentors.js'
-import { post } from '../support/requests.js'
 
 let n = 0
 async function waiting (app: FastifyInstance, coordinator: string, programmeId: string, overrides: Record<string, any> = {}): Promise<any> {

@@ -1,10 +1,10 @@
 import t from 'tap'
 import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
 import { setUp } from '../support/set-up.js'
 import { createTenant } from '../support/tenants.js'
 import { auth } from '../support/tokens.js'
-import { recentlyVettedMentor } from '../support/mentors.js'
-import { post } from '../support/requests.js'
 
 t.test('mentor suggestions', async (t) => {
   const { app, tenant, tokens: { coordinator } } = await setUp(t)

@@ -1,10 +1,10 @@
 import t from 'tap'
+import { vettedMentor } from '../support/mentors.js'
 import { setUp } from '../support/set-up.js'
 import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 import { addDays, addMonths, todayIn } from '../../src/lib/dates.js'
 import { clearedMentorIds, mentorCompliance } from '../../src/mentors/compliance.js'
-import { vettedMentor } from '../support/mentors.js'
 
 t.test('mentor compliance', async (t) => {
   const { app, db, tenant, tokens: { coordinator } } = await setUp(t)

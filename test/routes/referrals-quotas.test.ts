@@ -1,10 +1,10 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { referralBody } from '../support/bodies.js'
+import { vettedMentor } from '../support/mentors.js'
 import { setUp } from '../support/set-up.js'
 import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
-import { vettedMentor } from '../support/mentors.js'
 import { addDays } from '../../src/lib/dates.js'
 
 const quotaCodes = (res: { json: () => any }): string[] => (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()

@@ -1,12 +1,12 @@
 import t from 'tap'
 import { referralBody } from '../support/bodies.js'
+import { makeMatch, matchAction, response } from '../support/matches.js'
 import { setUp } from '../support/set-up.js'
 import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { sql } from 'kysely'
 import { csvField, csvRows } from '../../src/reports/csv.js'
-import { makeMatch, matchAction, response } from '../support/matches.js'
 
 t.test('programme summary', async (t) => {
   const { app, db, tenant, other, tokens: { coordinator } } = await setUp(t, { other: true })

@@ -3,11 +3,11 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Role } from '../../src/auth/roles.js'
 import { mentorBody, referralBody } from '../support/bodies.js'
+import { buildCasework, COLLEAGUE_REFERRER, FOREIGN_REFERRER, OWN_REFERRER, type Casework, type Scope } from '../support/casework.js'
 import { setUp } from '../support/set-up.js'
 import type { Tenant } from '../support/tenants.js'
 import { todayLocal } from '../support/time.js'
 import { auth, tokenFor } from '../support/tokens.js'
-import { buildCasework, COLLEAGUE_REFERRER, FOREIGN_REFERRER, OWN_REFERRER, type Casework, type Scope } from '../support/casework.js'
 
 /**
  * Every /v1 route x every role x (own record, another owner's in the same organisation, another
