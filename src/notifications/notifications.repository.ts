@@ -46,13 +46,12 @@ export async function recordFailure (db: Executor, id: string, error: string, fi
     .where('id', '=', id).where('status', '=', 'pending').execute()
 }
 
-/** Pending rows the direct enqueue may have missed (Redis down at the time, or a lost job). */
 /**
  * Claims pending rows for the relay. `reclaimed` marks a row the relay queued before (over two minutes
  * ago) that is still pending: its first job was lost, stalled or failed without recording it.
  */
-export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<Array<{ id: string, reclaimed: boolean }>> {
-  const rows = await sql<{ id: string, reclaimed: boolean }>`
+export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<Array<{ id: string, kind: string, reclaimed: boolean }>> {
+  const rows = await sql<{ id: string, kind: string, reclaimed: boolean }>`
     with claimed as (
       select id, enqueued_at from notifications
       where status = 'pending'
@@ -64,7 +63,7 @@ export async function claimForRelay (db: Executor, graceMs: number, limit: numbe
     update notifications n set enqueued_at = now()
     from claimed
     where n.id = claimed.id
-    returning n.id, claimed.enqueued_at is not null as reclaimed`.execute(db)
+    returning n.id, n.kind, claimed.enqueued_at is not null as reclaimed`.execute(db)
   return rows.rows
 }
 

@@ -4,7 +4,8 @@ import type { Executor } from '../../db/database.js'
 import { insertNotifications } from '../../notifications/notifications.repository.js'
 import { recipientsWithRole } from '../../users/users.repository.js'
 import { requirementsOf, type MentorRequirements } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
+import type { ScheduledJobContext } from './context.js'
+import type { Message } from '../../notifications/templates/message.js'
 import { activeMatchesForMentors, flagMatchesForMentors } from '../../matches/matches.repository.js'
 
 /** Mentors whose clearance matters day to day: approved, or suspended pending a decision. */
@@ -12,11 +13,11 @@ export const ALERTED_STATUSES = ['approved', 'suspended']
 export const SCAN_BATCH = 2000
 export const INSERT_BATCH = 1000
 
-export interface ScannedMentor { id: string, organisation_id: string, email: string }
+export interface ScannedMentor { id: string, organisation_id: string, email: string, given_name: string, family_name: string }
 
 /** The filter on mentors every alert scan shares: alerted statuses, the run's organisation, after a keyset position. */
 export function scannedMentors (ctx: ScheduledJobContext, after: string | null, size: number): RawBuilder<ScannedMentor> {
-  return sql<ScannedMentor>`select id, organisation_id, email from mentors
+  return sql<ScannedMentor>`select id, organisation_id, email, given_name, family_name from mentors
     where status in (${sql.join(ALERTED_STATUSES)})
     ${ctx.org !== null ? sql`and organisation_id = ${ctx.org}` : sql``}
     ${after !== null ? sql`and id > ${after}` : sql``}
@@ -93,7 +94,7 @@ export async function writeAlerts (ctx: ScheduledJobContext, rows: NewNotificati
   for (let i = 0; i < sorted.length; i += INSERT_BATCH) {
     const ids = await insertNotifications(ctx.db, sorted.slice(i, i + INSERT_BATCH))
     inserted += ids.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(ids)
+    await ctx.dispatch(ids)
   }
   return inserted
 }
@@ -105,8 +106,8 @@ export interface Alert {
   threshold: string
   expires_on: string
   programmes: string[]
-  mentorMessage: { subject: string, body: string }
-  coordinatorMessage: (matches: Array<{ reference: string }>) => { subject: string, body: string }
+  mentorMessage: Message
+  coordinatorMessage: (matches: Array<{ reference: string }>) => Message
 }
 
 /** The mentor's and each coordinator's copy of every alert, as outbox rows. */

@@ -3,11 +3,14 @@ import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { createNotificationsQueue, createProducerConnection, type NotificationJob } from '../../jobs/queues.js'
+import { createDispatch, type Dispatch } from '../../jobs/dispatch.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     redis: Redis
     queues: { notifications: Queue<NotificationJob> }
+    /** Hands committed outbox rows to the queues; call it after the transaction commits. */
+    dispatch: Dispatch
   }
 }
 
@@ -18,6 +21,7 @@ export default fp(async function queuesPlugin (app: FastifyInstance) {
   notifications.on('error', () => {})
   app.decorate('redis', redis)
   app.decorate('queues', { notifications })
+  app.decorate('dispatch', createDispatch({ notifications }))
   app.addHook('onClose', async () => {
     await notifications.close().catch(() => {})
     redis.disconnect()

@@ -1,12 +1,14 @@
 import { sql, type Transaction } from 'kysely'
-import type { Database, Executor } from '../db/database.js'
-import type { ScheduledJobContext } from '../jobs/scheduled/registry.js'
-import type { DB, NewNotification } from '../db/types.js'
-import { recipientsWithRole } from '../users/users.repository.js'
-import { addDays } from '../lib/dates.js'
-import { REMINDER_LEAD_DAYS, reminderThreshold, type Threshold } from './reminders.js'
-import { matchesNeedingSync } from './evaluations.repository.js'
-import { syncSchedules } from './evaluations.service.js'
+import type { Database, Executor } from '../../db/database.js'
+import type { ScheduledJobContext } from './context.js'
+import type { DB, NewNotification } from '../../db/types.js'
+import { recipientsWithRole } from '../../users/users.repository.js'
+import { addDays } from '../../lib/dates.js'
+import { REMINDER_LEAD_DAYS, reminderThreshold, type Threshold } from '../../evaluations/reminders.js'
+import { matchesNeedingSync } from '../../evaluations/evaluations.repository.js'
+import { syncSchedules } from '../../evaluations/evaluations.service.js'
+import { evaluationReminder, type EvaluationReminderFacts } from '../../notifications/templates/evaluations.js'
+import type { Message } from '../../notifications/templates/message.js'
 
 const BATCH = 1000
 const ANALYZE_AFTER = 10_000
@@ -34,26 +36,9 @@ interface DueRow {
   programme_name: string
 }
 
-const KIND_LABEL: Record<string, string> = { annual: 'annual evaluation', early_review: 'early review', closure: 'closure evaluation' }
-
-/** The text quotes the referral reference and programme, never the young person's details. */
-export function reminderMessage (row: Pick<DueRow, 'kind' | 'due_on' | 'reference' | 'programme_name'>, t: Threshold, audience: 'staff' | 'mentor' | 'admin'): { subject: string, body: string } {
-  const what = KIND_LABEL[row.kind] ?? 'evaluation'
-  const when = t.days < 0
-    ? `falls due on ${row.due_on}, in ${-t.days} day${t.days === -1 ? '' : 's'}`
-    : t.days === 0 ? `is due today (${row.due_on})` : `was due on ${row.due_on} and is ${t.days} day${t.days === 1 ? '' : 's'} overdue`
-  const subject = t.days < 0
-    ? `Evaluation due soon: ${row.reference}`
-    : t.weeksOverdue === 0 ? `Evaluation due: ${row.reference}` : `Evaluation overdue (${t.weeksOverdue} week${t.weeksOverdue === 1 ? '' : 's'}): ${row.reference}`
-  const ask = audience === 'mentor'
-    ? 'Please arrange it with the young person and your programme coordinator, and record it in Waymark.'
-    : audience === 'admin'
-      ? 'It has been overdue for four weeks or more; please make sure the programme team completes it.'
-      : 'Please arrange it with the mentor and the young person, and record it in Waymark.'
-  return {
-    subject,
-    body: `Hello,\n\nThe ${what} of the ${row.programme_name} match for referral ${row.reference} ${when}.\n\n${ask}\n\nWaymark, on behalf of the programme team`
-  }
+/** The reminder's text for one audience, from the catalogue. */
+function reminderMessage (row: DueRow, t: Threshold, audience: EvaluationReminderFacts['audience']): Message {
+  return evaluationReminder({ kind: row.kind, dueOn: row.due_on, reference: row.reference, programme: row.programme_name, days: t.days, weeksOverdue: t.weeksOverdue, audience })
 }
 
 /**
@@ -177,7 +162,7 @@ export async function runEvaluationReminders (ctx: ScheduledJobContext): Promise
       return { due, written }
     })
     counts.notifications_created += written.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(written)
+    await ctx.dispatch(written)
     if (due.length < BATCH) break
     const last = due[due.length - 1]
     after = { due_on: last.due_on, id: last.id }
