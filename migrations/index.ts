@@ -13,6 +13,7 @@ import * as m0013 from './0013_create_match_sessions.js'
 import * as m0014 from './0014_create_safeguarding_concerns.js'
 import * as m0015 from './0015_create_evaluations.js'
 import * as m0020 from './0020_alter_created_at_milliseconds.js'
+import * as m0021 from './0021_create_matching_indexes.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -32,5 +33,6 @@ export const migrations: Record<string, Migration> = {
   '0013_create_match_sessions': m0013,
   '0014_create_safeguarding_concerns': m0014,
   '0015_create_evaluations': m0015,
-  '0020_alter_created_at_milliseconds': m0020
+  '0020_alter_created_at_milliseconds': m0020,
+  '0021_create_matching_indexes': m0021
 }

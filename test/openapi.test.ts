@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { buildOpenApiDocument, serialiseOpenApi } from '../src/openapi.js'
-import { build } from './helper.js'
+import { build } from './support/set-up.js'
 
 const committedPath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'openapi', 'openapi.json')
 const METHODS = ['get', 'post', 'put', 'patch', 'delete']

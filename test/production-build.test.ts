@@ -3,8 +3,12 @@ import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ADMIN_URL, referralBody, TEST_SECRET, tokenFor, waitUntil } from './helper.js'
-import { closedPort, ROOT, spawnService, startMailListener } from './worker-helper.js'
+import { referralBody } from './support/bodies.js'
+import { startMailListener } from './support/mail.js'
+import { closedPort, ROOT, serviceEnv, spawnService } from './support/processes.js'
+import { testDatabaseUrl } from './support/set-up.js'
+import { waitUntil } from './support/time.js'
+import { tokenFor } from './support/tokens.js'
 
 /**
  * The production build is one bundle (`npm run build`, dist/waymark.mjs): what the Dockerfile runs.
@@ -23,30 +27,11 @@ t.test('the production bundle creates its database, serves, acknowledges and sto
   })
   t.equal(built.code, 0, built.out)
 
-  const name = `waymark_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`
-  const url = new URL(ADMIN_URL)
-  url.pathname = `/${name}`
-  t.teardown(async () => {
-    const pg = (await import('pg')).default
-    const admin = new pg.Client({ connectionString: ADMIN_URL })
-    await admin.connect()
-    await admin.query(`drop database if exists "${name}" with (force)`)
-    await admin.end()
-  })
+  const databaseUrl = testDatabaseUrl(t)
   const smtp = await startMailListener(t)
   const port = await closedPort()
   const base = `http://127.0.0.1:${port}`
-  const service = spawnService(t, 'all', {
-    NODE_ENV: 'production',
-    DATABASE_URL: url.toString(),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    QUEUE_PREFIX: `wmtest:${randomUUID().slice(0, 8)}`,
-    SMTP_URL: smtp.url,
-    JWT_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'info',
-    OUTBOX_POLL_MS: '200'
-  }, [path.join(dir, 'waymark.mjs')])
+  const service = spawnService(t, 'all', serviceEnv({ databaseUrl, smtpUrl: smtp.url, port }, { NODE_ENV: 'production' }), [path.join(dir, 'waymark.mjs')])
 
   const ready = await service.waitForLine(/waymark ready/, 30_000)
   t.comment(`bundle start-up to ready, database created and migrated: ${String(ready.ms)} ms`)

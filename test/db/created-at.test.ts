@@ -1,6 +1,6 @@
 import t from 'tap'
 import pg from 'pg'
-import { createTestDatabase } from '../helper.js'
+import { createTestDatabase } from '../support/set-up.js'
 
 // Keyset cursors carry created_at to the millisecond; a table storing microseconds would let rows
 // created within one millisecond fall between two pages of a list.

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { migrations } from '../../migrations/index.js'
-import { ROOT } from '../worker-helper.js'
+import { ROOT } from '../support/processes.js'
 
 t.test('the migrations index names every migration file, in order', async (t) => {
   const files = readdirSync(path.join(ROOT, 'migrations'))

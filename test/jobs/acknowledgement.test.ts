@@ -1,19 +1,18 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, waitUntil } from '../helper.js'
-import { openDatabase, startMailListener, startTestWorker } from '../worker-helper.js'
+import type { FastifyInstance } from 'fastify'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
+import { startTestWorker } from '../support/worker.js'
 
 const MAIL_FROM = 'Bromley Mentoring <mentoring@bromley.example>'
 
 t.test('a referral is acknowledged to its referrer, once, by email', async (t) => {
-  const smtp = await startMailListener(t)
-  const { app, config } = await build(t, { SMTP_URL: smtp.url, MAIL_FROM })
-  const db = openDatabase(t, config.DATABASE_URL)
-  await startTestWorker(t, config)
-  const tenant = await tenantWithProgramme(app)
-  const referrer = tenant.token('referrer')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { referrer, coordinator }, smtp } = await setUp(t, { smtp: true, worker: true, env: { MAIL_FROM } })
+  const programmeId = await tenant.programme()
 
-  const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(tenant.programmeId, { referrer: { email: 'ack.one@school.example' } }) })
+  const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: 'ack.one@school.example' } }) })
   t.equal(res.statusCode, 201, res.body)
   const referral = res.json()
 
@@ -45,14 +44,10 @@ t.test('a referral is acknowledged to its referrer, once, by email', async (t) =
 })
 
 t.test('requests for information and declines reach the referrer once each', async (t) => {
-  const smtp = await startMailListener(t)
-  const { app, config } = await build(t, { SMTP_URL: smtp.url })
-  await startTestWorker(t, config)
-  const tenant = await tenantWithProgramme(app)
-  const referrer = tenant.token('referrer')
-  const coordinator = tenant.token('coordinator')
+  const { app, tenant, tokens: { referrer, coordinator }, smtp } = await setUp(t, { smtp: true, worker: true })
+  const programmeId = await tenant.programme()
 
-  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(tenant.programmeId, { referrer: { email: 'asks@school.example' } }) })
+  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: 'asks@school.example' } }) })
   t.equal(created.statusCode, 201, created.body)
   const { id, reference } = created.json()
   await smtp.waitFor(1)
@@ -75,14 +70,10 @@ t.test('requests for information and declines reach the referrer once each', asy
 })
 
 t.test('a temporary SMTP failure is retried with backoff and delivered once', async (t) => {
-  const smtp = await startMailListener(t, { failTimes: 2 })
-  const { app, config } = await build(t, { SMTP_URL: smtp.url, NOTIFICATION_BACKOFF_MS: '200' })
-  const db = openDatabase(t, config.DATABASE_URL)
-  const worker = await startTestWorker(t, { ...config, LOG_LEVEL: 'debug' })
-  const tenant = await tenantWithProgramme(app)
-  const referrer = tenant.token('referrer')
+  const { app, db, tenant, tokens: { referrer }, smtp, worker } = await setUp(t, { smtp: { failTimes: 2 }, worker: { LOG_LEVEL: 'debug' }, env: { NOTIFICATION_BACKOFF_MS: '200' } })
+  const programmeId = await tenant.programme()
 
-  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(tenant.programmeId, { referrer: { email: 'retry@school.example' } }) })
+  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: 'retry@school.example' } }) })
   t.equal(created.statusCode, 201, created.body)
   const { id } = created.json()
 
@@ -103,15 +94,10 @@ t.test('a temporary SMTP failure is retried with backoff and delivered once', as
 })
 
 t.test('a permanent SMTP refusal fails the notification without retrying forever', async (t) => {
-  const smtp = await startMailListener(t, { failTimes: 100, failCode: 550 })
-  const { app, config } = await build(t, { SMTP_URL: smtp.url, NOTIFICATION_BACKOFF_MS: '50' })
-  const db = openDatabase(t, config.DATABASE_URL)
-  await startTestWorker(t, config)
-  const tenant = await tenantWithProgramme(app)
-  const referrer = tenant.token('referrer')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { referrer, coordinator }, smtp } = await setUp(t, { smtp: { failTimes: 100, failCode: 550 }, worker: true, env: { NOTIFICATION_BACKOFF_MS: '50' } })
+  const programmeId = await tenant.programme()
 
-  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(tenant.programmeId, { referrer: { email: 'nobody@school.example' } }) })
+  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: 'nobody@school.example' } }) })
   const { id } = created.json()
   await waitUntil(async () => {
     const n = await db.selectFrom('notifications').select('status').where('subject_id', '=', id).executeTakeFirst()
@@ -129,17 +115,13 @@ t.test('a permanent SMTP refusal fails the notification without retrying forever
 })
 
 t.test('duplicate jobs and two workers still send one email', async (t) => {
-  const smtp = await startMailListener(t, { delayMs: 150 })
-  const { app, config } = await build(t, { SMTP_URL: smtp.url })
-  const db = openDatabase(t, config.DATABASE_URL)
+  const { app, config, db, tenant, tokens: { referrer }, smtp } = await setUp(t, { smtp: { delayMs: 150 }, worker: true })
   await startTestWorker(t, config)
-  await startTestWorker(t, config)
-  const tenant = await tenantWithProgramme(app)
-  const referrer = tenant.token('referrer')
+  const programmeId = await tenant.programme()
 
   const ids: string[] = []
   for (let i = 0; i < 5; i++) {
-    const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(tenant.programmeId, { referrer: { email: `dup${i}@school.example` } }) })
+    const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: `dup${i}@school.example` } }) })
     t.equal(res.statusCode, 201, res.body)
     ids.push(res.json().id)
   }
@@ -165,13 +147,7 @@ t.test('duplicate jobs and two workers still send one email', async (t) => {
   t.ok(attempts.every((a) => a.attempts === 1), 'one attempt each')
 })
 
-async function tenantWithProgramme (app: Parameters<typeof createTenant>[0]): Promise<Awaited<ReturnType<typeof createTenant>> & { programmeId: string }> {
-  const tenant = await createTenant(app)
-  const programmeId = await tenant.programme()
-  return { ...tenant, programmeId }
-}
-
-async function statusOf (app: Parameters<typeof createTenant>[0], token: string, id: string): Promise<string> {
+async function statusOf (app: FastifyInstance, token: string, id: string): Promise<string> {
   const res = await app.inject({ method: 'GET', url: `/v1/referrals/${id}`, headers: auth(token) })
   return res.json().status as string
 }

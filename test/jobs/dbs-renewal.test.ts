@@ -1,18 +1,14 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { runJob } from '../support/jobs.js'
+import { vettedMentor } from '../support/mentors.js'
+import { setUp } from '../support/set-up.js'
+import { addCoordinator } from '../support/tenants.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-import { createDatabase } from '../../src/db/database.js'
-import { vettedMentor } from '../routes/mentors-support.js'
-import { addCoordinator, runJob, startJobsWorker } from './job-runs-support.js'
 
 t.test('dbs-renewal-alerts', async (t) => {
-  const { app, config } = await build(t)
-  await startJobsWorker(t, config)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const admin = tenant.token('admin')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t, { worker: true })
   await addCoordinator(app, admin, 'lead@council.example')
   const programme = await tenant.programme({ mentor_requirements: { dbs_renewal_months: 36, dbs_update_service_check_months: 12 } })
   const today = todayLocal()

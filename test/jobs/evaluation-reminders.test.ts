@@ -1,20 +1,14 @@
 import t from 'tap'
-import { auth, build, createTenant, startSmtp, todayLocal } from '../helper.js'
+import { runJob } from '../support/jobs.js'
+import { makeMatch, matchAction, response } from '../support/matches.js'
+import { setUp } from '../support/set-up.js'
+import { addCoordinator } from '../support/tenants.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-import { createDatabase } from '../../src/db/database.js'
-import { addCoordinator, runJob, startJobsWorker } from './job-runs-support.js'
-import { makeMatch, matchAction, response } from '../evaluations/support.js'
 
 t.test('evaluation-reminders', async (t) => {
-  const smtp = await startSmtp(t)
-  const { app, config } = await build(t, { SMTP_URL: smtp.url })
-  await startJobsWorker(t, config)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
-  const admin = tenant.token('admin')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, other, tokens: { admin, coordinator }, smtp } = await setUp(t, { smtp: true, worker: true, other: true })
   await addCoordinator(app, admin, 'lead.one@council.example')
   await addCoordinator(app, admin, 'lead.two@council.example')
   const adminUser = await app.inject({ method: 'POST', url: '/v1/users', headers: auth(admin), payload: { email: 'head.of.service@council.example', name: 'Head of Service', roles: ['admin'] } })

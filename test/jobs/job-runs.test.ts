@@ -1,17 +1,14 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal, waitUntil } from '../helper.js'
-import { createDatabase } from '../../src/db/database.js'
+import { runJob } from '../support/jobs.js'
+import { setUp } from '../support/set-up.js'
+import { todayLocal, waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { createProducerConnection } from '../../src/jobs/queues.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
 import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
-import { runJob, startJobsWorker } from './job-runs-support.js'
 
 t.test('job runs', async (t) => {
-  const { app, config } = await build(t, { SCHEDULE_TIME: '07:30', SCHEDULE_TZ: 'Europe/London' })
-  await startJobsWorker(t, config)
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
-  const admin = tenant.token('admin')
+  const { app, config, db, tenant, other, tokens: { admin } } = await setUp(t, { worker: true, other: true, env: { SCHEDULE_TIME: '07:30', SCHEDULE_TZ: 'Europe/London' } })
 
   t.test('who may run what', async (t) => {
     const unknown = await app.inject({ method: 'POST', url: '/v1/jobs/tidy-up/runs', headers: auth(admin), payload: {} })
@@ -51,8 +48,6 @@ t.test('job runs', async (t) => {
     }
     // What a scheduler fires: a job with only a name. It runs over every organisation, for today.
     await queue.add('training-expiry-alerts', { name: 'training-expiry-alerts' })
-    const { db } = createDatabase(config.DATABASE_URL, 1)
-    t.teardown(async () => { await db.destroy() })
     await waitUntil(async () => (await db.selectFrom('job_runs').select('status').where('trigger', '=', 'schedule').executeTakeFirst())?.status === 'succeeded', 15_000, 'scheduled run')
     const run = await db.selectFrom('job_runs').selectAll().where('trigger', '=', 'schedule').executeTakeFirstOrThrow()
     t.equal(run.organisation_id, null, 'every organisation')

@@ -1,20 +1,14 @@
 import t from 'tap'
-import { auth, build, createTenant, startSmtp, todayLocal, waitUntil } from '../helper.js'
+import { runJob, waitForRun } from '../support/jobs.js'
+import { vettedMentor } from '../support/mentors.js'
+import { setUp } from '../support/set-up.js'
+import { addCoordinator } from '../support/tenants.js'
+import { todayLocal, waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-import { createDatabase } from '../../src/db/database.js'
-import { vettedMentor } from '../routes/mentors-support.js'
-import { addCoordinator, runJob, startJobsWorker, waitForRun } from './job-runs-support.js'
 
 t.test('training-expiry-alerts', async (t) => {
-  const smtp = await startSmtp(t)
-  const { app, config } = await build(t, { SMTP_URL: smtp.url })
-  const stopWorker = await startJobsWorker(t, config)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
-  const admin = tenant.token('admin')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, other, tokens: { admin, coordinator }, smtp, worker } = await setUp(t, { smtp: true, worker: true, other: true })
   await addCoordinator(app, admin, 'lead.one@council.example')
   await addCoordinator(app, admin, 'lead.two@council.example')
   const programme = await tenant.programme({ mentor_requirements: { safeguarding_training_valid_months: 12 } })
@@ -117,6 +111,6 @@ t.test('training-expiry-alerts', async (t) => {
     t.type(run.counts.mentors_scanned, 'number')
   })
   // Close the workers (and their SMTP connections) before the mail listener stops.
-  t.teardown(stopWorker)
-  await t.test('stop', async () => { await stopWorker() })
+  t.teardown(worker.close)
+  await t.test('stop', async () => { await worker.close() })
 })

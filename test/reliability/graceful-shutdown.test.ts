@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto'
 import { request } from 'node:http'
 import t from 'tap'
-import { createTestDatabase, referralBody, TEST_SECRET, tokenFor, waitUntil } from '../helper.js'
-import { closedPort, openDatabase, spawnService, startMailListener } from '../worker-helper.js'
+import { referralBody } from '../support/bodies.js'
+import { startMailListener } from '../support/mail.js'
+import { closedPort, serviceEnv, spawnService } from '../support/processes.js'
+import { createTestDatabase, openDatabase } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { tokenFor } from '../support/tokens.js'
 
 t.test('SIGTERM: the request and the job in flight finish, then the process exits 0 within 10 s', async (t) => {
   const databaseUrl = await createTestDatabase(t)
@@ -10,16 +13,7 @@ t.test('SIGTERM: the request and the job in flight finish, then the process exit
   const smtp = await startMailListener(t, { delayMs: 1500 })
   const port = await closedPort()
   const base = `http://127.0.0.1:${port}`
-  const service = spawnService(t, 'all', {
-    DATABASE_URL: databaseUrl,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    QUEUE_PREFIX: `wmtest:${randomUUID().slice(0, 8)}`,
-    SMTP_URL: smtp.url,
-    JWT_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'info',
-    OUTBOX_POLL_MS: '200'
-  })
+  const service = spawnService(t, 'all', serviceEnv({ databaseUrl, smtpUrl: smtp.url, port }))
 
   const ready = await service.waitForLine(/waymark ready/, 30_000)
   t.type(ready.ms, 'number')

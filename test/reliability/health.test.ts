@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
-import { auth, build, createTestDatabase, tokenFor, waitUntil } from '../helper.js'
-import { closedPort } from '../worker-helper.js'
+import { closedPort } from '../support/processes.js'
+import { build, createTestDatabase } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { auth, tokenFor } from '../support/tokens.js'
 
 /** A TCP proxy to PostgreSQL that can drop every connection and refuse new ones, like a restart. */
 async function pgProxy (t: { teardown: (fn: () => unknown) => void }): Promise<{ port: number, down: () => Promise<void>, up: () => Promise<void>, hang: () => void }> {

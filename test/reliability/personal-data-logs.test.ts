@@ -1,6 +1,8 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, waitUntil } from '../helper.js'
-import { openDatabase, startMailListener, startTestWorker } from '../worker-helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 
 // Distinctive values, so that a match in the logs can only come from this referral.
 const PERSON = {
@@ -19,14 +21,8 @@ function leaks (text: string): string[] {
 
 for (const transport of ['smtp', 'log'] as const) {
   t.test(`no personal data in the API or worker logs (${transport} transport)`, async (t) => {
-    const smtp = transport === 'smtp' ? await startMailListener(t) : null
-    const { app, config, logs } = await build(t, { LOG_LEVEL: 'debug', ...(smtp !== null ? { SMTP_URL: smtp.url } : {}) })
-    const db = openDatabase(t, config.DATABASE_URL)
-    const worker = await startTestWorker(t, config)
-    const tenant = await createTenant(app)
+    const { app, logs, db, tenant, tokens: { referrer, coordinator }, worker } = await setUp(t, { smtp: transport === 'smtp', worker: true, env: { LOG_LEVEL: 'debug' } })
     const programmeId = await tenant.programme({ eligibility: { min_age: 10, max_age: 19 } })
-    const referrer = tenant.token('referrer')
-    const coordinator = tenant.token('coordinator')
     const body = referralBody(programmeId, { young_person: PERSON, referrer: { email: REFERRER_EMAIL }, needs: { statement: STATEMENT } })
 
     const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: body })

@@ -1,14 +1,14 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, waitUntil } from '../helper.js'
-import { closedPort, openDatabase, startMailListener, startTestWorker } from '../worker-helper.js'
+import { referralBody } from '../support/bodies.js'
+import { closedPort } from '../support/processes.js'
+import { setUp } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
+import { startTestWorker } from '../support/worker.js'
 
 t.test('Redis down at intake: 201 at once, the acknowledgement goes out once Redis is reachable', async (t) => {
-  const smtp = await startMailListener(t)
-  const { app, config } = await build(t, { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, SMTP_URL: smtp.url })
-  const db = openDatabase(t, config.DATABASE_URL)
-  const tenant = await createTenant(app)
+  const { app, config, db, tenant, tokens: { referrer }, smtp } = await setUp(t, { smtp: true, env: { REDIS_URL: `redis://127.0.0.1:${await closedPort()}` } })
   const programmeId = await tenant.programme()
-  const referrer = tenant.token('referrer')
 
   const timings: number[] = []
   const ids: string[] = []

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { auth, build, tokenFor } from '../helper.js'
+import { build } from '../support/set-up.js'
+import { auth, tokenFor } from '../support/tokens.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 

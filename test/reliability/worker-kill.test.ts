@@ -1,16 +1,15 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, TEST_SECRET, waitUntil } from '../helper.js'
-import { openDatabase, spawnService, startMailListener } from '../worker-helper.js'
+import { referralBody } from '../support/bodies.js'
+import { serviceEnv, spawnService } from '../support/processes.js'
+import { setUp } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 
 const REFERRALS = 30
 
 t.test('a worker killed mid-batch: every referral acknowledged exactly once', async (t) => {
-  const smtp = await startMailListener(t, { delayMs: 200 })
-  const { app, config } = await build(t, { SMTP_URL: smtp.url })
-  const db = openDatabase(t, config.DATABASE_URL)
-  const tenant = await createTenant(app)
+  const { app, config, db, tenant, tokens: { referrer }, smtp } = await setUp(t, { smtp: { delayMs: 200 } })
   const programmeId = await tenant.programme()
-  const referrer = tenant.token('referrer')
 
   const ids: string[] = []
   for (let i = 0; i < REFERRALS; i++) {
@@ -19,18 +18,13 @@ t.test('a worker killed mid-batch: every referral acknowledged exactly once', as
     ids.push(res.json().id)
   }
 
-  const env = {
-    DATABASE_URL: config.DATABASE_URL,
+  const env = serviceEnv({ databaseUrl: config.DATABASE_URL, smtpUrl: smtp.url }, {
     REDIS_URL: config.REDIS_URL,
     QUEUE_PREFIX: config.QUEUE_PREFIX,
-    SMTP_URL: smtp.url,
-    JWT_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'info',
-    OUTBOX_POLL_MS: '200',
     WORKER_CONCURRENCY: '4',
     WORKER_LOCK_MS: '1000',
     NOTIFICATION_BACKOFF_MS: '100'
-  }
+  })
   const first = spawnService(t, 'worker', env)
   await first.waitForLine(/waymark ready/, 30_000)
   await smtp.waitFor(6, 30_000)

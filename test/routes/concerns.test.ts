@@ -1,28 +1,18 @@
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
-import { addCoordinator } from '../jobs/job-runs-support.js'
-import { createDatabase } from '../../src/db/database.js'
-import { addDays } from '../../src/lib/dates.js'
-
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
+import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
+import { setUp } from '../support/set-up.js'
+import { addCoordinator, createTenant } from '../support/tenants.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 
 t.test('safeguarding concerns', async (t) => {
-  const { app, config } = await build(t)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const admin = tenant.token('admin')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t)
   await addCoordinator(app, admin, 'lead.one@council.example')
   await addCoordinator(app, admin, 'lead.two@council.example')
   const programmeId = await tenant.programme()
-  const mentorId = await vettedMentor(app, coordinator, [programmeId], { since: addDays(todayLocal(), -30) })
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programmeId])
   const mentor = tenant.token('mentor', { mentorId })
   const referrer = tenant.token('referrer', { sub: 'referrer-concerns' })
   const referral = await post(app, referrer, '/v1/referrals', referralBody(programmeId), 201)

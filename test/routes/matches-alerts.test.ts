@@ -1,25 +1,16 @@
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
-import { addCoordinator, runJob, startJobsWorker } from '../jobs/job-runs-support.js'
-import { createDatabase } from '../../src/db/database.js'
+import { referralBody } from '../support/bodies.js'
+import { runJob } from '../support/jobs.js'
+import { vettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
+import { setUp } from '../support/set-up.js'
+import { addCoordinator } from '../support/tenants.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
-
 t.test('alerts about matches', async (t) => {
-  const { app, config } = await build(t)
-  await startJobsWorker(t, config)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const admin = tenant.token('admin')
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t, { worker: true })
   await addCoordinator(app, admin, 'lead.one@council.example')
   const programmeId = await tenant.programme({ session_alert_weeks: 3 })
   const today = todayLocal()

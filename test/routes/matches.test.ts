@@ -1,17 +1,13 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal, birthDateForAge } from '../helper.js'
-import { vettedMentor as vetted, type VetOptions } from './mentors-support.js'
+import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { birthDateForAge, todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays } from '../../src/lib/dates.js'
-
-const vettedMentor = async (app: FastifyInstance, coordinator: string, programmeIds: string[], o: VetOptions = {}): Promise<string> =>
-  await vetted(app, coordinator, programmeIds, { since: addDays(todayLocal(), -30), ...o })
-
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number, headers: Record<string, string> = {}): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: { ...auth(token), ...headers }, payload: payload as any })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
 
 const intro = { scheduled_at: '2026-12-01T16:00:00Z', location: 'Ravens Wood School library' }
 
@@ -22,13 +18,11 @@ async function acceptedReferral (app: FastifyInstance, coordinator: string, refe
 }
 
 t.test('the match lifecycle', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
   const programmeId = await tenant.programme()
-  const coordinator = tenant.token('coordinator')
   const referrerSub = 'referrer-lifecycle'
   const referrer = tenant.token('referrer', { sub: referrerSub })
-  const mentorId = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Jordan', capacity: 2 } })
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Jordan', capacity: 2 } })
   const mentor = tenant.token('mentor', { mentorId })
   const referral = await acceptedReferral(app, coordinator, referrer, programmeId)
   const today = todayLocal()
@@ -166,11 +160,9 @@ t.test('the match lifecycle', async (t) => {
 })
 
 t.test('two coordinators cannot over-fill a mentor', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
   const programmeId = await tenant.programme()
-  const coordinator = tenant.token('coordinator')
-  const mentorId = await vettedMentor(app, coordinator, [programmeId])
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programmeId])
   for (let round = 0; round < 3; round += 1) {
     const a = await acceptedReferral(app, coordinator, coordinator, programmeId)
     const b = await acceptedReferral(app, coordinator, coordinator, programmeId)
@@ -189,12 +181,10 @@ t.test('two coordinators cannot over-fill a mentor', async (t) => {
 })
 
 t.test('creating a match re-checks the hard rules', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
   const programmeId = await tenant.programme({ consent: { parental: { under_age: 13 } } })
-  const coordinator = tenant.token('coordinator')
-  const male = await vettedMentor(app, coordinator, [programmeId], { profile: { gender: 'male' } })
-  const unapproved = await vettedMentor(app, coordinator, [programmeId], { approve: false })
+  const male = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { gender: 'male' } })
+  const unapproved = await recentlyVettedMentor(app, coordinator, [programmeId], { approve: false })
   const r = await acceptedReferral(app, coordinator, coordinator, programmeId)
   const res = await app.inject({ method: 'POST', url: '/v1/matches', headers: auth(coordinator), payload: { referral_id: r.id, mentor_id: male, introduction: intro } })
   t.equal(res.statusCode, 422)
@@ -207,7 +197,7 @@ t.test('creating a match re-checks the hard rules', async (t) => {
   t.equal(res3.statusCode, 409)
 
   t.test('a parent or carer agreement only where the programme needs one', async (t) => {
-    const female = await vettedMentor(app, coordinator, [programmeId])
+    const female = await recentlyVettedMentor(app, coordinator, [programmeId])
     const older = await acceptedReferral(app, coordinator, coordinator, programmeId, { young_person: { date_of_birth: birthDateForAge(15) } })
     const m = await post(app, coordinator, '/v1/matches', { referral_id: older.id, mentor_id: female, introduction: intro }, 201)
     const today = todayLocal()
@@ -218,11 +208,9 @@ t.test('creating a match re-checks the hard rules', async (t) => {
 })
 
 t.test('goals are for mentoring only', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
   const programmeId = await tenant.programme({}, { kind: 'befriending' })
-  const coordinator = tenant.token('coordinator')
-  const mentorId = await vettedMentor(app, coordinator, [programmeId])
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programmeId])
   const r = await acceptedReferral(app, coordinator, coordinator, programmeId)
   const m = await post(app, coordinator, '/v1/matches', { referral_id: r.id, mentor_id: mentorId, introduction: intro }, 201)
   const res = await app.inject({ method: 'POST', url: `/v1/matches/${m.id as string}/goals`, headers: auth(coordinator), payload: { title: 'Anything' } })

@@ -1,10 +1,11 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
-import { createDatabase } from '../../src/db/database.js'
-import { addDays } from '../../src/lib/dates.js'
+import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { setUp } from '../support/set-up.js'
+import type { Tenant } from '../support/tenants.js'
+import { auth } from '../support/tokens.js'
 
 const KNOWN: Record<string, [number, number]> = {
   'BR1 3AB': [51.4063, 0.0151], // Bromley
@@ -34,22 +35,20 @@ async function fakePostcodesIo (t: { teardown: (fn: () => unknown) => void }): P
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, asked }
 }
 
-async function setup (app: FastifyInstance): Promise<{ coordinator: string, url: string, lee: string, swanley: string }> {
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+/** A referral in Bromley waiting for a match, and two mentors: one in Lee (4 km), one in Swanley (11 km). */
+async function nearAndFar (app: FastifyInstance, tenant: Tenant, coordinator: string): Promise<{ url: string, lee: string, swanley: string }> {
   const programmeId = await tenant.programme({ matching: { max_distance_km: 8 } })
-  const since = addDays(todayLocal(), -30)
-  const lee = await vettedMentor(app, coordinator, [programmeId], { since, profile: { postcode: 'SE12 0AA' } })
-  const swanley = await vettedMentor(app, coordinator, [programmeId], { since, profile: { postcode: 'BR8 7AA' } })
+  const lee = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { postcode: 'SE12 0AA' } })
+  const swanley = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { postcode: 'BR8 7AA' } })
   const r = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(coordinator), payload: referralBody(programmeId) })
   await app.inject({ method: 'POST', url: `/v1/referrals/${r.json().id as string}/accept`, headers: auth(coordinator), payload: {} })
-  return { coordinator, url: `/v1/referrals/${r.json().id as string}/mentor-suggestions`, lee, swanley }
+  return { url: `/v1/referrals/${r.json().id as string}/mentor-suggestions`, lee, swanley }
 }
 
 t.test('with a geocoder: distances from coordinates, cached in the database', async (t) => {
   const geo = await fakePostcodesIo(t)
-  const { app, config } = await build(t, { GEOCODER_URL: geo.url })
-  const { coordinator, url, lee, swanley } = await setup(app)
+  const { app, db, tenant, tokens: { coordinator } } = await setUp(t, { env: { GEOCODER_URL: geo.url } })
+  const { url, lee, swanley } = await nearAndFar(app, tenant, coordinator)
   const res = await app.inject({ method: 'GET', url, headers: auth(coordinator) })
   t.equal(res.statusCode, 200, res.body)
   const data = res.json().data
@@ -61,15 +60,13 @@ t.test('with a geocoder: distances from coordinates, cached in the database', as
   t.same([...geo.asked].sort(), ['BR1 3AB', 'BR8 7AA', 'SE12 0AA'])
   await app.inject({ method: 'GET', url, headers: auth(coordinator) })
   t.equal(geo.asked.length, 3, 'answers are cached: nothing asked twice')
-  const { db } = createDatabase(config.DATABASE_URL, 1)
-  t.teardown(async () => { await db.destroy() })
   const cached = await db.selectFrom('postcode_locations').select(['postcode', 'found']).orderBy('postcode').execute()
   t.same(cached, [{ postcode: 'BR1 3AB', found: true }, { postcode: 'BR8 7AA', found: true }, { postcode: 'SE12 0AA', found: true }])
 })
 
 t.test('without coordinates: estimated from the postcode; a geocoder down is no error', async (t) => {
-  const { app } = await build(t, { GEOCODER_URL: 'http://127.0.0.1:9' })
-  const { coordinator, url, swanley, lee } = await setup(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t, { env: { GEOCODER_URL: 'http://127.0.0.1:9' } })
+  const { url, swanley, lee } = await nearAndFar(app, tenant, coordinator)
   const res = await app.inject({ method: 'GET', url, headers: auth(coordinator) })
   t.equal(res.statusCode, 200, res.body)
   t.same(res.json().data, [], 'both estimated beyond 8 km')

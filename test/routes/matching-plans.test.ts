@@ -1,18 +1,11 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor as vetted, type VetOptions } from './mentors-support.js'
-import { createDatabase } from '../../src/db/database.js'
-import { addDays } from '../../src/lib/dates.js'
-
-const vettedMentor = async (app: FastifyInstance, coordinator: string, programmeIds: string[], o: VetOptions = {}): Promise<string> =>
-  await vetted(app, coordinator, programmeIds, { since: addDays(todayLocal(), -30), ...o })
-
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
+import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth } from '../support/tokens.js'
 
 let n = 0
 async function waiting (app: FastifyInstance, coordinator: string, programmeId: string, overrides: Record<string, any> = {}): Promise<any> {
@@ -23,14 +16,10 @@ async function waiting (app: FastifyInstance, coordinator: string, programmeId: 
 }
 
 t.test('matching plans', async (t) => {
-  const { app, config } = await build(t)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { coordinator } } = await setUp(t)
   const programmeId = await tenant.programme()
-  const footballer = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Ada', interests: ['football'], experience_areas: ['confidence'] } })
-  const chess = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Bea', interests: ['chess'], experience_areas: ['friendships'] } })
+  const footballer = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Ada', interests: ['football'], experience_areas: ['confidence'] } })
+  const chess = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Bea', interests: ['chess'], experience_areas: ['friendships'] } })
   const r1 = await waiting(app, coordinator, programmeId, { young_person: { interests: ['football'] }, needs: { areas: ['confidence'] } })
   const r2 = await waiting(app, coordinator, programmeId, { young_person: { interests: ['chess'] }, needs: { areas: ['friendships'] } })
   const r3 = await waiting(app, coordinator, programmeId, { preferences: { mentor_gender: 'male' } })
@@ -65,7 +54,7 @@ t.test('matching plans', async (t) => {
 
   t.test('waiting time is a priority', async (t) => {
     const programme2 = await tenant.programme()
-    const only = await vettedMentor(app, coordinator, [programme2], { profile: { interests: ['football', 'drawing'] } })
+    const only = await recentlyVettedMentor(app, coordinator, [programme2], { profile: { interests: ['football', 'drawing'] } })
     const newer = await waiting(app, coordinator, programme2, { young_person: { interests: ['football', 'drawing'] } })
     const older = await waiting(app, coordinator, programme2, { young_person: { interests: ['football', 'music'] } })
     // The newer referral fits better; the older one has waited a year.

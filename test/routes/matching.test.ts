@@ -1,29 +1,19 @@
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor as vetted, type VetOptions } from './mentors-support.js'
-import { addDays } from '../../src/lib/dates.js'
-
-/** A mentor vetted a month ago, so every check is current today. */
-const vettedMentor = async (app: FastifyInstance, coordinator: string, programmeIds: string[], o: VetOptions = {}): Promise<string> =>
-  await vetted(app, coordinator, programmeIds, { since: addDays(todayLocal(), -30), ...o })
-
-async function post (app: any, token: string, url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
+import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth } from '../support/tokens.js'
 
 t.test('mentor suggestions', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
   const programmeId = await tenant.programme()
-  const coordinator = tenant.token('coordinator')
-  const best = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Ada', interests: ['Football', 'drawing'], experience_areas: ['confidence', 'friendships'], availability: [{ day: 'tue', part: 'evening' }, { day: 'sat', part: 'morning' }] } })
-  const other = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Bea', interests: ['chess'], experience_areas: [], postcode: 'BR2 9XY' } })
-  const male = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Carl', gender: 'male', interests: ['football', 'drawing'] } })
-  const unapproved = await vettedMentor(app, coordinator, [programmeId], { approve: false, profile: { given_name: 'Dee' } })
-  const virtualOnly = await vettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Eve', delivery_modes: ['virtual'] } })
+  const best = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Ada', interests: ['Football', 'drawing'], experience_areas: ['confidence', 'friendships'], availability: [{ day: 'tue', part: 'evening' }, { day: 'sat', part: 'morning' }] } })
+  const other = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Bea', interests: ['chess'], experience_areas: [], postcode: 'BR2 9XY' } })
+  const male = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Carl', gender: 'male', interests: ['football', 'drawing'] } })
+  const unapproved = await recentlyVettedMentor(app, coordinator, [programmeId], { approve: false, profile: { given_name: 'Dee' } })
+  const virtualOnly = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { given_name: 'Eve', delivery_modes: ['virtual'] } })
 
   const referral = await post(app, coordinator, '/v1/referrals', referralBody(programmeId), 201)
   const url = `/v1/referrals/${referral.id as string}/mentor-suggestions`
@@ -96,14 +86,12 @@ t.test('mentor suggestions', async (t) => {
 })
 
 t.test('programme rules: distance, independence, prior involvement', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
 
   t.test('maximum distance', async (t) => {
     const programmeId = await tenant.programme({ matching: { max_distance_km: 5 } })
-    const near = await vettedMentor(app, coordinator, [programmeId], { profile: { postcode: 'BR1 3XY' } })
-    const far = await vettedMentor(app, coordinator, [programmeId], { profile: { postcode: 'SE1 7PB' } })
+    const near = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { postcode: 'BR1 3XY' } })
+    const far = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { postcode: 'SE1 7PB' } })
     const referral = await post(app, coordinator, '/v1/referrals', referralBody(programmeId), 201)
     await post(app, coordinator, `/v1/referrals/${referral.id as string}/accept`, {}, 200)
     const res = await app.inject({ method: 'GET', url: `/v1/referrals/${referral.id as string}/mentor-suggestions`, headers: auth(coordinator) })
@@ -115,10 +103,10 @@ t.test('programme rules: distance, independence, prior involvement', async (t) =
   t.test('independent of the care system', async (t) => {
     const programmeId = await tenant.programme({ mentor_requirements: { independent_of_care_system: true } }, { kind: 'independent_visitor' })
     // Approved, then found to work in the care system.
-    const social = await vettedMentor(app, coordinator, [programmeId])
+    const social = await recentlyVettedMentor(app, coordinator, [programmeId])
     const patched = await app.inject({ method: 'PATCH', url: `/v1/mentors/${social}`, headers: auth(coordinator), payload: { works_in_care_system: true } })
     t.equal(patched.statusCode, 200, patched.body)
-    const independent = await vettedMentor(app, coordinator, [programmeId])
+    const independent = await recentlyVettedMentor(app, coordinator, [programmeId])
     const referral = await post(app, coordinator, '/v1/referrals', referralBody(programmeId, { referrer: { email: 'iv@council.example' } }), 201)
     await post(app, coordinator, `/v1/referrals/${referral.id as string}/accept`, {}, 200)
     const res = await app.inject({ method: 'GET', url: `/v1/referrals/${referral.id as string}/mentor-suggestions`, headers: auth(coordinator) })
@@ -130,8 +118,8 @@ t.test('programme rules: distance, independence, prior involvement', async (t) =
   t.test('a former professional of the young person, from the referring organisation', async (t) => {
     const programmeId = await tenant.programme({ mentor_requirements: { prior_professional_gap_months: 3 }, consent: { parental: 'never' }, eligibility: { max_age: 25 } })
     const body = referralBody(programmeId, { referrer: { organisation: 'Stockport Council Leaving Care Team', email: 'pa@stockport.example' } })
-    const same = await vettedMentor(app, coordinator, [programmeId], { profile: { professional_background: { role: 'Personal adviser', organisation: 'Stockport Council Leaving Care Team', involvement_ended_on: '2025-06-30' } } })
-    const unrelated = await vettedMentor(app, coordinator, [programmeId], { profile: { professional_background: { role: 'Teacher', organisation: 'Another Academy', involvement_ended_on: '2025-06-30' } } })
+    const same = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { professional_background: { role: 'Personal adviser', organisation: 'Stockport Council Leaving Care Team', involvement_ended_on: '2025-06-30' } } })
+    const unrelated = await recentlyVettedMentor(app, coordinator, [programmeId], { profile: { professional_background: { role: 'Teacher', organisation: 'Another Academy', involvement_ended_on: '2025-06-30' } } })
     const referral = await post(app, coordinator, '/v1/referrals', body, 201)
     await post(app, coordinator, `/v1/referrals/${referral.id as string}/accept`, {}, 200)
     const res = await app.inject({ method: 'GET', url: `/v1/referrals/${referral.id as string}/mentor-suggestions`, headers: auth(coordinator) })

@@ -1,14 +1,13 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { vettedMentor } from '../support/mentors.js'
+import { setUp } from '../support/set-up.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths, todayIn } from '../../src/lib/dates.js'
-import { createDatabase } from '../../src/db/database.js'
 import { clearedMentorIds, mentorCompliance } from '../../src/mentors/compliance.repository.js'
-import { vettedMentor } from './mentors-support.js'
 
 t.test('mentor compliance', async (t) => {
-  const { app, config } = await build(t)
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, tokens: { coordinator } } = await setUp(t)
   const today = todayLocal()
   const strict = await tenant.programme({ mentor_requirements: { safeguarding_training_valid_months: 12, references_required: 2 } })
   const relaxed = await tenant.programme({ mentor_requirements: { safeguarding_training_valid_months: 24, references_required: 1, independent_of_care_system: true, initial_training_hours: 3 } })
@@ -166,8 +165,6 @@ t.test('mentor compliance', async (t) => {
     }
     // Approve those that can be, and leave one clear mentor unapproved.
     for (const id of ids.slice(1)) await app.inject({ method: 'POST', url: `/v1/mentors/${id}/approve`, headers: auth(coordinator), payload: {} })
-    const { db } = createDatabase(config.DATABASE_URL, 2)
-    t.teardown(async () => { await db.destroy() })
     let agreements = 0
     let clearedSeen = 0
     for (const asOf of [today, addDays(today, 40), addMonths(today, 2), addMonths(today, 11), addMonths(today, 13), '2025-01-05', '2025-06-01']) {

@@ -1,14 +1,13 @@
 import t from 'tap'
-import { auth, build, createTenant, todayLocal } from '../helper.js'
+import { mentorBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
-import { mentorBody } from './mentors-support.js'
 
 t.test('mentors', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
+  const { app, tenant, other, tokens: { coordinator } } = await setUp(t, { other: true })
   const programmeId = await tenant.programme()
-  const coordinator = tenant.token('coordinator')
   const today = todayLocal()
 
   const create = async (overrides: Record<string, unknown> = {}): Promise<any> => {

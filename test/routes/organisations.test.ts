@@ -1,6 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, tokenFor } from '../helper.js'
+import { build } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth, tokenFor } from '../support/tokens.js'
 
 t.test('organisations', async (t) => {
   const { app } = await build(t)

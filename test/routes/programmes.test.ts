@@ -1,6 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant } from '../helper.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth } from '../support/tokens.js'
 
 const SAFE_SPACE_RULES = {
   eligibility: { min_age: 11, max_age: 19, extended_max_age: 25, extended_if: ['care_leaver', 'ldd'] },
@@ -11,10 +13,7 @@ const SAFE_SPACE_RULES = {
 }
 
 t.test('programmes', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
-  const admin = tenant.token('admin')
+  const { app, tenant, other, tokens: { admin } } = await setUp(t, { other: true })
 
   const create = async (payload: Record<string, unknown>, token = admin) =>
     await app.inject({ method: 'POST', url: '/v1/programmes', headers: auth(token), payload })

@@ -1,11 +1,11 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { auth } from '../support/tokens.js'
 
 t.test("who sees and changes which referrals", async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
+  const { app, tenant, other } = await setUp(t, { other: true })
   const programme = await tenant.programme({})
   const otherProgramme = await other.programme({})
 

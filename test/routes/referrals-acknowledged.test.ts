@@ -1,18 +1,13 @@
 import t from 'tap'
-import pino from 'pino'
-import { auth, build, createTenant, referralBody, startSmtp, waitUntil } from '../helper.js'
-import { startWorker } from '../../src/worker.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { waitUntil } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 
 t.test('acknowledged referrals', async (t) => {
-  const smtp = await startSmtp(t)
-  const { app, config } = await build(t, { SMTP_URL: smtp.url })
-  const worker = await startWorker(config, { logger: pino({ level: 'silent' }) })
-  t.teardown(async () => { await worker.close() })
-
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator }, smtp } = await setUp(t, { smtp: true, worker: true })
   const programme = await tenant.programme({})
   const referrer = tenant.token('referrer', { sub: 'referrer-ack' })
-  const coordinator = tenant.token('coordinator')
 
   const create = async (email: string): Promise<{ id: string, reference: string }> => {
     const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programme, { referrer: { email } }) })

@@ -1,11 +1,12 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth } from '../support/tokens.js'
 
 t.test('Idempotency-Key on referral intake', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
 
   const post = async (token: string, key: string | undefined, body: Record<string, unknown>) =>
     await app.inject({ method: 'POST', url: '/v1/referrals', headers: { ...auth(token), ...(key !== undefined ? { 'idempotency-key': key } : {}) }, payload: body })

@@ -1,11 +1,11 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { auth } from '../support/tokens.js'
 
 t.test('referral intake', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app, 'BMI')
+  const { app, tenant, tokens: { referrer } } = await setUp(t, { code: 'BMI' })
   const programmeId = await tenant.programme()
-  const referrer = tenant.token('referrer')
 
   t.test('creates a referral with a reference and screening', async (t) => {
     const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId) })

@@ -1,9 +1,10 @@
 import t, { type Test } from 'tap'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { auth } from '../support/tokens.js'
 
 t.test('referral lifecycle', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant } = await setUp(t)
   const programme = await tenant.programme({})
   const referrerSub = 'referrer-lifecycle-1'
   const coordinatorSub = 'coordinator-lifecycle-1'

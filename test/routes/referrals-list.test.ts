@@ -1,14 +1,14 @@
 import t, { type Test } from 'tap'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays } from '../../src/lib/dates.js'
 
 interface Row { id: string, status: string, programme_id: string, created_at: string, submitted_at: string }
 
 t.test('listing referrals', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
-  const referrer = tenant.token('referrer')
+  const { app, tenant, tokens: { coordinator, referrer } } = await setUp(t)
   const programme = await tenant.programme({})
   const second = await tenant.programme({})
 
@@ -171,9 +171,7 @@ t.test('listing referrals', async (t) => {
 t.test('submitted dates are days in the scheme’s time zone', async (t) => {
   // A zone whose date differs from UTC's at this hour: far east late in the UTC day, far west early.
   const zone = new Date().getUTCHours() >= 10 ? 'Pacific/Kiritimati' : 'Pacific/Pago_Pago'
-  const { app } = await build(t, { SCHEDULE_TZ: zone })
-  const tenant = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+  const { app, tenant, tokens: { coordinator } } = await setUp(t, { env: { SCHEDULE_TZ: zone } })
   const programme = await tenant.programme({})
   const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(tenant.token('referrer')), payload: referralBody(programme) })
   t.equal(created.statusCode, 201, created.body)

@@ -1,14 +1,15 @@
 import pg from 'pg'
 import t from 'tap'
-import { auth, build, createTenant, referralBody } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { auth } from '../support/tokens.js'
 
 // Referral reads are prepared statements cached on each connection. A migration adding a column while
 // the service runs must not break them (a cached `select *` would fail with "cached plan must not
 // change result type").
 t.test('referral reads survive a column added while the service runs', async (t) => {
   // One connection, so the second read reuses the statement the first one prepared.
-  const { app, config } = await build(t, { DATABASE_POOL_SIZE: '1' })
-  const tenant = await createTenant(app)
+  const { app, config, tenant } = await setUp(t, { env: { DATABASE_POOL_SIZE: '1' } })
   const programme = await tenant.programme()
   const token = tenant.token('coordinator')
   const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(token), payload: referralBody(programme) })

@@ -1,17 +1,16 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
+import { referralBody } from '../support/bodies.js'
+import { vettedMentor } from '../support/mentors.js'
+import { setUp } from '../support/set-up.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays } from '../../src/lib/dates.js'
 
 const quotaCodes = (res: { json: () => any }): string[] => (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()
 
 t.test('referral quotas', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const referrer = tenant.token('referrer')
-  const coordinator = tenant.token('coordinator')
-  const admin = tenant.token('admin')
+  const { app, tenant, tokens: { referrer, coordinator, admin } } = await setUp(t)
 
   const post = async (body: Record<string, unknown>, token = referrer) =>
     await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(token), payload: body })

@@ -1,9 +1,10 @@
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from './mentors-support.js'
-import { addDays } from '../../src/lib/dates.js'
+import { referralBody } from '../support/bodies.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { post } from '../support/requests.js'
+import { setUp } from '../support/set-up.js'
+import { auth } from '../support/tokens.js'
 import { ReferralSchema } from '../../src/schemas/referrals.js'
 import { findReferral } from '../../src/referrals/referrals.repository.js'
 import { toReferral } from '../../src/referrals/referrals.service.js'
@@ -17,17 +18,9 @@ import fastJsonStringify from 'fast-json-stringify'
  */
 const throughSchema = fastJsonStringify(ReferralSchema as any)
 
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
-
 t.test('a referral read, alone or listed, is the response schema\'s rendering, field for field', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { coordinator } } = await setUp(t)
   const programme = await tenant.programme({})
-  const coordinator = tenant.token('coordinator')
   const referrerSub = 'referrer-rendering'
   const referrer = tenant.token('referrer', { sub: referrerSub })
   const ids: Record<string, string> = {}
@@ -66,7 +59,7 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
   await act(await create('withdrawn'), 'withdraw', { reason: 'The young person changed their mind' }, referrer)
   await act(await create('accepted as a funded place'), 'accept', { funded_place: true })
 
-  const mentorId = await vettedMentor(app, coordinator, [programme], { since: addDays(todayLocal(), -30), profile: { given_name: 'Jordan', capacity: 3 } })
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programme], { profile: { given_name: 'Jordan', capacity: 3 } })
   const matchedId = await create('matched')
   await act(matchedId, 'accept')
   await post(app, coordinator, '/v1/matches', { referral_id: matchedId, mentor_id: mentorId, introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' } }, 201)

@@ -1,5 +1,9 @@
 import t from 'tap'
-import { auth, birthDateForAge, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { birthDateForAge, todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays } from '../../src/lib/dates.js'
 
 // Programmes configured as the seed schemes describe them.
@@ -21,9 +25,7 @@ const MOTIVATING_YOUNG_MINDS = {
 const codesOf = (res: { json: () => any }): string[] => (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()
 
 t.test('referral screening', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const referrer = tenant.token('referrer')
+  const { app, tenant, tokens: { referrer } } = await setUp(t)
   const bromley = await tenant.programme(BROMLEY)
   const safeSpace = await tenant.programme(SAFE_SPACE)
   const mym = await tenant.programme(MOTIVATING_YOUNG_MINDS)

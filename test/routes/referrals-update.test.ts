@@ -1,5 +1,8 @@
 import t from 'tap'
-import { auth, birthDateForAge, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { birthDateForAge, todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays } from '../../src/lib/dates.js'
 
 const SAFE_SPACE = {
@@ -9,11 +12,8 @@ const SAFE_SPACE = {
 }
 
 t.test('updating a referral', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant, tokens: { referrer, coordinator } } = await setUp(t)
   const programme = await tenant.programme(SAFE_SPACE)
-  const referrer = tenant.token('referrer')
-  const coordinator = tenant.token('coordinator')
 
   const create = async (overrides: Record<string, unknown> = {}, programmeId = programme) => {
     const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, overrides) })

@@ -1,18 +1,15 @@
 import t from 'tap'
-import { auth, build, createTenant, referralBody, todayLocal } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { makeMatch, matchAction, response } from '../support/matches.js'
+import { setUp } from '../support/set-up.js'
+import { todayLocal } from '../support/time.js'
+import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { sql } from 'kysely'
-import { createDatabase } from '../../src/db/database.js'
 import { csvField, csvRows } from '../../src/reports/csv.js'
-import { makeMatch, matchAction, response } from '../evaluations/support.js'
 
 t.test('programme summary', async (t) => {
-  const { app, config } = await build(t)
-  const { db } = createDatabase(config.DATABASE_URL, 2)
-  t.teardown(async () => { await db.destroy() })
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
-  const coordinator = tenant.token('coordinator')
+  const { app, db, tenant, other, tokens: { coordinator } } = await setUp(t, { other: true })
   const today = todayLocal()
   const programme = await tenant.programme({ evaluation_interval_months: 12 })
   const post = async (url: string, payload: unknown, expected: number): Promise<any> => {

@@ -1,11 +1,9 @@
 import t from 'tap'
-import { auth, build, createTenant } from '../helper.js'
+import { setUp } from '../support/set-up.js'
+import { auth } from '../support/tokens.js'
 
 t.test('staff directory', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
-  const admin = tenant.token('admin')
+  const { app, tenant, other, tokens: { admin } } = await setUp(t, { other: true })
 
   const created = await app.inject({ method: 'POST', url: '/v1/users', headers: auth(admin), payload: { email: 'lead@council.example', name: 'Pat Lead', roles: ['coordinator'] } })
   t.equal(created.statusCode, 201, created.body)

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Role } from '../../src/auth/roles.js'
-import { auth, build, createTenant, referralBody, todayLocal, tokenFor, type Tenant } from '../helper.js'
-import { mentorBody } from '../routes/mentors-support.js'
-import { buildCasework, COLLEAGUE_REFERRER, FOREIGN_REFERRER, OWN_REFERRER, type Casework, type Scope } from './access-matrix-fixtures.js'
+import { mentorBody, referralBody } from '../support/bodies.js'
+import { buildCasework, COLLEAGUE_REFERRER, FOREIGN_REFERRER, OWN_REFERRER, type Casework, type Scope } from '../support/casework.js'
+import { setUp } from '../support/set-up.js'
+import type { Tenant } from '../support/tenants.js'
+import { todayLocal } from '../support/time.js'
+import { auth, tokenFor } from '../support/tokens.js'
 
 /**
  * Every /v1 route x every role x (own record, another owner's in the same organisation, another
@@ -342,9 +345,7 @@ async function createUser (app: FastifyInstance, tenant: Tenant): Promise<string
 }
 
 t.test('access matrix', async (t) => {
-  const { app } = await build(t)
-  const a = await createTenant(app)
-  const b = await createTenant(app)
+  const { app, tenant: a, other: b } = await setUp(t, { other: true })
   const programmeA = await a.programme()
   const programmeB = await b.programme()
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { auth, build, createTenant, referralBody, tokenFor } from '../helper.js'
+import { referralBody } from '../support/bodies.js'
+import { setUp } from '../support/set-up.js'
+import { auth, tokenFor } from '../support/tokens.js'
 
 /**
  * Every operation of the OpenAPI document, fed invalid and boundary values derived from its own
@@ -139,9 +141,7 @@ function* mutations (doc: Schema, schema: Schema, value: unknown, path: string):
 t.setTimeout(600_000)
 
 t.test('fuzzing every operation', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
-  const other = await createTenant(app)
+  const { app, tenant, other } = await setUp(t, { other: true })
   const programmeId = await tenant.programme()
   await other.programme()
 

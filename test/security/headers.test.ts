@@ -1,12 +1,13 @@
 import t from 'tap'
-import { auth, build, createTenant } from '../helper.js'
+import { build, setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth } from '../support/tokens.js'
 
 const ALLOWED = 'https://casework.council.example'
 const OTHER = 'https://evil.example'
 
 t.test('security headers on every answer', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant } = await setUp(t)
   const answers = {
     'a public route': await app.inject({ method: 'GET', url: '/health/live' }),
     'a 401': await app.inject({ method: 'GET', url: '/v1/referrals' }),
@@ -26,8 +27,7 @@ t.test('security headers on every answer', async (t) => {
 })
 
 t.test('CORS answers only the allowed origins', async (t) => {
-  const { app } = await build(t, { CORS_ORIGINS: `${ALLOWED}, https://other-allowed.example` })
-  const tenant = await createTenant(app)
+  const { app, tenant } = await setUp(t, { env: { CORS_ORIGINS: `${ALLOWED}, https://other-allowed.example` } })
   const token = tenant.token('coordinator')
 
   const allowed = await app.inject({ method: 'GET', url: '/v1/referrals', headers: { ...auth(token), origin: ALLOWED } })
@@ -55,8 +55,7 @@ t.test('CORS is off when no origins are configured', async (t) => {
 })
 
 t.test('rate limits are per caller', async (t) => {
-  const { app } = await build(t, { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '1 minute' })
-  const tenant = await createTenant(app)
+  const { app, tenant } = await setUp(t, { env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '1 minute' } })
   const busy = tenant.token('coordinator', { sub: 'busy-coordinator' })
   const sameCallerNewToken = tenant.token('coordinator', { sub: 'busy-coordinator', extra: { jti: 'second-session' } })
   const calm = tenant.token('coordinator', { sub: 'calm-coordinator' })

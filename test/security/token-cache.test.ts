@@ -1,10 +1,11 @@
 import t from 'tap'
-import { auth, build, createTenant, tokenFor } from '../helper.js'
+import { setUp } from '../support/set-up.js'
+import { createTenant } from '../support/tenants.js'
+import { auth, tokenFor } from '../support/tokens.js'
 
 // Verified tokens are remembered for speed; these check that remembering never widens what a token allows.
 t.test('remembered tokens', async (t) => {
-  const { app } = await build(t)
-  const tenant = await createTenant(app)
+  const { app, tenant } = await setUp(t)
 
   t.test('a token stops working when it expires, even after it was accepted', async (t) => {
     const token = tenant.token('coordinator', { expiresIn: 2 })

@@ -4,7 +4,8 @@ import t from 'tap'
 import { SignJWT, exportJWK, type JWK } from 'jose'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { auth, build, createTestDatabase, TEST_SECRET, testConfig, tokenFor } from '../helper.js'
+import { build, createTestDatabase, testConfig } from '../support/set-up.js'
+import { auth, TEST_SECRET, tokenFor } from '../support/tokens.js'
 
 type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 

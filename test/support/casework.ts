@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { auth, referralBody, todayLocal, type Tenant } from '../helper.js'
-import { vettedMentor } from '../routes/mentors-support.js'
 import { addDays } from '../../src/lib/dates.js'
+import { referralBody } from './bodies.js'
+import { vettedMentor } from './mentors.js'
+import { send } from './requests.js'
+import type { Tenant } from './tenants.js'
+import { todayLocal } from './time.js'
 
 /**
  * The casework the access matrix reads and writes, built through the API: in each organisation
@@ -18,12 +21,6 @@ export const COLLEAGUE_REFERRER = 'referrer-colleague'
 export const FOREIGN_REFERRER = 'referrer-elsewhere'
 export const OWN_MENTOR_SUB = 'mentor-own'
 export const OTHER_MENTOR_SUB = 'mentor-colleague'
-
-async function call (app: FastifyInstance, token: string, method: 'POST' | 'GET', url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method, url, headers: auth(token), ...(payload !== undefined ? { payload: payload as any } : {}) })
-  if (res.statusCode !== expected) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
 
 export interface Casework {
   mentor: Record<Scope, string>
@@ -69,14 +66,14 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
 
   const freshMentor = async (scope: Scope, state: 'vetted' | 'approved' | 'suspended'): Promise<string> => {
     const id = await makeMentor(scope, { approve: state !== 'vetted' })
-    if (state === 'suspended') await call(app, tenantOf(scope).coord, 'POST', `/v1/mentors/${id}/suspend`, { reason: 'Pending a review' }, 200)
+    if (state === 'suspended') await send(app, tenantOf(scope).coord, 'POST', `/v1/mentors/${id}/suspend`, { reason: 'Pending a review' }, 200)
     return id
   }
 
   const freshAccepted = async (scope: Scope): Promise<string> => {
     const { coord, programme } = tenantOf(scope)
-    const r = await call(app, referrerToken(scope), 'POST', '/v1/referrals', referralBody(programme), 201)
-    await call(app, coord, 'POST', `/v1/referrals/${r.id as string}/accept`, {}, 200)
+    const r = await send(app, referrerToken(scope), 'POST', '/v1/referrals', referralBody(programme), 201)
+    await send(app, coord, 'POST', `/v1/referrals/${r.id as string}/accept`, {}, 200)
     return r.id
   }
   const accepted: Record<Scope, string> = { own: await freshAccepted('own'), other: await freshAccepted('other'), foreign: await freshAccepted('foreign') }
@@ -85,14 +82,14 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
   const freshMatchWith = async (scope: Scope, state: 'proposed' | 'active' | 'paused'): Promise<{ id: string, referral: string }> => {
     const { coord } = tenantOf(scope)
     const referral = await freshAccepted(scope)
-    const m = await call(app, coord, 'POST', '/v1/matches', { referral_id: referral, mentor_id: mentor[scope], introduction: { scheduled_at: new Date().toISOString(), location: 'School library' } }, 201)
+    const m = await send(app, coord, 'POST', '/v1/matches', { referral_id: referral, mentor_id: mentor[scope], introduction: { scheduled_at: new Date().toISOString(), location: 'School library' } }, 201)
     if (state !== 'proposed') {
-      await call(app, coord, 'POST', `/v1/matches/${m.id as string}/activate`, {
+      await send(app, coord, 'POST', `/v1/matches/${m.id as string}/activate`, {
         introduction: { held_on: today, attendees: ['young_person', 'mentor', 'coordinator', 'referrer'] },
         agreements: { young_person: agreed, mentor: agreed, parent_carer: { ...agreed, name: 'Ngozi Okonkwo', relationship: 'mother' } }
       }, 200)
     }
-    if (state === 'paused') await call(app, coord, 'POST', `/v1/matches/${m.id as string}/pause`, { reason: 'Exams' }, 200)
+    if (state === 'paused') await send(app, coord, 'POST', `/v1/matches/${m.id as string}/pause`, { reason: 'Exams' }, 200)
     return { id: m.id, referral }
   }
   const freshMatch = async (scope: Scope, state: 'proposed' | 'active' | 'paused'): Promise<string> => (await freshMatchWith(scope, state)).id
@@ -104,22 +101,22 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
   const perScope = async (fn: (scope: Scope) => Promise<string>): Promise<Record<Scope, string>> =>
     ({ own: await fn('own'), other: await fn('other'), foreign: await fn('foreign') })
 
-  const session = await perScope(async (s) => (await call(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/sessions`, { held_on: today, duration_minutes: 60, location_type: 'school', attended: true }, 201)).id)
-  const goal = await perScope(async (s) => (await call(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/goals`, { title: 'Join an after-school club' }, 201)).id)
+  const session = await perScope(async (s) => (await send(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/sessions`, { held_on: today, duration_minutes: 60, location_type: 'school', attended: true }, 201)).id)
+  const goal = await perScope(async (s) => (await send(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/goals`, { title: 'Join an after-school club' }, 201)).id)
   const dbs = await perScope(async (s) => {
-    const res = await call(app, tenantOf(s).coord, 'POST', `/v1/mentors/${mentor[s]}/dbs-checks`, {
+    const res = await send(app, tenantOf(s).coord, 'POST', `/v1/mentors/${mentor[s]}/dbs-checks`, {
       level: 'enhanced_with_barred_list_children', workforce: 'child', certificate_number: '001234567891', issued_on: since,
       outcome: 'clear', update_service_subscribed: true, update_service_subscription_id: 'C0123456'
     }, 201)
     return res.id
   })
   const evaluation = await perScope(async (s) => {
-    const recorded = await call(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/evaluations`, { held_on: today, responses: [{ respondent: 'young_person', measures: { confidence: 4 } }] }, 201)
+    const recorded = await send(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/evaluations`, { held_on: today, responses: [{ respondent: 'young_person', measures: { confidence: 4 } }] }, 201)
     return recorded.id
   })
 
   const raise = async (token: string, body: Record<string, unknown>): Promise<string> =>
-    (await call(app, token, 'POST', '/v1/safeguarding-concerns', { category: 'disclosure', description: 'Said something worrying after school.', ...body }, 201)).id
+    (await send(app, token, 'POST', '/v1/safeguarding-concerns', { category: 'disclosure', description: 'Said something worrying after school.', ...body }, 201)).id
   const concern = {
     mentorOwn: await raise(tokens.mentor, { match_id: match.own }),
     referrerOwn: await raise(referrerToken('own'), { referral_id: matchReferral.own }),
@@ -130,11 +127,11 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
   }
 
   const plan = {
-    own: (await call(app, coordinator.a, 'POST', '/v1/matching/plans', { programme_id: programmeA }, 201)).id,
-    foreign: (await call(app, coordinator.b, 'POST', '/v1/matching/plans', { programme_id: programmeB }, 201)).id
+    own: (await send(app, coordinator.a, 'POST', '/v1/matching/plans', { programme_id: programmeA }, 201)).id,
+    foreign: (await send(app, coordinator.b, 'POST', '/v1/matching/plans', { programme_id: programmeB }, 201)).id
   }
   const run = async (tenant: Tenant, sub: string): Promise<string> =>
-    (await call(app, tenant.token('admin', { sub }), 'POST', '/v1/jobs/training-expiry-alerts/runs', {}, 202)).id
+    (await send(app, tenant.token('admin', { sub }), 'POST', '/v1/jobs/training-expiry-alerts/runs', {}, 202)).id
   const jobRun = { own: await run(a, 'admin-own'), other: await run(a, 'admin-colleague'), foreign: await run(b, 'admin-elsewhere') }
 
   return { mentor, freshMentor, accepted, freshAccepted, match, matchReferral, freshMatch, goal, session, dbs, evaluation, concern, plan, jobRun, tokens }

@@ -1,18 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
-import path from 'node:path'
-import { PassThrough } from 'node:stream'
-import { fileURLToPath } from 'node:url'
-import pino from 'pino'
+import type { Test } from 'tap'
 import { SMTPServer } from 'smtp-server'
-import type { Config } from '../src/config/config.js'
-import { createDatabase, type Database } from '../src/db/database.js'
-import { loggerOptions } from '../src/logger.js'
-import { startWorker, type WorkerHandle } from '../src/worker.js'
-
-interface Tap { teardown: (fn: () => unknown) => void }
-
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 export interface ReceivedMail {
   to: string[]
@@ -66,7 +53,7 @@ function decodeText (raw: string): string {
  * when the 250 reply goes out on a connection that is still open (a client that vanished before the
  * reply never learned the message was taken, and will send it again).
  */
-export async function startMailListener (t: Tap, opts: MailListenerOptions = {}): Promise<MailListener> {
+export async function startMailListener (t: Test, opts: MailListenerOptions = {}): Promise<MailListener> {
   const messages: ReceivedMail[] = []
   const closed = new Set<string>()
   let failures = opts.failTimes ?? 0
@@ -146,103 +133,6 @@ export async function startMailListener (t: Tap, opts: MailListenerOptions = {})
       const until = Date.now() + ms
       while (messages.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 25))
       return messages
-    }
-  }
-}
-
-/** A captured log: every line, parsed. */
-export interface LogCapture { lines: string[], text: () => string, records: () => Array<Record<string, unknown>> }
-
-export function captureLog (): { stream: PassThrough, capture: LogCapture } {
-  const lines: string[] = []
-  const stream = new PassThrough()
-  stream.on('data', (chunk: Buffer) => { lines.push(chunk.toString('utf8')) })
-  return {
-    stream,
-    capture: {
-      lines,
-      text: () => lines.join(''),
-      records: () => lines.join('').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
-    }
-  }
-}
-
-/** Workers in this process, logging to a captured stream, closed when the test ends. */
-export async function startTestWorker (t: Tap, config: Config): Promise<WorkerHandle & { log: pino.Logger, logs: LogCapture }> {
-  const { stream, capture } = captureLog()
-  const logger = pino(loggerOptions(config.LOG_LEVEL), stream)
-  const handle = await startWorker(config, { logger })
-  let closed = false
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    await handle.close()
-  }
-  t.teardown(close)
-  return { ...handle, close, log: logger, logs: capture }
-}
-
-/** A database handle for assertions, closed when the test ends. */
-export function openDatabase (t: Tap, url: string): Database {
-  const { db } = createDatabase(url, 2)
-  t.teardown(async () => { await db.destroy() })
-  return db
-}
-
-/** A TCP port nothing listens on. */
-export async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-export interface Child {
-  proc: ChildProcess
-  output: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
-  waitForLine: (pattern: RegExp, ms?: number) => Promise<Record<string, unknown>>
-}
-
-/**
- * Runs `src/main.ts <mode>` (or another entry point, such as the production bundle) as a child
- * process, under node itself (not the tsx wrapper) so that a signal reaches the service and not a
- * launcher. Killed when the test ends.
- */
-export function spawnService (t: Tap, mode: 'all' | 'api' | 'worker', env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/main.ts']): Child {
-  const proc = spawn(process.execPath, [...entry, mode], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  proc.stdout?.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  proc.stderr?.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
-    proc.on('exit', (code, signal) => resolve({ code, signal }))
-  })
-  t.teardown(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL')
-      await exited
-    }
-  })
-  return {
-    proc,
-    output: () => out,
-    exited,
-    waitForLine: async (pattern, ms = 15_000) => {
-      const until = Date.now() + ms
-      while (Date.now() < until) {
-        for (const line of out.split('\n')) {
-          if (!pattern.test(line)) continue
-          try { return JSON.parse(line) as Record<string, unknown> } catch { return { line } }
-        }
-        if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before logging ${pattern}: ${out}`)
-        await new Promise((r) => setTimeout(r, 25))
-      }
-      throw new Error(`timed out waiting for ${pattern}: ${out}`)
     }
   }
 }

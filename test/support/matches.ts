@@ -1,19 +1,14 @@
 import type { FastifyInstance } from 'fastify'
-import { auth, referralBody, todayLocal } from '../helper.js'
-import { vettedMentor } from '../routes/mentors-support.js'
-import { addDays } from '../../src/lib/dates.js'
-
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: auth(token), payload: payload as any })
-  if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
+import { referralBody } from './bodies.js'
+import { recentlyVettedMentor } from './mentors.js'
+import { post } from './requests.js'
+import { todayLocal } from './time.js'
 
 export interface MatchSetup { matchId: string, mentorId: string, referralId: string, reference: string }
 
 /** A referral accepted, a vetted mentor, and the match between them (active unless told not to), all through the API. */
 export async function makeMatch (app: FastifyInstance, coordinator: string, programmeId: string, o: { activate?: boolean, referral?: Record<string, any> } = {}): Promise<MatchSetup> {
-  const mentorId = await vettedMentor(app, coordinator, [programmeId], { since: addDays(todayLocal(), -30) })
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programmeId])
   const referral = await post(app, coordinator, '/v1/referrals', referralBody(programmeId, o.referral ?? {}), 201)
   await post(app, coordinator, `/v1/referrals/${referral.id as string}/accept`, {}, 200)
   const match = await post(app, coordinator, '/v1/matches', {

@@ -1,19 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import pino from 'pino'
-import type { Config } from '../../src/config/config.js'
-import { startWorker } from '../../src/worker.js'
-import { auth } from '../helper.js'
-
-interface Tap { teardown: (fn: () => unknown) => void }
-
-/** The workers (notification sender and scheduled jobs) on the test's database and queue prefix. */
-export async function startJobsWorker (t: Tap, config: Config): Promise<() => Promise<void>> {
-  const handle = await startWorker(config, { logger: pino({ level: 'warn' }) })
-  let closed: Promise<void> | null = null
-  const close = async (): Promise<void> => { closed ??= handle.close(); await closed }
-  t.teardown(close)
-  return close
-}
+import { auth } from './tokens.js'
 
 /** Requests a run through the API and waits until it has finished; returns the finished run. */
 export async function runJob (app: FastifyInstance, adminToken: string, name: string, asOf?: string): Promise<any> {
@@ -31,10 +17,4 @@ export async function waitForRun (app: FastifyInstance, adminToken: string, id: 
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`run ${id} did not finish`)
-}
-
-export async function addCoordinator (app: FastifyInstance, adminToken: string, email: string): Promise<string> {
-  const res = await app.inject({ method: 'POST', url: '/v1/users', headers: auth(adminToken), payload: { email, name: 'Coordinator', roles: ['coordinator'] } })
-  if (res.statusCode !== 201) throw new Error(`user: ${res.statusCode} ${res.body}`)
-  return res.json().id
 }
