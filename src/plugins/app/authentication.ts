@@ -2,7 +2,8 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { JwksKeyStore } from '../../auth/jwks.js'
-import { ROLES, type Caller, type Role } from '../../auth/roles.js'
+import { asStranger, ROLES, type Caller, type Role } from '../../auth/roles.js'
+import { mentorStatus } from '../../mentors/mentors.repository.js'
 import { AppError } from '../../errors/catalogue.js'
 
 declare module 'fastify' {
@@ -137,8 +138,13 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
     }
     request.caller = caller
     const allowed = request.routeOptions.config.roles
-    if (allowed !== undefined && !request.caller.roles.some((r) => allowed.includes(r))) {
+    if (allowed !== undefined && !caller.roles.some((r) => allowed.includes(r))) {
       throw new AppError('forbidden', 'Your role may not do this')
     }
+    // Checked on every request, never cached: a suspension or withdrawal ends access at once.
+    if (caller.mentorId !== null && caller.org !== null && caller.roles.includes('mentor')) {
+      const status = await mentorStatus(app.db, caller.org, caller.mentorId)
+      if (status === 'suspended' || status === 'withdrawn') request.caller = asStranger(caller)
+    }
   })
-}, { name: 'authentication', dependencies: ['config'] })
+}, { name: 'authentication', dependencies: ['config', 'db'] })
