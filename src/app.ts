@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { Config } from './config/config.js'
 import { loggerOptions } from './logger.js'
 import { cachedSerializerFactory } from './lib/serializers.js'
+import { bodyStrictValidatorFactory } from './lib/validators.js'
 import configPlugin from './plugins/external/config.js'
 import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
@@ -43,10 +44,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Long path segments reach schema validation (400 naming the parameter) instead of a bare 414.
     routerOptions: { maxParamLength: 500 },
     frameworkErrors,
+    // Query strings and parameters are coerced (`coerceTypes: 'array'`); bodies never (validators.ts).
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     },
-    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } }
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory, buildSerializer: cachedSerializerFactory } }
   })
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 

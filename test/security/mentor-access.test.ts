@@ -24,7 +24,7 @@ t.test('a suspended or withdrawn mentor reads nothing from the moment of the cha
   const stranger = tenant.token('mentor', { mentorId: randomUUID() })
   const agreed = { agreed: true, recorded_on: today }
 
-  const referrals = []
+  const referrals: any[] = []
   for (let i = 0; i < 2; i++) {
     const r = await post(app, coordinator, '/v1/referrals', referralBody(programmeId, { referrer: { email: `r${i}@school.example` } }), 201)
     await post(app, coordinator, `/v1/referrals/${r.id as string}/accept`, {}, 200)
