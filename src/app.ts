@@ -12,7 +12,7 @@ import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
 import swaggerPlugin from './plugins/external/swagger.js'
 import authenticationPlugin from './plugins/app/authentication.js'
-import errorHandlerPlugin, { frameworkErrors } from './plugins/app/error-handler.js'
+import errorHandlerPlugin, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import inputGuardPlugin from './plugins/app/input-guard.js'
 import { ProblemSchema } from './schemas/common.js'
 import { ProgrammeRulesSchema } from './schemas/programmes.js'
@@ -44,6 +44,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Long path segments reach schema validation (400 naming the parameter) instead of a bare 414.
     routerOptions: { maxParamLength: 500 },
     frameworkErrors,
+    clientErrorHandler,
     // Query strings and parameters are coerced (`coerceTypes: 'array'`); bodies never (validators.ts).
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
