@@ -62,7 +62,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addSchema(ReferralSchema)
   app.addSchema(MentorSchema)
   await app.register(swaggerPlugin)
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+  // The API serves JSON only: nothing it answers may load, run, frame or submit anything. /docs
+  // sets its own policy (swagger.ts).
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] }
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' }
+  })
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
     exposedHeaders: ['etag', 'location', 'x-request-id', 'retry-after']

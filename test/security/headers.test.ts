@@ -1,5 +1,5 @@
 import t from 'tap'
-import { auth, build, createTenant } from '../helper.js'
+import { auth, build, createTenant, referralBody } from '../helper.js'
 
 const ALLOWED = 'https://casework.council.example'
 const OTHER = 'https://evil.example'
@@ -81,4 +81,62 @@ t.test('rate limits are per caller', async (t) => {
   t.equal(other.statusCode, 200, 'another caller is unaffected')
   const otherOrg = await createTenant(app).catch(() => null)
   t.ok(otherOrg !== null, 'the platform admin is unaffected too')
+})
+
+t.test('a strict Content-Security-Policy on the API, a working one on /docs', async (t) => {
+  const { app } = await build(t)
+  const tenant = await createTenant(app)
+  for (const [url, headers] of [['/v1/referrals', auth(tenant.token('coordinator'))], ['/v1/referrals', {}], ['/health/live', {}], ['/openapi.json', {}]] as const) {
+    const res = await app.inject({ method: 'GET', url, headers })
+    const csp = String(res.headers['content-security-policy'])
+    t.match(csp, /default-src 'none'/, url)
+    t.match(csp, /frame-ancestors 'none'/)
+    t.match(csp, /base-uri 'none'/)
+    t.match(csp, /form-action 'none'/)
+  }
+
+  const page = await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(page.statusCode, 200)
+  const csp = String(page.headers['content-security-policy'])
+  const directives = new Map(csp.split(';').map((d) => d.trim()).filter((d) => d !== '').map((d) => {
+    const [name, ...values] = d.split(/\s+/)
+    return [name, values]
+  }))
+  t.same(directives.get('script-src'), ["'self'"], 'scripts only from the server itself, none inline')
+  t.same(directives.get('default-src'), ["'self'"])
+  t.same(directives.get('object-src'), ["'none'"])
+  t.notOk(csp.includes('http'), 'no other origin')
+  // What the page loads must be what the policy allows: same-origin files, no inline script.
+  const scripts = [...page.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)]
+  t.ok(scripts.length > 0)
+  for (const [, attrs, inline] of scripts) {
+    t.match(attrs, /src="\.?\/[^/]/, 'a same-origin script file')
+    t.equal(inline.trim(), '', 'no inline script')
+  }
+  for (const [, href] of page.body.matchAll(/href="([^"]+)"/g)) t.match(href, /^\.?\//, `${href} is same-origin`)
+  const initializer = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+  t.equal(initializer.statusCode, 200)
+  t.match(initializer.body, /validatorUrl":\s*null|validatorUrl:\s*null/, 'no call to the online validator')
+  const docJson = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(docJson.statusCode, 200, 'the document the page fetches (connect-src self)')
+})
+
+t.test('answers with personal data are never stored by a cache', async (t) => {
+  const { app } = await build(t)
+  const tenant = await createTenant(app)
+  const coordinator = tenant.token('coordinator')
+  const programmeId = await tenant.programme()
+  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(coordinator), payload: referralBody(programmeId) })
+  t.equal(created.statusCode, 201)
+  t.equal(created.headers['cache-control'], 'no-store', 'a write answering with the record')
+  for (const [url, headers] of [
+    [`/v1/referrals/${created.json().id as string}`, auth(coordinator)],
+    ['/v1/referrals', auth(coordinator)],
+    ['/v1/mentors', auth(coordinator)],
+    ['/v1/referrals/00000000-0000-0000-0000-000000000000', auth(coordinator)],
+    ['/v1/referrals', {}]
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url, headers })
+    t.equal(res.headers['cache-control'], 'no-store', `${url} ${res.statusCode}`)
+  }
 })
