@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { parseDuration } from '../lib/durations.js'
 
 /** Every setting the service reads. Nothing else in the code reads process.env. */
 const EnvSchema = Type.Object({
@@ -14,6 +15,8 @@ const EnvSchema = Type.Object({
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  // The longest lifetime (exp - iat) a token may have: `8h`, `90m`, or seconds.
+  JWT_MAX_AGE: Type.String({ minLength: 1, default: '12h' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Waymark <no-reply@waymark.local>' }),
   NOTIFY_API_KEY: Type.Optional(Type.String({ minLength: 10 })),
@@ -38,9 +41,15 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS'> {
+export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE'> {
   CORS_ORIGINS: string[]
+  /** Milliseconds. */
+  RATE_LIMIT_WINDOW: number
+  /** Seconds. */
+  JWT_MAX_AGE: number
 }
+
+const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000
 
 /** A development secret that must never reach production. */
 export const DEVELOPMENT_JWT_SECRET = 'waymark-development-secret-change-me-000000'
@@ -69,6 +78,14 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (!isValidTimeZone(cfg.SCHEDULE_TZ)) {
     throw new ConfigError(`Invalid configuration: SCHEDULE_TZ: unknown time zone "${cfg.SCHEDULE_TZ}"`)
   }
+  const window = parseDuration(cfg.RATE_LIMIT_WINDOW)
+  if (window === undefined) {
+    throw new ConfigError(`Invalid configuration: RATE_LIMIT_WINDOW: "${cfg.RATE_LIMIT_WINDOW}" is not a duration (e.g. "1 minute", "30s", or milliseconds)`)
+  }
+  const maxAge = parseDuration(cfg.JWT_MAX_AGE, 1000)
+  if (maxAge === undefined || maxAge < 60_000 || maxAge > MAX_TOKEN_LIFETIME_MS) {
+    throw new ConfigError(`Invalid configuration: JWT_MAX_AGE: "${cfg.JWT_MAX_AGE}" is not a duration from 1 minute to 30 days (e.g. "8h", "90m", or seconds)`)
+  }
   if (cfg.NODE_ENV === 'production') {
     if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
       throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production')
@@ -87,7 +104,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   return {
     ...cfg,
-    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    RATE_LIMIT_WINDOW: window,
+    JWT_MAX_AGE: Math.floor(maxAge / 1000)
   }
 }
 

@@ -51,6 +51,24 @@ export function callerFromClaims (claims: Record<string, unknown>): Caller {
 
 const BEARER = /^Bearer\s+\S+$/i
 
+/** How far ahead of this server's clock an issuer's may run. */
+export const CLOCK_SKEW_SECONDS = 60
+
+/**
+ * Refuses a token issued in the future (beyond the clock skew) or made to live longer than
+ * JWT_MAX_AGE: a leaked long-lived token is a standing key to children's records. Without `iat` the
+ * lifetime counts from now.
+ */
+export function checkTokenTimes (claims: Record<string, unknown>, maxAgeSeconds: number, nowSeconds = Date.now() / 1000): void {
+  const { iat, exp } = claims
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw refuse('The token\'s iat is not a time')
+  if (typeof iat === 'number' && iat > nowSeconds + CLOCK_SKEW_SECONDS) throw refuse('The token is issued in the future')
+  const from = typeof iat === 'number' ? iat : nowSeconds
+  if (typeof exp === 'number' && exp - from > maxAgeSeconds + CLOCK_SKEW_SECONDS) {
+    throw refuse(`The token lives longer than the ${maxAgeSeconds} s this service accepts (JWT_MAX_AGE)`)
+  }
+}
+
 /**
  * Callers of tokens that verified, keyed by the whole Authorization header, so a client's repeated
  * requests skip decoding, signature checking and claim parsing. An entry lives until the token
@@ -84,7 +102,7 @@ class VerifiedTokens {
 }
 
 export default fp(async function authenticationPlugin (app: FastifyInstance) {
-  const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = app.config
+  const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_MAX_AGE } = app.config
   const jwks = JWT_JWKS_URL !== undefined ? new JwksKeyStore(JWT_JWKS_URL) : null
   const algorithms = [
     ...(JWT_SECRET !== undefined ? ['HS256'] : []),
@@ -133,6 +151,7 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
       } catch {
         throw refuse('The token is not valid')
       }
+      checkTokenTimes(claims, JWT_MAX_AGE)
       caller = callerFromClaims(claims)
       verified.set(header, caller, claims.exp)
     }
