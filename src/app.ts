@@ -85,10 +85,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     timeWindow: config.RATE_LIMIT_WINDOW,
     // The limiter runs as a route-level hook, after the /v1 authentication hook: a verified caller is
     // limited as one (every token of theirs shares the count; nobody can spend another's by naming
-    // them in a forged token); public routes are limited per address.
-    keyGenerator: (request) => request.caller !== null && request.caller !== undefined
-      ? `c:${request.caller.org ?? '-'}:${request.caller.sub}`
-      : `ip:${request.ip}`
+    // them in a forged token). Requests without a valid token never get this far: the authentication
+    // plugin limits them per address, before any signature check. Health, docs and the OpenAPI
+    // document are not limited.
+    // (The key is made before the allow list is asked, so it must not assume a caller.)
+    allowList: (request) => request.caller === null || request.caller === undefined,
+    keyGenerator: (request) => request.caller === null || request.caller === undefined ? '-' : `c:${request.caller.org ?? '-'}:${request.caller.sub}`
   })
 
   // Routes

@@ -140,3 +140,43 @@ t.test('answers with personal data are never stored by a cache', async (t) => {
     t.equal(res.headers['cache-control'], 'no-store', `${url} ${res.statusCode}`)
   }
 })
+
+t.test('requests without a valid token are limited per address, before any signature check', async (t) => {
+  const { app } = await build(t, { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '1 minute' })
+  const tenant = await createTenant(app)
+  const attacker = '203.0.113.7'
+  const colleague = tenant.token('coordinator', { sub: 'colleague-behind-the-same-address' })
+  const knownGood = tenant.token('coordinator', { sub: 'signed-in-earlier' })
+  const ask = async (headers: Record<string, string>, remoteAddress = attacker, url = '/v1/referrals'): Promise<number> =>
+    (await app.inject({ method: 'GET', url, headers, remoteAddress })).statusCode
+
+  t.equal(await ask(auth(knownGood)), 200, 'a caller verified before the flood')
+  const forged = [{}, auth('not-a-token'), auth(tenant.token('admin', { secret: 'a-forged-secret-0123456789-0123456789' })), auth(tenant.token('coordinator', { expiresIn: -60 })), { authorization: 'Basic eDp5' }]
+  for (const headers of forged) t.equal(await ask(headers), 401)
+  const limited = await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth('still-not-a-token'), remoteAddress: attacker })
+  t.equal(limited.statusCode, 429, 'the sixth request without a valid token')
+  t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal(limited.json().code, 'rate_limited')
+  t.ok(Number(limited.headers['retry-after']) > 0, 'retry-after')
+  t.equal(await ask(auth(colleague)), 429, 'a token not seen before is not even verified from that address')
+  t.equal(await ask(auth(knownGood)), 200, 'a caller already verified is limited as itself, not by address')
+  t.equal(await ask(auth('not-a-token'), '198.51.100.20'), 401, 'another address is unaffected')
+  t.equal(await ask(auth(colleague), '198.51.100.20'), 200)
+
+  for (let i = 0; i < 8; i++) {
+    for (const url of ['/health/live', '/health/ready', '/openapi.json', '/docs/json']) {
+      t.equal(await ask({}, attacker, url), 200, `${url} is never limited (${i})`)
+    }
+  }
+})
+
+t.test('health and docs are not limited per caller either', async (t) => {
+  const { app } = await build(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute' })
+  for (let i = 0; i < 6; i++) {
+    for (const url of ['/health/live', '/openapi.json', '/docs/']) {
+      const res = await app.inject({ method: 'GET', url })
+      t.equal(res.statusCode, 200, `${url} ${i}`)
+      t.notOk(res.headers['x-ratelimit-limit'], `${url}: no rate-limit headers`)
+    }
+  }
+})

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { JwksKeyStore } from '../../auth/jwks.js'
 import { asStranger, ROLES, type Caller, type Role } from '../../auth/roles.js'
 import { mentorStatus } from '../../mentors/mentors.repository.js'
+import { AddressLimit } from '../../auth/address-limit.js'
 import { AppError } from '../../errors/catalogue.js'
 
 declare module 'fastify' {
@@ -138,13 +139,20 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
   app.decorateRequest('caller', null as unknown as Caller)
   const verified = new VerifiedTokens()
 
-  app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
-    const header = request.headers.authorization
-    if (header === undefined || !BEARER.test(header)) {
-      throw new AppError('unauthorized', 'A bearer token is required', { headers: { 'www-authenticate': 'Bearer' } })
+  const unverified = new AddressLimit(app.config.RATE_LIMIT_MAX, app.config.RATE_LIMIT_WINDOW)
+
+  /** The caller of a token not seen before: refused per address before its signature is checked. */
+  async function verify (request: FastifyRequest, header: string | undefined): Promise<Caller> {
+    const wait = unverified.blockedFor(request.ip)
+    if (wait > 0) {
+      throw new AppError('rate_limited', 'Too many requests without a valid token from this address; slow down', {
+        headers: { 'retry-after': String(Math.ceil(wait / 1000)) }
+      })
     }
-    let caller = verified.get(header)
-    if (caller === undefined) {
+    try {
+      if (header === undefined || !BEARER.test(header)) {
+        throw new AppError('unauthorized', 'A bearer token is required', { headers: { 'www-authenticate': 'Bearer' } })
+      }
       let claims: Record<string, unknown>
       try {
         claims = await request.jwtVerify<Record<string, unknown>>()
@@ -152,9 +160,19 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
         throw refuse('The token is not valid')
       }
       checkTokenTimes(claims, JWT_MAX_AGE)
-      caller = callerFromClaims(claims)
+      const caller = callerFromClaims(claims)
       verified.set(header, caller, claims.exp)
+      return caller
+    } catch (err) {
+      unverified.fail(request.ip)
+      throw err
     }
+  }
+
+  app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+    const header = request.headers.authorization
+    // A token already verified skips the address check: its caller is limited as itself.
+    const caller = (header !== undefined ? verified.get(header) : undefined) ?? await verify(request, header)
     request.caller = caller
     const allowed = request.routeOptions.config.roles
     if (allowed !== undefined && !caller.roles.some((r) => allowed.includes(r))) {
