@@ -9,6 +9,8 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/waymark' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
+  // The longest an API query may run; a server that gives no answer a second later is treated as down.
+  DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 7000 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   QUEUE_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9:_-]+$', default: 'waymark' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
