@@ -30,6 +30,10 @@ if (config.JWT_SECRET === undefined) {
   process.stderr.write('JWT_SECRET is not set: tokens come from your identity provider\n')
   process.exit(2)
 }
+if (!(Number(values.hours) > 0) || Number(values.hours) * 3600 > config.JWT_MAX_AGE) {
+  process.stderr.write(`--hours must be more than 0 and at most JWT_MAX_AGE (${config.JWT_MAX_AGE / 3600} hours): the API refuses longer-lived tokens\n`)
+  process.exit(2)
+}
 const claims: Record<string, unknown> = {
   sub: values.sub ?? `dev-${roles[0]}-${randomUUID().slice(0, 8)}`,
   roles,

@@ -6,12 +6,13 @@ import rateLimit from '@fastify/rate-limit'
 import type { Config } from './config/config.js'
 import { loggerOptions } from './logger.js'
 import { cachedSerializerFactory } from './lib/serializers.js'
+import { bodyStrictValidatorFactory } from './lib/validators.js'
 import configPlugin from './plugins/external/config.js'
 import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
 import swaggerPlugin from './plugins/external/swagger.js'
 import authenticationPlugin from './plugins/app/authentication.js'
-import errorHandlerPlugin, { frameworkErrors } from './plugins/app/error-handler.js'
+import errorHandlerPlugin, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import inputGuardPlugin from './plugins/app/input-guard.js'
 import { ProblemSchema } from './schemas/common.js'
 import { ProgrammeRulesSchema } from './schemas/programmes.js'
@@ -43,10 +44,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Long path segments reach schema validation (400 naming the parameter) instead of a bare 414.
     routerOptions: { maxParamLength: 500 },
     frameworkErrors,
+    clientErrorHandler,
+    // Query strings and parameters are coerced (`coerceTypes: 'array'`); bodies never (validators.ts).
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     },
-    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } }
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory, buildSerializer: cachedSerializerFactory } }
   })
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
@@ -59,7 +62,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addSchema(ReferralSchema)
   app.addSchema(MentorSchema)
   await app.register(swaggerPlugin)
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } })
+  // The API serves JSON only: nothing it answers may load, run, frame or submit anything. /docs
+  // sets its own policy (swagger.ts).
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] }
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' }
+  })
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
     exposedHeaders: ['etag', 'location', 'x-request-id', 'retry-after']
@@ -74,10 +85,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     timeWindow: config.RATE_LIMIT_WINDOW,
     // The limiter runs as a route-level hook, after the /v1 authentication hook: a verified caller is
     // limited as one (every token of theirs shares the count; nobody can spend another's by naming
-    // them in a forged token); public routes are limited per address.
-    keyGenerator: (request) => request.caller !== null && request.caller !== undefined
-      ? `c:${request.caller.org ?? '-'}:${request.caller.sub}`
-      : `ip:${request.ip}`
+    // them in a forged token). Requests without a valid token never get this far: the authentication
+    // plugin limits them per address, before any signature check. Health, docs and the OpenAPI
+    // document are not limited.
+    // (The key is made before the allow list is asked, so it must not assume a caller.)
+    allowList: (request) => request.caller === null || request.caller === undefined,
+    keyGenerator: (request) => request.caller === null || request.caller === undefined ? '-' : `c:${request.caller.org ?? '-'}:${request.caller.sub}`
   })
 
   // Routes

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import pino from 'pino'
-import { ConfigError, loadConfig, type Config } from './config/config.js'
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, type Config } from './config/config.js'
 import { createDatabase } from './db/database.js'
 import { ensureDatabase, migrateToLatest } from './db/migrate.js'
 import { loggerOptions } from './logger.js'
@@ -46,6 +46,12 @@ async function main (): Promise<void> {
     throw err
   }
   const log = pino(loggerOptions(config.LOG_LEVEL))
+  if (config.JWT_SECRET === DEVELOPMENT_JWT_SECRET && mode !== 'worker') {
+    // Loud on purpose, at any log level: this secret is in the repository, so anyone can mint tokens.
+    const warning = 'WARNING: JWT_SECRET is the development secret, which is public: anyone can sign a token for any role. Set JWT_SECRET (32+ characters) or JWT_JWKS_URL; NODE_ENV=production refuses to start with it.'
+    process.stderr.write(`\n${'!'.repeat(100)}\n${warning}\n${'!'.repeat(100)}\n\n`)
+    log.warn({ setting: 'JWT_SECRET' }, warning)
+  }
   const phases: Record<string, number> = {}
   let mark = Date.now()
   const phase = (name: string): void => { const now = Date.now(); phases[name] = now - mark; mark = now }

@@ -23,3 +23,17 @@ export function primaryRole (caller: Caller, allowed?: readonly Role[]): Role {
   }
   return caller.roles[0]
 }
+
+/** A mentor id no mentor has. */
+export const NO_MENTOR = '00000000-0000-0000-0000-000000000000'
+
+/**
+ * A mentor whose record is suspended or withdrawn is served as a stranger: its mentor id becomes one
+ * no mentor has and, when mentoring is all its token may do, its subject one nobody has, so nothing
+ * scoped to either (matches, the profile, concerns it raised, stored idempotent replies) is found.
+ * Any other role on the token keeps what it may do.
+ */
+export function asStranger (caller: Caller): Caller {
+  const onlyMentor = caller.roles.every((r) => r === 'mentor')
+  return { ...caller, mentorId: NO_MENTOR, sub: onlyMentor ? `revoked-mentor:${caller.sub}` : caller.sub }
+}

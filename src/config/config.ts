@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { parseDuration } from '../lib/durations.js'
 
 /** Every setting the service reads. Nothing else in the code reads process.env. */
 const EnvSchema = Type.Object({
@@ -8,12 +9,16 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/waymark' }),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
+  // The longest an API query may run; a server that gives no answer a second later is treated as down.
+  DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 7000 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   QUEUE_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9:_-]+$', default: 'waymark' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
   JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  // The longest lifetime (exp - iat) a token may have: `8h`, `90m`, or seconds.
+  JWT_MAX_AGE: Type.String({ minLength: 1, default: '12h' }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Waymark <no-reply@waymark.local>' }),
   NOTIFY_API_KEY: Type.Optional(Type.String({ minLength: 10 })),
@@ -38,9 +43,15 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS'> {
+export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE'> {
   CORS_ORIGINS: string[]
+  /** Milliseconds. */
+  RATE_LIMIT_WINDOW: number
+  /** Seconds. */
+  JWT_MAX_AGE: number
 }
+
+const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000
 
 /** A development secret that must never reach production. */
 export const DEVELOPMENT_JWT_SECRET = 'waymark-development-secret-change-me-000000'
@@ -69,6 +80,14 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   if (!isValidTimeZone(cfg.SCHEDULE_TZ)) {
     throw new ConfigError(`Invalid configuration: SCHEDULE_TZ: unknown time zone "${cfg.SCHEDULE_TZ}"`)
   }
+  const window = parseDuration(cfg.RATE_LIMIT_WINDOW)
+  if (window === undefined) {
+    throw new ConfigError(`Invalid configuration: RATE_LIMIT_WINDOW: "${cfg.RATE_LIMIT_WINDOW}" is not a duration (e.g. "1 minute", "30s", or milliseconds)`)
+  }
+  const maxAge = parseDuration(cfg.JWT_MAX_AGE, 1000)
+  if (maxAge === undefined || maxAge < 60_000 || maxAge > MAX_TOKEN_LIFETIME_MS) {
+    throw new ConfigError(`Invalid configuration: JWT_MAX_AGE: "${cfg.JWT_MAX_AGE}" is not a duration from 1 minute to 30 days (e.g. "8h", "90m", or seconds)`)
+  }
   if (cfg.NODE_ENV === 'production') {
     if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
       throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production')
@@ -87,7 +106,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   return {
     ...cfg,
-    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    RATE_LIMIT_WINDOW: window,
+    JWT_MAX_AGE: Math.floor(maxAge / 1000)
   }
 }
 

@@ -16,25 +16,51 @@ export interface DatabaseHandle {
   pool: pg.Pool
 }
 
-/** A client that sends the statements of prepared.ts by name, so PostgreSQL plans each once. */
+const READ_TIMEOUT = 'Query read timeout'
+
+/**
+ * A client that sends the statements of prepared.ts by name, so PostgreSQL plans each once, and that
+ * drops its connection when a query gets no answer in time (a frozen server): what was sent may
+ * still be answered later, or leave a transaction open, so the connection is never reused.
+ */
 class NamingClient extends pg.Client {
   override query (...args: any[]): any {
-    if (args.length === 2 && typeof args[0] === 'string') {
-      const name = statementName(args[0])
-      if (name !== undefined) return super.query({ name, text: args[0], values: args[1] })
+    let result: any
+    if (args.length === 2 && typeof args[0] === 'string' && statementName(args[0]) !== undefined) {
+      result = super.query({ name: statementName(args[0]) as string, text: args[0], values: args[1] })
+    } else {
+      result = (super.query as (...a: any[]) => any)(...args)
     }
-    return (super.query as (...a: any[]) => any)(...args)
+    if (result === undefined || typeof result.then !== 'function') return result
+    return result.catch((err: unknown) => {
+      if ((err as Error | null)?.message === READ_TIMEOUT) {
+        (this as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
+      }
+      throw err
+    })
   }
 }
 
-export function createDatabase (connectionString: string, max: number): DatabaseHandle {
+export interface DatabaseOptions {
+  /** PostgreSQL cancels a statement running longer (statement_timeout); default 30 s. */
+  statementTimeoutMs?: number
+}
+
+/** How much longer than statement_timeout the client waits for an answer before giving up on the server. */
+export const CLIENT_TIMEOUT_MARGIN_MS = 1000
+
+export function createDatabase (connectionString: string, max: number, options: DatabaseOptions = {}): DatabaseHandle {
+  const statementTimeout = options.statementTimeoutMs ?? 30000
   const pool = new pg.Pool({
     Client: NamingClient,
     connectionString,
     max,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,
-    options: '-c TimeZone=UTC -c statement_timeout=30000'
+    // A server that stops answering (frozen, not down) never cancels anything itself: the client
+    // bounds every query too.
+    query_timeout: statementTimeout + CLIENT_TIMEOUT_MARGIN_MS,
+    options: `-c TimeZone=UTC -c statement_timeout=${statementTimeout}`
   })
   // An idle client losing its server (a PostgreSQL restart) must not crash the process.
   pool.on('error', () => {})
@@ -52,7 +78,7 @@ export function isConnectionError (err: unknown): boolean {
   const codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'])
   if (e.code !== undefined && codes.has(e.code)) return true
   const msg = e.message ?? ''
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/.test(msg)
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Query read timeout|Connection is not queryable/.test(msg)
 }
 
 /**

@@ -11,6 +11,7 @@ export type MatchView = MatchRow & {
   young_person: unknown
   needs: unknown
   mentor_given_name: string
+  mentor_status: string
   programme_kind: string
 }
 
@@ -20,7 +21,7 @@ function base (db: Executor, scope: MatchScope) {
     .innerJoin('mentors', 'mentors.id', 'matches.mentor_id')
     .innerJoin('programmes', 'programmes.id', 'matches.programme_id')
     .selectAll('matches')
-    .select(['referrals.reference', 'referrals.young_person', 'referrals.needs', 'mentors.given_name as mentor_given_name', 'programmes.kind as programme_kind'])
+    .select(['referrals.reference', 'referrals.young_person', 'referrals.needs', 'mentors.given_name as mentor_given_name', 'mentors.status as mentor_status', 'programmes.kind as programme_kind'])
     .where('matches.organisation_id', '=', scope.org)
   if (scope.mentorId !== undefined) q = q.where('matches.mentor_id', '=', scope.mentorId)
   if (scope.referralCreatedBy !== undefined) q = q.where('referrals.created_by', '=', scope.referralCreatedBy)

@@ -179,6 +179,11 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   checkIfMatch(ifMatch, row, 'match')
   const t = FROM[action]
   if (!t.from.includes(row.status as MatchStatus)) throw invalidTransition(row.status, t.verb)
+  if ((action === 'activate' || action === 'resume') && REVOKED_MENTOR.has(row.mentor_status)) {
+    throw new AppError('invalid_transition', `The mentor is ${row.mentor_status}; the match cannot go on`, {
+      reasons: [{ code: `mentor_${row.mentor_status}`, message: `The mentor is ${row.mentor_status}: reinstate the mentor or close the match` }]
+    })
+  }
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
   const set: Parameters<typeof repo.updateMatch>[2] = { status: t.to }
   let reason: string | null = input.note ?? null
@@ -225,6 +230,20 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   const updated = await repo.findMatch(trx, { org }, row.id)
   if (updated === undefined) throw notFound('Match')
   return { row: updated, notificationIds: [] }
+}
+
+/** Mentor statuses that take away the mentor's access, so its matches cannot start or go on. */
+const REVOKED_MENTOR = new Set(['suspended', 'withdrawn'])
+
+/**
+ * Pauses every active match of a mentor who was just suspended or withdrawn, each through the
+ * ordinary pause (history entry, evaluation schedule, the referral's summary). Runs in the mentor's
+ * transaction, with the mentor row already locked.
+ */
+export async function pauseMatchesOfMentor (trx: Trx, caller: Caller, mentorId: string, reason: string, today: string): Promise<number> {
+  const active = await repo.activeMatchesForMentors(trx, caller.org as string, [mentorId])
+  for (const m of active) await transition(trx, caller, m.id, 'pause', { reason }, undefined, today)
+  return active.length
 }
 
 export { etagOf }

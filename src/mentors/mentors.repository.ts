@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { MentorRow, MentorUpdate, NewMentor } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
+import { prepare } from '../db/prepared.js'
 
 /** Who may see which mentors: the organisation, narrowed to its own record for a mentor. */
 export interface MentorScope { org: string, mentorId?: string }
@@ -24,6 +25,14 @@ export async function setProgrammes (db: Executor, mentorId: string, ids: string
 export async function programmesOf (db: Executor, org: string, ids: string[]): Promise<Array<{ id: string, rules: unknown }>> {
   if (ids.length === 0) return []
   return await db.selectFrom('programmes').select(['id', 'rules']).where('organisation_id', '=', org).where('id', 'in', ids).execute()
+}
+
+const statusOf = prepare<{ id: string, org: string }, { status: string }>('mentor_status', (db, p) =>
+  db.selectFrom('mentors').select('status').where('id', '=', p.id).where('organisation_id', '=', p.org))
+
+/** The mentor's status, read on every request a mentor makes (a prepared primary-key lookup). */
+export async function mentorStatus (db: Executor, org: string, id: string): Promise<string | undefined> {
+  return (await statusOf(db, { id, org }))[0]?.status
 }
 
 export async function findMentor (db: Executor, scope: MentorScope, id: string): Promise<MentorWithProgrammes | undefined> {

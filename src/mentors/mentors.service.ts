@@ -9,6 +9,7 @@ import * as repo from './mentors.repository.js'
 import { evaluate, isClearStatus } from './compliance.js'
 import { loadRecords } from './compliance.repository.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import { pauseMatchesOfMentor } from '../matches/matches.service.js'
 
 type Trx = Transaction<DB>
 
@@ -175,6 +176,9 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
     ...(action === 'approve' ? { approved_at: new Date() } : {})
   })
   await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']), reason: reason ?? null })
+  // The mentor's access ends with this change (see the authentication plugin); its matches stop too.
+  // The match history says why without repeating the suspension's reason, which referrers' staff may not see.
+  if (action === 'suspend' || action === 'withdraw') await pauseMatchesOfMentor(trx, caller, row.id, `mentor ${t.to}`, today)
   return { ...updated, programme_ids: row.programme_ids }
 }
 

@@ -3,8 +3,10 @@ import { Type, type Static, type TSchema, type TUnsafe } from 'typebox'
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' })
 export const DateOnly = Type.String({ format: 'date', description: 'Calendar date, YYYY-MM-DD' })
 export const Instant = Type.String({ format: 'date-time', description: 'RFC 3339 instant in UTC' })
-export const ShortText = (max = 200, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts })
-export const LongText = (max = 4000) => Type.String({ minLength: 1, maxLength: max })
+/** Text with at least one character that is not white space: a name of only spaces is no name. */
+export const NOT_BLANK = '\\S'
+export const ShortText = (max = 200, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, pattern: NOT_BLANK, ...opts })
+export const LongText = (max = 4000) => Type.String({ minLength: 1, maxLength: max, pattern: NOT_BLANK })
 export const Email = Type.String({ format: 'email', maxLength: 254 })
 
 /**

@@ -2,6 +2,7 @@ import t from 'tap'
 import { build, setUp } from '../support/set-up.js'
 import { createTenant } from '../support/tenants.js'
 import { auth } from '../support/tokens.js'
+import { referralBody } from '../support/bodies.js'
 
 const ALLOWED = 'https://casework.council.example'
 const OTHER = 'https://evil.example'
@@ -80,4 +81,102 @@ t.test('rate limits are per caller', async (t) => {
   t.equal(other.statusCode, 200, 'another caller is unaffected')
   const otherOrg = await createTenant(app).catch(() => null)
   t.ok(otherOrg !== null, 'the platform admin is unaffected too')
+})
+
+t.test('a strict Content-Security-Policy on the API, a working one on /docs', async (t) => {
+  const { app } = await build(t)
+  const tenant = await createTenant(app)
+  for (const [url, headers] of [['/v1/referrals', auth(tenant.token('coordinator'))], ['/v1/referrals', {}], ['/health/live', {}], ['/openapi.json', {}]] as const) {
+    const res = await app.inject({ method: 'GET', url, headers })
+    const csp = String(res.headers['content-security-policy'])
+    t.match(csp, /default-src 'none'/, url)
+    t.match(csp, /frame-ancestors 'none'/)
+    t.match(csp, /base-uri 'none'/)
+    t.match(csp, /form-action 'none'/)
+  }
+
+  const page = await app.inject({ method: 'GET', url: '/docs/' })
+  t.equal(page.statusCode, 200)
+  const csp = String(page.headers['content-security-policy'])
+  const directives = new Map(csp.split(';').map((d) => d.trim()).filter((d) => d !== '').map((d) => {
+    const [name, ...values] = d.split(/\s+/)
+    return [name, values]
+  }))
+  t.same(directives.get('script-src'), ["'self'"], 'scripts only from the server itself, none inline')
+  t.same(directives.get('default-src'), ["'self'"])
+  t.same(directives.get('object-src'), ["'none'"])
+  t.notOk(csp.includes('http'), 'no other origin')
+  // What the page loads must be what the policy allows: same-origin files, no inline script.
+  const scripts = [...page.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)]
+  t.ok(scripts.length > 0)
+  for (const [, attrs, inline] of scripts) {
+    t.match(attrs, /src="\.?\/[^/]/, 'a same-origin script file')
+    t.equal(inline.trim(), '', 'no inline script')
+  }
+  for (const [, href] of page.body.matchAll(/href="([^"]+)"/g)) t.match(href, /^\.?\//, `${href} is same-origin`)
+  const initializer = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+  t.equal(initializer.statusCode, 200)
+  t.match(initializer.body, /validatorUrl":\s*null|validatorUrl:\s*null/, 'no call to the online validator')
+  const docJson = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(docJson.statusCode, 200, 'the document the page fetches (connect-src self)')
+})
+
+t.test('answers with personal data are never stored by a cache', async (t) => {
+  const { app } = await build(t)
+  const tenant = await createTenant(app)
+  const coordinator = tenant.token('coordinator')
+  const programmeId = await tenant.programme()
+  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(coordinator), payload: referralBody(programmeId) })
+  t.equal(created.statusCode, 201)
+  t.equal(created.headers['cache-control'], 'no-store', 'a write answering with the record')
+  for (const [url, headers] of [
+    [`/v1/referrals/${created.json().id as string}`, auth(coordinator)],
+    ['/v1/referrals', auth(coordinator)],
+    ['/v1/mentors', auth(coordinator)],
+    ['/v1/referrals/00000000-0000-0000-0000-000000000000', auth(coordinator)],
+    ['/v1/referrals', {}]
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url, headers })
+    t.equal(res.headers['cache-control'], 'no-store', `${url} ${res.statusCode}`)
+  }
+})
+
+t.test('requests without a valid token are limited per address, before any signature check', async (t) => {
+  const { app } = await build(t, { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '1 minute' })
+  const tenant = await createTenant(app)
+  const attacker = '203.0.113.7'
+  const colleague = tenant.token('coordinator', { sub: 'colleague-behind-the-same-address' })
+  const knownGood = tenant.token('coordinator', { sub: 'signed-in-earlier' })
+  const ask = async (headers: Record<string, string>, remoteAddress = attacker, url = '/v1/referrals'): Promise<number> =>
+    (await app.inject({ method: 'GET', url, headers, remoteAddress })).statusCode
+
+  t.equal(await ask(auth(knownGood)), 200, 'a caller verified before the flood')
+  const forged = [{}, auth('not-a-token'), auth(tenant.token('admin', { secret: 'a-forged-secret-0123456789-0123456789' })), auth(tenant.token('coordinator', { expiresIn: -60 })), { authorization: 'Basic eDp5' }]
+  for (const headers of forged) t.equal(await ask(headers), 401)
+  const limited = await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth('still-not-a-token'), remoteAddress: attacker })
+  t.equal(limited.statusCode, 429, 'the sixth request without a valid token')
+  t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal(limited.json().code, 'rate_limited')
+  t.ok(Number(limited.headers['retry-after']) > 0, 'retry-after')
+  t.equal(await ask(auth(colleague)), 429, 'a token not seen before is not even verified from that address')
+  t.equal(await ask(auth(knownGood)), 200, 'a caller already verified is limited as itself, not by address')
+  t.equal(await ask(auth('not-a-token'), '198.51.100.20'), 401, 'another address is unaffected')
+  t.equal(await ask(auth(colleague), '198.51.100.20'), 200)
+
+  for (let i = 0; i < 8; i++) {
+    for (const url of ['/health/live', '/health/ready', '/openapi.json', '/docs/json']) {
+      t.equal(await ask({}, attacker, url), 200, `${url} is never limited (${i})`)
+    }
+  }
+})
+
+t.test('health and docs are not limited per caller either', async (t) => {
+  const { app } = await build(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute' })
+  for (let i = 0; i < 6; i++) {
+    for (const url of ['/health/live', '/openapi.json', '/docs/']) {
+      const res = await app.inject({ method: 'GET', url })
+      t.equal(res.statusCode, 200, `${url} ${i}`)
+      t.notOk(res.headers['x-ratelimit-limit'], `${url}: no rate-limit headers`)
+    }
+  }
 })

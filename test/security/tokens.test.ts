@@ -194,3 +194,24 @@ t.test('JWKS: RS256 and ES256 from an identity provider', async (t) => {
     await expect200(t, app, `Bearer ${await sign(rsa)}`, 'the old key still works while published')
   })
 })
+
+t.test('token times: no iat in the future, no lifetime beyond JWT_MAX_AGE', async (t) => {
+  const { app } = await build(t)
+  const hour = 3600
+  await expect200(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now() + 30, exp: now() + hour }))}`, 'iat within the clock skew')
+  await expect401(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now() + 600, exp: now() + hour }))}`, 'iat ten minutes ahead')
+  await expect401(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: 'yesterday' }))}`, 'iat not a number')
+  await expect200(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now(), exp: now() + 12 * hour }))}`, 'twelve hours, the default maximum')
+  await expect401(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now(), exp: now() + 13 * hour }))}`, 'thirteen hours')
+  await expect401(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now() - 11 * hour, exp: now() + 2 * hour }))}`, 'thirteen hours issued in the past')
+  await expect401(t, app, `Bearer ${hs256(TEST_SECRET, (({ iat: _iat, ...c }) => c)(claimsFor({ exp: now() + 365 * 24 * hour })))}`, 'no iat and a year to live')
+  await expect200(t, app, `Bearer ${hs256(TEST_SECRET, (({ iat: _iat, ...c }) => c)(claimsFor({ exp: now() + hour })))}`, 'no iat and an hour to live')
+  const res = await app.inject({ method: 'GET', url: '/v1/programmes', headers: auth(hs256(TEST_SECRET, claimsFor({ iat: now(), exp: now() + 13 * hour }))) })
+  t.match(res.json().detail, /JWT_MAX_AGE/)
+})
+
+t.test('JWT_MAX_AGE sets the longest lifetime', async (t) => {
+  const { app } = await build(t, { JWT_MAX_AGE: '30m' })
+  await expect200(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now(), exp: now() + 1800 }))}`, 'thirty minutes')
+  await expect401(t, app, `Bearer ${hs256(TEST_SECRET, claimsFor({ iat: now(), exp: now() + 3600 }))}`, 'an hour')
+})

@@ -2,7 +2,9 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { JwksKeyStore } from '../../auth/jwks.js'
-import { ROLES, type Caller, type Role } from '../../auth/roles.js'
+import { asStranger, ROLES, type Caller, type Role } from '../../auth/roles.js'
+import { mentorStatus } from '../../mentors/mentors.repository.js'
+import { AddressLimit } from '../../auth/address-limit.js'
 import { AppError } from '../../errors/catalogue.js'
 
 declare module 'fastify' {
@@ -50,6 +52,24 @@ export function callerFromClaims (claims: Record<string, unknown>): Caller {
 
 const BEARER = /^Bearer\s+\S+$/i
 
+/** How far ahead of this server's clock an issuer's may run. */
+export const CLOCK_SKEW_SECONDS = 60
+
+/**
+ * Refuses a token issued in the future (beyond the clock skew) or made to live longer than
+ * JWT_MAX_AGE: a leaked long-lived token is a standing key to children's records. Without `iat` the
+ * lifetime counts from now.
+ */
+export function checkTokenTimes (claims: Record<string, unknown>, maxAgeSeconds: number, nowSeconds = Date.now() / 1000): void {
+  const { iat, exp } = claims
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw refuse('The token\'s iat is not a time')
+  if (typeof iat === 'number' && iat > nowSeconds + CLOCK_SKEW_SECONDS) throw refuse('The token is issued in the future')
+  const from = typeof iat === 'number' ? iat : nowSeconds
+  if (typeof exp === 'number' && exp - from > maxAgeSeconds + CLOCK_SKEW_SECONDS) {
+    throw refuse(`The token lives longer than the ${maxAgeSeconds} s this service accepts (JWT_MAX_AGE)`)
+  }
+}
+
 /**
  * Callers of tokens that verified, keyed by the whole Authorization header, so a client's repeated
  * requests skip decoding, signature checking and claim parsing. An entry lives until the token
@@ -83,7 +103,7 @@ class VerifiedTokens {
 }
 
 export default fp(async function authenticationPlugin (app: FastifyInstance) {
-  const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = app.config
+  const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_MAX_AGE } = app.config
   const jwks = JWT_JWKS_URL !== undefined ? new JwksKeyStore(JWT_JWKS_URL) : null
   const algorithms = [
     ...(JWT_SECRET !== undefined ? ['HS256'] : []),
@@ -119,26 +139,49 @@ export default fp(async function authenticationPlugin (app: FastifyInstance) {
   app.decorateRequest('caller', null as unknown as Caller)
   const verified = new VerifiedTokens()
 
-  app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
-    const header = request.headers.authorization
-    if (header === undefined || !BEARER.test(header)) {
-      throw new AppError('unauthorized', 'A bearer token is required', { headers: { 'www-authenticate': 'Bearer' } })
+  const unverified = new AddressLimit(app.config.RATE_LIMIT_MAX, app.config.RATE_LIMIT_WINDOW)
+
+  /** The caller of a token not seen before: refused per address before its signature is checked. */
+  async function verify (request: FastifyRequest, header: string | undefined): Promise<Caller> {
+    const wait = unverified.blockedFor(request.ip)
+    if (wait > 0) {
+      throw new AppError('rate_limited', 'Too many requests without a valid token from this address; slow down', {
+        headers: { 'retry-after': String(Math.ceil(wait / 1000)) }
+      })
     }
-    let caller = verified.get(header)
-    if (caller === undefined) {
+    try {
+      if (header === undefined || !BEARER.test(header)) {
+        throw new AppError('unauthorized', 'A bearer token is required', { headers: { 'www-authenticate': 'Bearer' } })
+      }
       let claims: Record<string, unknown>
       try {
         claims = await request.jwtVerify<Record<string, unknown>>()
       } catch {
         throw refuse('The token is not valid')
       }
-      caller = callerFromClaims(claims)
+      checkTokenTimes(claims, JWT_MAX_AGE)
+      const caller = callerFromClaims(claims)
       verified.set(header, caller, claims.exp)
+      return caller
+    } catch (err) {
+      unverified.fail(request.ip)
+      throw err
     }
+  }
+
+  app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+    const header = request.headers.authorization
+    // A token already verified skips the address check: its caller is limited as itself.
+    const caller = (header !== undefined ? verified.get(header) : undefined) ?? await verify(request, header)
     request.caller = caller
     const allowed = request.routeOptions.config.roles
-    if (allowed !== undefined && !request.caller.roles.some((r) => allowed.includes(r))) {
+    if (allowed !== undefined && !caller.roles.some((r) => allowed.includes(r))) {
       throw new AppError('forbidden', 'Your role may not do this')
     }
+    // Checked on every request, never cached: a suspension or withdrawal ends access at once.
+    if (caller.mentorId !== null && caller.org !== null && caller.roles.includes('mentor')) {
+      const status = await mentorStatus(app.db, caller.org, caller.mentorId)
+      if (status === 'suspended' || status === 'withdrawn') request.caller = asStranger(caller)
+    }
   })
-}, { name: 'authentication', dependencies: ['config'] })
+}, { name: 'authentication', dependencies: ['config', 'db'] })

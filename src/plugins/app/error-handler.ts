@@ -1,7 +1,9 @@
 import fp from 'fastify-plugin'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, problemType, problemTypes, type FieldError, type ProblemCode } from '../../errors/catalogue.js'
 import { isConnectionError } from '../../db/database.js'
+import { NOT_BLANK } from '../../schemas/common.js'
 
 interface AjvError { instancePath: string, keyword: string, message?: string, params: Record<string, unknown> }
 
@@ -21,6 +23,8 @@ export function fieldErrors (validation: AjvError[], context: string | undefined
     } else if (e.keyword === 'additionalProperties') {
       path = `${path}/${String(e.params.additionalProperty)}`
       message = 'is not an allowed field'
+    } else if (e.keyword === 'pattern' && e.params.pattern === NOT_BLANK) {
+      message = 'must not be blank'
     } else if (e.keyword === 'enum') {
       message = `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}`
     }
@@ -52,6 +56,27 @@ function fromCode (request: FastifyRequest, reply: FastifyReply, code: ProblemCo
 export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the path is not a valid URL'
   fromCode(request, reply, 'validation_failed', `The path is not valid: ${message}`, { errors: [{ path: 'params', message }] })
+}
+
+const CLIENT_ERRORS: Record<string, { code: ProblemCode, detail: string }> = {
+  HPE_HEADER_OVERFLOW: { code: 'headers_too_large', detail: 'The request headers exceed the size the server accepts' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', detail: 'The request did not arrive in time' }
+}
+
+/**
+ * Errors Node's HTTP parser meets before there is a request to answer (headers too large, a request
+ * that never finishes arriving, bytes that are not HTTP), answered as problems too rather than in
+ * Node's own JSON. Passed to Fastify as `clientErrorHandler`.
+ */
+export function clientErrorHandler (err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const { code, detail } = CLIENT_ERRORS[err.code ?? ''] ?? { code: 'malformed_request', detail: 'The request could not be parsed as HTTP' }
+  const t = problemTypes[code]
+  const body = JSON.stringify({ type: problemType(code), title: t.title, status: t.status, detail, code })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${t.status} ${t.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 export default fp(async function errorHandlerPlugin (app: FastifyInstance) {

@@ -14,6 +14,8 @@ import concernRoutes from './safeguarding-concerns.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
+  // Casework answers carry personal data: no browser, proxy or client cache may keep them.
+  app.addHook('onRequest', async (_request, reply) => { void reply.header('cache-control', 'no-store') })
   app.addHook('onRequest', app.authenticate)
   await app.register(organisationRoutes)
   await app.register(programmeRoutes)
