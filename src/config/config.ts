@@ -6,9 +6,15 @@ const EnvSchema = Type.Object({
   NODE_ENV: Type.Enum(['development', 'test', 'production'], { default: 'development' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/waymark' }),
+  // Unset: the local server if one answers, else (EMBEDDED=auto) an embedded PostgreSQL; see services.ts.
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
-  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  // Unset: the local Redis if one answers, else (EMBEDDED=auto) the queues run on PostgreSQL.
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** `auto`: with nothing installed, an embedded PostgreSQL and queues on PostgreSQL. Production: never. */
+  EMBEDDED: Type.Enum(['auto', 'never'], { default: 'auto' }),
+  /** Where the embedded PostgreSQL keeps its cluster and password. */
+  WAYMARK_DATA_DIR: Type.String({ minLength: 1, default: '.waymark' }),
   QUEUE_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9:_-]+$', default: 'waymark' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -38,8 +44,20 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS'> {
+export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/waymark'
+export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
+
+export type QueueBackendKind = 'redis' | 'postgres'
+
+export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'DATABASE_URL' | 'REDIS_URL'> {
   CORS_ORIGINS: string[]
+  /** The database in use: as set, or the local server's until services.ts chooses otherwise. */
+  DATABASE_URL: string
+  REDIS_URL: string
+  /** Where the queues live: Redis, or PostgreSQL (BullMQ's PostgreSQL backend on DATABASE_URL). */
+  queueBackend: QueueBackendKind
+  /** Which of DATABASE_URL and REDIS_URL were set rather than defaulted. */
+  given: { DATABASE_URL: boolean, REDIS_URL: boolean }
 }
 
 /** A development secret that must never reach production. */
@@ -70,6 +88,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration: SCHEDULE_TZ: unknown time zone "${cfg.SCHEDULE_TZ}"`)
   }
   if (cfg.NODE_ENV === 'production') {
+    if (env.EMBEDDED === 'auto') {
+      throw new ConfigError('Invalid configuration: EMBEDDED=auto is not allowed when NODE_ENV=production (production uses real servers)')
+    }
+    cfg.EMBEDDED = 'never'
     if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
       throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production')
     }
@@ -87,6 +109,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   return {
     ...cfg,
+    DATABASE_URL: cfg.DATABASE_URL ?? LOCAL_DATABASE_URL,
+    REDIS_URL: cfg.REDIS_URL ?? LOCAL_REDIS_URL,
+    queueBackend: 'redis',
+    given: { DATABASE_URL: cfg.DATABASE_URL !== undefined, REDIS_URL: cfg.REDIS_URL !== undefined },
     CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
   }
 }
