@@ -49,12 +49,18 @@ export interface EmbeddedOptions {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
+/** True while the process exists and is not a zombie waiting to be reaped. */
 function alive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  if (process.platform !== 'linux') return true
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
   }
 }
 
@@ -232,8 +238,8 @@ async function stopServer (pgdata: string, pid: number): Promise<void> {
   try { process.kill(pid, 'SIGINT') } catch { return }
   const deadline = Date.now() + 15_000
   let signal: NodeJS.Signals = 'SIGINT'
-  // The postmaster removes its pid file last, after its final checkpoint.
-  while (existsSync(path.join(pgdata, 'postmaster.pid')) && alive(pid)) {
+  // The postmaster removes its pid file after its final checkpoint, then exits.
+  while (alive(pid)) {
     if (Date.now() > deadline && signal === 'SIGINT') {
       signal = 'SIGQUIT'
       try { process.kill(pid, signal) } catch { return }
