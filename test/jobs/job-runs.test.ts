@@ -1,7 +1,7 @@
 import t from 'tap'
 import { auth, build, createTenant, todayLocal, waitUntil } from '../helper.js'
 import { createDatabase } from '../../src/db/database.js'
-import { createProducerConnection } from '../../src/jobs/queues.js'
+import { createQueueBackend } from '../../src/jobs/queue-backend.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
 import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
 import { runJob, startJobsWorker } from './job-runs-support.js'
@@ -39,10 +39,9 @@ t.test('job runs', async (t) => {
   })
 
   t.test('daily schedulers at SCHEDULE_TIME in SCHEDULE_TZ, one per registered job', async (t) => {
-    const producer = createProducerConnection(config.REDIS_URL)
-    await producer.connect()
-    const queue = createScheduledJobsQueue(producer, config.QUEUE_PREFIX)
-    t.teardown(async () => { await queue.close(); producer.disconnect() })
+    const backend = createQueueBackend(config)
+    const queue = createScheduledJobsQueue(backend)
+    t.teardown(async () => { await queue.close(); await backend.close() })
     const schedulers = await queue.getJobSchedulers()
     t.same(schedulers.map((s) => s.key).sort(), Object.keys(scheduledJobs).map((n) => `daily:${n}`).sort())
     for (const s of schedulers) {
