@@ -73,13 +73,34 @@ function redisBackend (config: Config): QueueBackend {
   }
 }
 
+/**
+ * BullMQ's PostgreSQL backend memoizes its first connection and schema check, a failure included:
+ * a queue made while PostgreSQL was unreachable (starting, or slow on a loaded machine) would stay
+ * broken for good. Forgetting a failed start lets the next operation try again, as Redis does.
+ */
+function retryFailedStart (target: unknown): void {
+  const backend = (target as { backend?: Record<string, any> }).backend
+  for (const part of [backend?.connection, backend]) {
+    if (part === undefined || typeof part.waitUntilReady !== 'function') continue
+    const waitUntilReady = part.waitUntilReady.bind(part) as () => Promise<void>
+    part.waitUntilReady = async () => {
+      try {
+        await waitUntilReady()
+      } catch (err) {
+        part.readyPromise = undefined
+        throw err
+      }
+    }
+  }
+}
+
 function postgresBackend (config: Config): QueueBackend {
   const Pg = withBackend(createPostgresBackend)
   const schema = queueSchema(config.QUEUE_PREFIX)
   // Each queue and worker gets a small pool of its own (the backend owns it and closes it with the
   // queue); `migrate` creates or updates the backend's tables in the schema, once, under a lock.
-  const connection = (max: number): { connectionString: string, schema: string, migrate: boolean, max: number, connectionTimeoutMillis: number, application_name: string } => ({
-    connectionString: config.DATABASE_URL, schema, migrate: true, max, connectionTimeoutMillis: 5000, application_name: 'waymark queues'
+  const connection = (max: number): { connectionString: string, schema: string, migrate: boolean, max: number, connectionTimeoutMillis: number, idleTimeoutMillis: number, application_name: string } => ({
+    connectionString: config.DATABASE_URL, schema, migrate: true, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 60_000, application_name: 'waymark queues'
   })
   const queues: Array<Queue<any>> = []
   return {
@@ -87,6 +108,9 @@ function postgresBackend (config: Config): QueueBackend {
     queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
       const pgQueue = new Pg.Queue<D>(name, { connection: connection(4), prefix: config.QUEUE_PREFIX, defaultJobOptions })
       pgQueue.on('error', () => {})
+      retryFailedStart(pgQueue)
+      // Connect and check the schema now rather than on the first job a request adds.
+      pgQueue.waitUntilReady().catch(() => {})
       // Typed as a Redis queue: the code uses only what both backends have (add, schedulers, close).
       const queue = pgQueue as unknown as Queue<D>
       queues.push(queue)
@@ -94,6 +118,7 @@ function postgresBackend (config: Config): QueueBackend {
     },
     worker: <D, R>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => {
       const worker = new Pg.Worker<D, R>(name, processor as any, { ...options, connection: connection((options.concurrency ?? 1) + 2), prefix: config.QUEUE_PREFIX } as any)
+      retryFailedStart(worker)
       return worker as unknown as Worker<D, R>
     },
     ping: async () => {

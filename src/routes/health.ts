@@ -24,7 +24,7 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
 
   app.get('/health/ready', {
     schema: { tags: ['health'], operationId: 'ready', summary: 'PostgreSQL and the queue backend are reachable', security: [], response: { 200: Status, 503: Status } }
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
     const backend = app.queueBackend
     const [pg, queues] = await Promise.allSettled([
       within(1500, sql`select 1`.execute(app.db)),
@@ -34,6 +34,7 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
       postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable',
       [backend.kind === 'redis' ? 'redis' : 'queues']: queues.status === 'fulfilled' ? 'ok' : 'unreachable'
     }
+    if (queues.status === 'rejected') request.log.debug({ err: { message: (queues.reason as Error).message } }, 'readiness: the queue backend did not answer')
     const ok = pg.status === 'fulfilled' && queues.status === 'fulfilled'
     return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', queue_backend: backend.kind, checks })
   })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sql } from 'kysely'
-import { auth, build, createTenant, referralBody, waitUntil } from '../helper.js'
+import { auth, build, createTenant, referralBody, testConfig, waitUntil } from '../helper.js'
 import { openDatabase, startMailListener, startTestWorker } from '../worker-helper.js'
 import { createQueueBackend, queueSchema } from '../../src/jobs/queue-backend.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
@@ -45,4 +45,31 @@ t.test('on the PostgreSQL queue backend: acknowledgement sent, job runs, daily s
   const schema = queueSchema(config.QUEUE_PREFIX)
   const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema}`.execute(db)
   t.ok(tables.rows[0].n > 0, `the queues live in the schema ${schema} of the service's database`)
+})
+
+t.test('a queue made while PostgreSQL is unreachable works once it answers', async (t) => {
+  const real = new URL((await build(t)).config.DATABASE_URL)
+  const { createServer, connect } = await import('node:net')
+  const { closedPort } = await import('../worker-helper.js')
+  const port = await closedPort()
+  const viaProxy = new URL(real.toString())
+  viaProxy.port = String(port)
+  const config = testConfig(viaProxy.toString(), { TEST_QUEUE_BACKEND: 'postgres' })
+  const backend = createQueueBackend(config)
+  const queue = createScheduledJobsQueue(backend)
+  t.teardown(async () => { await queue.close(); await backend.close() })
+  await t.rejects(backend.ping(), 'unreachable at first')
+
+  const sockets = new Set<import('node:net').Socket>()
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(real.port || 5432), real.hostname)
+    sockets.add(client); sockets.add(upstream)
+    client.pipe(upstream); upstream.pipe(client)
+    client.on('error', () => upstream.destroy()); upstream.on('error', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve))
+  t.teardown(async () => { for (const s of sockets) s.destroy(); await new Promise((resolve) => proxy.close(resolve)) })
+  await waitUntil(async () => await backend.ping().then(() => true, () => false), 10_000, 'the queue backend answering')
+  const job = await queue.add('training-expiry-alerts', { name: 'training-expiry-alerts' })
+  t.ok(job.id, 'and takes jobs')
 })
