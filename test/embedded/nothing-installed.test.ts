@@ -10,7 +10,9 @@ import { postgresOf, tempDataDir } from './support.js'
  */
 const canIsolate = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0
 
-t.test('npm start with nothing installed: embedded PostgreSQL, queues on PostgreSQL', { skip: canIsolate ? false : 'needs root and unshare -n (as in CI)' }, async (t) => {
+// Three starts of npm start and several scripts: minutes on a loaded machine.
+t.setTimeout(900_000)
+t.test('npm start with nothing installed: embedded PostgreSQL, queues on PostgreSQL', { skip: canIsolate ? false : 'needs root and unshare -n (as in CI)', timeout: 900_000 }, async (t) => {
   const dataDir = tempDataDir(t, 'waymark-nothing-installed')
   const steps = new Map<string, any>()
   const out = await new Promise<string>((resolve) => {
