@@ -13,7 +13,7 @@ import type pg from 'pg'
 import pino from 'pino'
 import { createDatabase } from '../src/db/database.js'
 import { addDays } from '../src/lib/dates.js'
-import { runEvaluationReminders } from '../src/evaluations/evaluation-reminders.job.js'
+import { runEvaluationReminders } from '../src/jobs/scheduled/evaluation-reminders.job.js'
 import { createTenant, freshDatabase, insertReferrals, withClient, type Tenant } from './data.js'
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -69,7 +69,7 @@ async function measure (url: string, org: string, asOf: string): Promise<Measure
     const t0 = performance.now()
     let phases = ''
     const logger = pino({ level: 'info' }, { write: (line: string) => { phases = JSON.stringify((JSON.parse(line) as { ms?: unknown }).ms ?? '') } })
-    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: logger })
+    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: logger, dispatch: async () => {} })
     const ms = performance.now() - t0
     clearInterval(timer)
     peak = Math.max(peak, process.memoryUsage().heapUsed)

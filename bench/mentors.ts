@@ -21,7 +21,7 @@ import { createDatabase } from '../src/db/database.js'
 import { addMonths } from '../src/lib/dates.js'
 import { trainingExpiryAlerts } from '../src/jobs/scheduled/training-expiry.job.js'
 import { dbsRenewalAlerts } from '../src/jobs/scheduled/dbs-renewal.job.js'
-import type { ScheduledJobHandler } from '../src/jobs/scheduled/registry.js'
+import type { ScheduledJobHandler } from '../src/jobs/scheduled/context.js'
 import { INSERT_BATCH, SCAN_BATCH } from '../src/jobs/scheduled/mentor-alerts.js'
 import { createTenant, freshDatabase, insertReferrals, withClient, type Tenant } from './data.js'
 
@@ -90,7 +90,7 @@ async function scan (url: string, handler: ScheduledJobHandler, org: string, asO
     const timer = setInterval(sample, 10)
     const gcTimer = global.gc === undefined ? null : setInterval(() => { global.gc?.(); live = Math.max(live, process.memoryUsage().heapUsed) }, 250)
     const t0 = performance.now()
-    const counts = await handler({ db, org, asOf, runId: randomUUID(), log: pino({ level: 'silent' }) })
+    const counts = await handler({ db, org, asOf, runId: randomUUID(), log: pino({ level: 'silent' }), dispatch: async () => {} })
     const ms = performance.now() - t0
     clearInterval(timer)
     if (gcTimer !== null) clearInterval(gcTimer)

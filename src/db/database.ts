@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { Kysely, PostgresDialect, type Transaction } from 'kysely'
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
 import type { DB } from './types.js'
 import { statementName } from './prepared.js'
 
@@ -53,4 +53,15 @@ export function isConnectionError (err: unknown): boolean {
   if (e.code !== undefined && codes.has(e.code)) return true
   const msg = e.message ?? ''
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/.test(msg)
+}
+
+/**
+ * One batch in its own short transaction. JIT compilation is off: these are index-driven batch
+ * queries whose cost estimates can run high, and compiling them costs more than running them.
+ */
+export async function batchTransaction<T> (db: Database, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  return await db.transaction().execute(async (trx) => {
+    await sql`set local jit = off`.execute(trx)
+    return await work(trx)
+  })
 }

@@ -174,3 +174,68 @@ export async function responsesFor (db: Executor, evaluationIds: string[]): Prom
     .orderBy('evaluation_id').orderBy('respondent')
     .execute()
 }
+
+/** The day of a match's latest status change. */
+export async function latestStatusDay (db: Executor, matchId: string): Promise<string | null> {
+  const latest = await db.selectFrom('match_status_history').select((eb) => eb.fn.max('on_date').as('on_date'))
+    .where('match_id', '=', matchId).executeTakeFirst()
+  return latest?.on_date ?? null
+}
+
+/** The match an evaluation is recorded against, share-locked so its status cannot change meanwhile; a mentor only its own. */
+export async function shareMatch (db: Executor, scope: { org: string, mentorId?: string }, matchId: string): Promise<{ id: string, status: string, started_on: string | null, programme_id: string, organisation_id: string } | undefined> {
+  let q = db.selectFrom('matches').select(['id', 'status', 'started_on', 'programme_id', 'organisation_id'])
+    .where('organisation_id', '=', scope.org).where('id', '=', matchId)
+  if (scope.mentorId !== undefined) q = q.where('mentor_id', '=', scope.mentorId)
+  return await q.forShare().executeTakeFirst()
+}
+
+/** An evaluation due, with what its reminders quote and whom they go to. */
+export interface DueRow {
+  id: string
+  organisation_id: string
+  kind: string
+  due_on: string
+  match_id: string
+  mentor_id: string
+  mentor_email: string | null
+  reference: string
+  programme_name: string
+}
+
+/** Records the last reminder threshold written for each evaluation. */
+export async function markReminded (db: Executor, marks: Array<{ id: string, threshold: string }>): Promise<void> {
+  if (marks.length === 0) return
+  await sql`
+    update evaluations e set reminded_threshold = v.threshold
+    from unnest(${marks.map((m) => m.id)}::uuid[], ${marks.map((m) => m.threshold)}::text[]) as v(id, threshold)
+    where e.id = v.id`.execute(db)
+}
+
+/** One keyset batch of the evaluations due up to `horizon` whose current reminder has not been written yet. */
+export async function dueBatch (db: Executor, org: string | null, asOf: string, horizon: string, after: { due_on: string, id: string } | null, size: number): Promise<DueRow[]> {
+  const rows = await sql<DueRow>`
+    select e.id, e.organisation_id, e.kind, e.due_on::text as due_on, e.match_id,
+           m.mentor_id, case when mt.status <> 'withdrawn' then mt.email end as mentor_email,
+           r.reference, p.name as programme_name
+    from evaluations e
+    join matches m on m.id = e.match_id
+    join referrals r on r.id = m.referral_id
+    join programmes p on p.id = e.programme_id
+    left join mentors mt on mt.id = m.mentor_id
+    where e.status = 'due' and e.due_on <= ${horizon}::date
+      and e.reminded_threshold is distinct from (case
+        when ${asOf}::date < e.due_on then 'due-soon'
+        when ${asOf}::date - e.due_on < 7 then 'due'
+        else 'overdue-week-' || ((${asOf}::date - e.due_on) / 7) end)
+      ${org !== null ? sql`and e.organisation_id = ${org}` : sql``}
+      ${after !== null ? sql`and (e.due_on, e.id) > (${after.due_on}::date, ${after.id}::uuid)` : sql``}
+    order by e.due_on, e.id
+    limit ${size}`.execute(db)
+  return rows.rows
+}
+
+/** Refreshes the planner's statistics after a large change to the evaluations. */
+export async function analyzeEvaluations (db: Executor): Promise<void> {
+  await sql`analyze evaluations`.execute(db)
+}

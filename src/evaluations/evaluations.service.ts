@@ -1,3 +1,4 @@
+import * as evaluationsRepo from './evaluations.repository.js'
 import type { Transaction } from 'kysely'
 import type { DB, EvaluationResponseRow, EvaluationRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
@@ -43,11 +44,7 @@ export async function syncSchedules (db: Executor, matchIds: string[], asOf: str
 export async function syncEvaluationSchedule (trx: Executor, matchId: string, asOf?: string): Promise<SyncCounts> {
   let day = asOf
   if (day === undefined) {
-    const latest = await trx.selectFrom('match_status_history')
-      .select((eb) => eb.fn.max('on_date').as('on_date'))
-      .where('match_id', '=', matchId)
-      .executeTakeFirst()
-    day = latest?.on_date ?? new Date().toISOString().slice(0, 10)
+    day = (await evaluationsRepo.latestStatusDay(trx, matchId)) ?? new Date().toISOString().slice(0, 10)
   }
   return await syncSchedules(trx, [matchId], day)
 }
@@ -94,10 +91,7 @@ export function scopeFor (caller: Caller): repo.EvaluationScope {
  */
 export async function recordEvaluation (trx: Transaction<DB>, caller: Caller, matchId: string, input: RecordEvaluation, today: string): Promise<{ row: EvaluationRow, responses: EvaluationResponseRow[] }> {
   const scope = scopeFor(caller)
-  let mq = trx.selectFrom('matches').select(['id', 'status', 'started_on', 'programme_id', 'organisation_id'])
-    .where('organisation_id', '=', scope.org).where('id', '=', matchId)
-  if (scope.mentorId !== undefined) mq = mq.where('mentor_id', '=', scope.mentorId)
-  const match = await mq.forShare().executeTakeFirst()
+  const match = await evaluationsRepo.shareMatch(trx, scope, matchId)
   if (match === undefined) throw notFound('Match')
 
   const errors: Array<{ path: string, message: string }> = []

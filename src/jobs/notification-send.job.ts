@@ -1,21 +1,16 @@
 import { UnrecoverableError, type Job } from 'bullmq'
 import type { Database } from '../db/database.js'
-import type { Mailer } from '../notifications/mailer.js'
+import { PermanentSendError, type Mailer } from '../notifications/mailer.js'
 import type { NotificationJob } from './queues.js'
 import { LOCK_NOT_AVAILABLE, lockPending, markSent, recordFailure } from '../notifications/notifications.repository.js'
-import { lockReferral, updateReferral, insertHistory } from '../referrals/referrals.repository.js'
-import type { NotificationRow } from '../db/types.js'
+import { acknowledge } from '../referrals/referrals.service.js'
+import type { DB, NotificationRow } from '../db/types.js'
 import type { Transaction } from 'kysely'
-import type { DB } from '../db/types.js'
 
 /** What a sent message changes besides its own row, in the same transaction. */
 async function afterSent (trx: Transaction<DB>, n: NotificationRow): Promise<void> {
   if (n.kind === 'referral_acknowledgement' && n.subject_id !== null) {
-    const referral = await lockReferral(trx, { org: n.organisation_id }, n.subject_id)
-    if (referral?.status === 'submitted') {
-      await updateReferral(trx, referral.id, { status: 'acknowledged' })
-      await insertHistory(trx, { referral_id: referral.id, from_status: 'submitted', to_status: 'acknowledged', actor_id: 'system', actor_role: 'system', reason: 'acknowledgement sent to the referrer' })
-    }
+    await acknowledge(trx, n.organisation_id, n.subject_id)
   }
 }
 
@@ -36,6 +31,7 @@ export function notificationProcessor (db: Database, mailer: Mailer) {
         const n = await lockPending(trx, id, LOCK_WAIT_MS)
         if (n === undefined) return 'skipped'
         const providerId = await mailer.send({ notificationId: n.id, kind: n.kind, to: n.recipient, subject: n.subject, body: n.body })
+          .catch((err: unknown) => { throw err instanceof PermanentSendError ? new UnrecoverableError(err.message) : err })
         await markSent(trx, n.id, mailer.name, providerId)
         await afterSent(trx, n)
         return 'sent'

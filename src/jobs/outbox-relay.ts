@@ -2,7 +2,8 @@ import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
 import { claimForRelay } from '../notifications/notifications.repository.js'
-import { addNotificationJobs, type NotificationJob } from './queues.js'
+import type { NotificationJob } from './queues.js'
+import { addNotificationJobs, URGENT_KINDS } from './dispatch.js'
 
 /**
  * Moves outbox rows the API could not enqueue (Redis down, a crash between commit and enqueue) onto
@@ -20,10 +21,13 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
           // Enqueue before the claim commits: if Redis is down, the claim rolls back too. A first claim
           // uses the notification id as job id, so a job the API already queued (perhaps waiting out a
           // retry backoff) is not doubled; a reclaim needs a fresh id, since BullMQ keeps old ones.
-          const first = claimed.filter((c) => !c.reclaimed).map((c) => c.id)
-          const again = claimed.filter((c) => c.reclaimed).map((c) => c.id)
-          if (first.length > 0) await addNotificationJobs(queue, first)
-          if (again.length > 0) await addNotificationJobs(queue, again, 2000, `:relay:${Date.now()}`)
+          // Safeguarding alerts keep their priority when the relay queues them.
+          const suffix = `:relay:${Date.now()}`
+          for (const urgent of [true, false]) {
+            const rows = claimed.filter((c) => URGENT_KINDS.has(c.kind) === urgent)
+            await addNotificationJobs(queue, rows.filter((c) => !c.reclaimed).map((c) => c.id), { urgent })
+            await addNotificationJobs(queue, rows.filter((c) => c.reclaimed).map((c) => c.id), { urgent, jobIdSuffix: suffix })
+          }
           return claimed
         })
         if (ids.length > 0) log.info({ count: ids.length }, 'outbox relay enqueued notifications')

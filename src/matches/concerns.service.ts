@@ -1,14 +1,12 @@
 import type { Transaction } from 'kysely'
-import type { Queue } from 'bullmq'
-import type { FastifyBaseLogger } from 'fastify'
 import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import type { Position } from '../lib/cursor.js'
-import type { NotificationJob } from '../jobs/queues.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
+import { concernRaised } from '../notifications/templates/safeguarding.js'
 import { recipientsWithRole } from '../users/users.repository.js'
 import { findReferral } from '../referrals/referrals.repository.js'
 import { findMatch } from './matches.repository.js'
@@ -66,28 +64,17 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     raised_role: primaryRole(caller, ['coordinator', 'mentor', 'referrer'])
   }).returningAll().executeTakeFirstOrThrow()
   const coordinators = await recipientsWithRole(trx, org, 'coordinator')
-  const urgent = body.immediate_risk === true ? 'URGENT ' : ''
+  const message = concernRaised({ reference, category: body.category, raisedRole: row.raised_role, immediateRisk: row.immediate_risk })
   const notificationIds = await insertNotifications(trx, coordinators.map((c) => ({
     organisation_id: org,
     dedupe_key: `safeguarding-concern:${row.id}:${c.id}`,
     kind: 'safeguarding_concern',
     recipient: c.email,
-    subject: `${urgent}Safeguarding concern raised: referral ${reference}`,
-    body: `Hello,\n\nA safeguarding concern (${body.category.replace(/_/g, ' ')}) has been raised about referral ${reference} by a ${row.raised_role}.${body.immediate_risk === true ? ' It is marked as an immediate risk.' : ''}\n\nPlease read it in Waymark and record what you do as actions on the concern.\n\nWaymark`,
+    ...message,
     subject_type: 'safeguarding_concern',
     subject_id: row.id
   })))
   return { row, reference, notificationIds }
-}
-
-/** Safeguarding alerts jump the queue: BullMQ priority 1 is served before every ordinary message. */
-export async function enqueueUrgent (queue: Queue<NotificationJob>, ids: string[], log: FastifyBaseLogger): Promise<void> {
-  if (ids.length === 0) return
-  try {
-    await queue.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id, priority: 1 } })))
-  } catch (err) {
-    log.warn({ err: { message: (err as Error).message }, notifications: ids.length }, 'could not enqueue safeguarding alerts now; the outbox relay will')
-  }
 }
 
 export interface ConcernView extends SafeguardingConcernRow { reference: string }

@@ -10,6 +10,7 @@ import { findProgramme } from '../programmes/programmes.repository.js'
 import { lockReferral } from '../referrals/referrals.repository.js'
 import { matchTransition, setMatchSummary } from '../referrals/referrals.service.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
+import { referralMatched } from '../notifications/templates/referrals.js'
 import { assertMatchable, type MatchingDeps } from '../matching/matching.service.js'
 import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
@@ -119,8 +120,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
     dedupe_key: `referral-matched:${row.id}`,
     kind: 'referral_matched',
     recipient: referrer.email,
-    subject: `Referral ${referral.reference}: a mentor has been found`,
-    body: `Hello,\n\nA mentor has been found for referral ${referral.reference} on ${programme.name}. The coordinator will be in touch to arrange the introduction meeting with you, the young person and the mentor.\n\nWaymark, on behalf of the programme team`,
+    ...referralMatched({ reference: referral.reference, programme: programme.name }),
     subject_type: 'referral',
     subject_id: referral.id
   }])

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
-import { clearedMentorIdsQuery } from '../mentors/compliance.js'
+import { clearedMentorIdsQuery } from '../mentors/compliance.repository.js'
 import type { MentorInput } from './score.js'
 
 /**

@@ -6,7 +6,8 @@ import { AppError, invalidTransition, notFound, type FieldError } from '../error
 import { normalisePostcode } from '../lib/postcodes.js'
 import { MENTOR_EDITABLE_FIELDS, type CreateMentor, type Mentor, type MentorStatus, type UpdateMentor } from '../schemas/mentors.js'
 import * as repo from './mentors.repository.js'
-import { evaluate, isClearStatus, loadRecords } from './compliance.js'
+import { evaluate, isClearStatus } from './compliance.js'
+import { loadRecords } from './compliance.repository.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>

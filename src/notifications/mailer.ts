@@ -1,6 +1,5 @@
 import nodemailer from 'nodemailer'
 import { NotifyClient } from 'notifications-node-client'
-import { UnrecoverableError } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config.js'
 
@@ -12,9 +11,14 @@ export interface OutgoingMessage {
   body: string
 }
 
+/** The provider refused the message for good: sending it again cannot help. */
+export class PermanentSendError extends Error {
+  override name = 'PermanentSendError'
+}
+
 export interface Mailer {
   readonly name: string
-  /** Sends; returns the provider's message id. Throws UnrecoverableError when a retry cannot help. */
+  /** Sends; returns the provider's message id. Throws PermanentSendError when a retry cannot help. */
   send: (message: OutgoingMessage) => Promise<string | null>
   close: () => Promise<void>
 }
@@ -44,7 +48,7 @@ function smtpMailer (url: string, from: string, connections: number): Mailer {
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode
         if (code !== undefined && code >= 500 && code < 600 && code !== 554) {
-          throw new UnrecoverableError(`SMTP refused the message permanently (${code})`)
+          throw new PermanentSendError(`SMTP refused the message permanently (${code})`)
         }
         throw err
       }
@@ -63,7 +67,7 @@ function notifyMailer (apiKey: string, templateId: string, baseUrl: string | und
         return (res.data as { id?: string }).id ?? null
       } catch (err) {
         const status = (err as { response?: { status?: number } }).response?.status
-        if (status === 400 || status === 403) throw new UnrecoverableError(`GOV.UK Notify refused the message (${status})`)
+        if (status === 400 || status === 403) throw new PermanentSendError(`GOV.UK Notify refused the message (${status})`)
         throw err
       }
     },

@@ -46,13 +46,12 @@ export async function recordFailure (db: Executor, id: string, error: string, fi
     .where('id', '=', id).where('status', '=', 'pending').execute()
 }
 
-/** Pending rows the direct enqueue may have missed (Redis down at the time, or a lost job). */
 /**
  * Claims pending rows for the relay. `reclaimed` marks a row the relay queued before (over two minutes
  * ago) that is still pending: its first job was lost, stalled or failed without recording it.
  */
-export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<Array<{ id: string, reclaimed: boolean }>> {
-  const rows = await sql<{ id: string, reclaimed: boolean }>`
+export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<Array<{ id: string, kind: string, reclaimed: boolean }>> {
+  const rows = await sql<{ id: string, kind: string, reclaimed: boolean }>`
     with claimed as (
       select id, enqueued_at from notifications
       where status = 'pending'
@@ -64,7 +63,7 @@ export async function claimForRelay (db: Executor, graceMs: number, limit: numbe
     update notifications n set enqueued_at = now()
     from claimed
     where n.id = claimed.id
-    returning n.id, claimed.enqueued_at is not null as reclaimed`.execute(db)
+    returning n.id, n.kind, claimed.enqueued_at is not null as reclaimed`.execute(db)
   return rows.rows
 }
 
@@ -77,4 +76,21 @@ export async function listNotifications (db: Executor, org: string, filter: Noti
   if (filter.subject_id !== undefined) q = q.where('subject_id', '=', filter.subject_id)
   if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
   return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+}
+
+/**
+ * Writes outbox rows in one statement of column arrays (a fixed nine parameters however many rows,
+ * so PostgreSQL parses it once); a row whose dedupe key exists is skipped, as insertNotifications does. For
+ * the large batches of the daily jobs.
+ */
+export async function insertNotificationsBulk (db: Executor, rows: Array<NewNotification & { subject_id: string }>): Promise<string[]> {
+  if (rows.length === 0) return []
+  const col = <K extends keyof NewNotification>(k: K): unknown[] => rows.map((r) => r[k])
+  const res = await sql<{ id: string }>`
+    insert into notifications (organisation_id, dedupe_key, kind, recipient, subject, body, subject_type, subject_id)
+    select * from unnest(${col('organisation_id')}::uuid[], ${col('dedupe_key')}::text[], ${col('kind')}::text[], ${col('recipient')}::text[],
+                         ${col('subject')}::text[], ${col('body')}::text[], ${col('subject_type')}::text[], ${col('subject_id')}::uuid[])
+    on conflict (dedupe_key) do nothing
+    returning id`.execute(db)
+  return res.rows.map((r) => r.id)
 }

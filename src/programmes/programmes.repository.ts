@@ -34,3 +34,9 @@ export async function updateProgramme (db: Executor, org: string, id: string, ex
   if (expectedVersion !== null) q = q.where('version', '=', expectedVersion)
   return await q.returningAll().executeTakeFirst()
 }
+
+/** Programmes by id, whatever their organisation: for scans across organisations. */
+export async function programmesByIds (db: Executor, ids: string[]): Promise<Array<Pick<ProgrammeRow, 'id' | 'name' | 'rules'>>> {
+  if (ids.length === 0) return []
+  return await db.selectFrom('programmes').select(['id', 'name', 'rules']).where('id', 'in', ids).execute()
+}

@@ -199,3 +199,15 @@ export async function listHistory (db: Executor, referralId: string): Promise<Ar
     .orderBy('id')
     .execute()
 }
+
+/** How many times a referral has moved to a status (each round of questions is one). */
+export async function countTransitionsTo (db: Executor, referralId: string, status: string): Promise<number> {
+  const r = await db.selectFrom('referral_status_history').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('referral_id', '=', referralId).where('to_status', '=', status).executeTakeFirstOrThrow()
+  return Number(r.n)
+}
+
+/** The referrer's view of the match, kept current without a new referral version. */
+export async function updateMatchSummary (db: Executor, referralId: string, summary: { status: string, mentor_first_name: string }): Promise<void> {
+  await db.updateTable('referrals').set({ match_summary: JSON.stringify(summary) }).where('id', '=', referralId).execute()
+}

@@ -11,7 +11,7 @@ import * as repo from './referrals.repository.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import { findOrganisation } from '../organisations/organisations.repository.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
-import * as templates from '../notifications/templates.js'
+import * as templates from '../notifications/templates/referrals.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 
 type Trx = Transaction<DB>
@@ -152,7 +152,7 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
     ...keys
   })
   await repo.insertHistory(trx, { referral_id: row.id, from_status: null, to_status: 'submitted', actor_id: caller.sub, actor_role: primaryRole(caller), reason: screening.outcome === 'needs_review' ? 'screening: needs review' : null })
-  const message = templates.referralAcknowledgement(reference, programme.name)
+  const message = templates.referralAcknowledgement({ reference, programme: programme.name })
   const notificationIds = await insertNotifications(trx, [{
     organisation_id: org,
     dedupe_key: `referral-acknowledgement:${row.id}`,
@@ -231,6 +231,20 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   const row = await repo.lockReferral(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Referral')
   checkIfMatch(ifMatch, row, 'referral')
+  return await apply(trx, row, action, input, { id: caller.sub, role: primaryRole(caller, roles) })
+}
+
+/**
+ * The referral's acknowledgement reached the referrer: a referral still `submitted` moves to
+ * `acknowledged`, by the system. One a coordinator has already moved on stays where it is.
+ */
+export async function acknowledge (trx: Trx, org: string, id: string): Promise<void> {
+  const row = await repo.lockReferral(trx, { org }, id)
+  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return
+  await apply(trx, row, 'acknowledge', { note: 'acknowledgement sent to the referrer' }, { id: 'system', role: 'system' })
+}
+
+async function apply (trx: Trx, row: ReferralRow, action: Action, input: TransitionInput, actor: { id: string, role: string }): Promise<Created> {
   const t = TRANSITIONS[action]
   if (!t.from.includes(row.status as ReferralStatus)) throw invalidTransition(row.status, t.verb)
   const programme = await findProgramme(trx, row.organisation_id, row.programme_id)
@@ -243,10 +257,9 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   switch (action) {
     case 'request_information': {
       set.information_request = JSON.stringify({ questions: input.questions, requested_at: now, answers: null, answered_at: null })
-      const m = templates.informationRequested(row.reference, programme.name, input.questions as string)
-      const round = await trx.selectFrom('referral_status_history').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('referral_id', '=', row.id).where('to_status', '=', 'information_requested').executeTakeFirstOrThrow()
-      messages.push({ kind: 'referral_information_requested', key: `referral-information-requested:${row.id}:${Number(round.n) + 1}`, ...m })
+      const m = templates.informationRequested({ reference: row.reference, programme: programme.name, questions: input.questions as string })
+      const rounds = await repo.countTransitionsTo(trx, row.id, 'information_requested')
+      messages.push({ kind: 'referral_information_requested', key: `referral-information-requested:${row.id}:${rounds + 1}`, ...m })
       reason = 'information requested'
       break
     }
@@ -270,7 +283,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
     case 'decline': {
       set.decline = JSON.stringify({ reason_code: input.reason_code, note: input.note ?? null, declined_at: now })
       set.closed_at = new Date(now)
-      const m = templates.referralDeclined(row.reference, programme.name, input.reason_code as string, input.note)
+      const m = templates.referralDeclined({ reference: row.reference, programme: programme.name, reasonCode: input.reason_code as string, note: input.note })
       messages.push({ kind: 'referral_declined', key: `referral-declined:${row.id}`, ...m })
       reason = input.reason_code ?? null
       break
@@ -285,7 +298,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
       break
   }
   const updated = await repo.updateReferral(trx, row.id, set)
-  await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, roles), reason })
+  await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: t.to, actor_id: actor.id, actor_role: actor.role, reason })
   const referrer = row.referrer as { email: string }
   const notificationIds = await insertNotifications(trx, messages.map((m) => ({
     organisation_id: row.organisation_id,
@@ -322,7 +335,7 @@ export async function matchTransition (trx: Trx, org: string, referralId: string
 
 /** Keeps the referrer's view of the match current as the match changes status (no new referral version). */
 export async function setMatchSummary (trx: Trx, referralId: string, summary: { status: string, mentor_first_name: string }): Promise<void> {
-  await trx.updateTable('referrals').set({ match_summary: JSON.stringify(summary) }).where('id', '=', referralId).execute()
+  await repo.updateMatchSummary(trx, referralId, summary)
 }
 
 export { etagOf }

@@ -63,6 +63,10 @@ t.test('training-expiry-alerts', async (t) => {
     const toMentor = rows.find((r) => r.recipient === mentorEmail)
     t.notOk(toMentor?.body.includes('Jordan'), 'no names in the message')
     t.match(rows.find((r) => r.recipient !== mentorEmail)?.body ?? '', /no active matches/)
+    const toCoordinator = rows.find((r) => r.recipient !== mentorEmail)
+    t.match(toCoordinator?.subject ?? '', /^Jordan Mentor-Test: safeguarding training lapses on /, 'staff are told the mentor by name')
+    t.match(toCoordinator?.body ?? '', /mentor Jordan Mentor-Test/)
+    t.notOk(toCoordinator?.subject.includes(mentorId.slice(0, 8)), 'not by a record id')
   })
 
   t.test('7 days before, on the day, and not again after', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { auth, build, createTenant, todayLocal } from '../helper.js'
 import { addDays, addMonths, todayIn } from '../../src/lib/dates.js'
 import { createDatabase } from '../../src/db/database.js'
-import { clearedMentorIds, mentorCompliance } from '../../src/mentors/compliance.js'
+import { clearedMentorIds, mentorCompliance } from '../../src/mentors/compliance.repository.js'
 import { vettedMentor } from './mentors-support.js'
 
 t.test('mentor compliance', async (t) => {

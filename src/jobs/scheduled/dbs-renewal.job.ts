@@ -1,13 +1,13 @@
 import { daysBetween } from '../../lib/dates.js'
-import { sql, type RawBuilder } from 'kysely'
-import { bestDbs, type DbsRecord } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
-import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type ScannedMentor } from './mentor-alerts.js'
-import { dbsToCoordinator, dbsToMentor } from './alert-templates.js'
+import type { RawBuilder } from 'kysely'
+import { bestDbs } from '../../mentors/compliance.js'
+import type { ScheduledJobContext } from './context.js'
+import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups } from './mentor-alerts.js'
+import { withDbsChecks, type ScannedMentor, type WithDbs } from '../../mentors/alerts.repository.js'
+import { dbsToCoordinator, dbsToMentor, type DbsThreshold as Threshold } from '../../notifications/templates/mentor-alerts.js'
 
 export const DBS_ALERT_KIND = 'dbs_renewal_alert'
-type Row = ScannedMentor & { programme_ids: string[], dbs: DbsRecord[] }
-type Threshold = 'due_60' | 'overdue' | 'status_check_due' | 'status_check_overdue'
+type Row = WithDbs
 
 /**
  * The alert due on `asOf` for the DBS check that lasts longest: renewal due within 60 days (unless a
@@ -31,17 +31,7 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
   const counts = emptyCounts('due_60', 'overdue', 'status_check_due', 'status_check_overdue')
   const programmes = new ProgrammeCache(ctx.db)
   const coordinators = new CoordinatorCache(ctx.db)
-  // Each mentor of the batch with its programmes and DBS checks (with their status checks): one query a batch.
-  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<Row[]> => (await sql<Row>`
-    select m.id, m.organisation_id, m.email,
-      coalesce((select array_agg(mp.programme_id) from mentor_programmes mp where mp.mentor_id = m.id), '{}') as programme_ids,
-      coalesce((select json_agg(json_build_object('id', d.id, 'level', d.level, 'workforce', d.workforce, 'issued_on', d.issued_on,
-          'update_service_subscribed', d.update_service_subscribed, 'outcome', d.outcome, 'risk_decision', d.risk_decision,
-          'renewal_in_progress', d.renewal_in_progress,
-          'status_checks', coalesce((select json_agg(json_build_object('checked_on', s.checked_on, 'result', s.result))
-            from mentor_dbs_status_checks s where s.dbs_check_id = d.id), '[]')))
-        from mentor_dbs_checks d where d.mentor_id = m.id), '[]') as dbs
-    from (${mentors}) m order by m.id`.execute(ctx.db)).rows
+  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<Row[]> => await withDbsChecks(ctx.db, mentors)
   for await (const batch of keysetBatches(ctx, fetch)) {
     counts.mentors_scanned += batch.length
     const byId = new Map(batch.map((m) => [m.id, m]))
@@ -62,14 +52,19 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
       g.programmes.push(p.name)
       grouped.set(key, g)
     }
+    const mentorOf = (id: string): ScannedMentor => {
+      const m = byId.get(id)
+      if (m === undefined) throw new Error(`mentor ${id} is not in the batch`)
+      return { id: m.id, organisation_id: m.organisation_id, email: m.email, given_name: m.given_name, family_name: m.family_name }
+    }
     await writeAlertGroups(ctx, grouped.values(), counts, coordinators, (g, names) => ({
-      mentor: { id: g.mentorId, organisation_id: (byId.get(g.mentorId) as Row).organisation_id, email: (byId.get(g.mentorId) as Row).email },
+      mentor: mentorOf(g.mentorId),
       kind: DBS_ALERT_KIND,
       threshold: g.threshold,
       expires_on: g.expires_on,
       programmes: names,
-      mentorMessage: dbsToMentor(g.threshold, g.expires_on, names),
-      coordinatorMessage: (matches) => dbsToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
+      mentorMessage: dbsToMentor({ threshold: g.threshold, expiresOn: g.expires_on, programmes: names }),
+      coordinatorMessage: (matches) => dbsToCoordinator({ mentor: mentorOf(g.mentorId), threshold: g.threshold, expiresOn: g.expires_on, programmes: names, matches })
     }))
   }
   return counts

@@ -1,27 +1,17 @@
-import { sql, type RawBuilder } from 'kysely'
+import type { RawBuilder } from 'kysely'
 import type { NewNotification } from '../../db/types.js'
 import type { Executor } from '../../db/database.js'
 import { insertNotifications } from '../../notifications/notifications.repository.js'
 import { recipientsWithRole } from '../../users/users.repository.js'
 import { requirementsOf, type MentorRequirements } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
+import { scannedMentors, type ScannedMentor } from '../../mentors/alerts.repository.js'
+import { programmesByIds } from '../../programmes/programmes.repository.js'
+import type { ScheduledJobContext } from './context.js'
+import type { Message } from '../../notifications/templates/message.js'
 import { activeMatchesForMentors, flagMatchesForMentors } from '../../matches/matches.repository.js'
 
-/** Mentors whose clearance matters day to day: approved, or suspended pending a decision. */
-export const ALERTED_STATUSES = ['approved', 'suspended']
 export const SCAN_BATCH = 2000
 export const INSERT_BATCH = 1000
-
-export interface ScannedMentor { id: string, organisation_id: string, email: string }
-
-/** The filter on mentors every alert scan shares: alerted statuses, the run's organisation, after a keyset position. */
-export function scannedMentors (ctx: ScheduledJobContext, after: string | null, size: number): RawBuilder<ScannedMentor> {
-  return sql<ScannedMentor>`select id, organisation_id, email from mentors
-    where status in (${sql.join(ALERTED_STATUSES)})
-    ${ctx.org !== null ? sql`and organisation_id = ${ctx.org}` : sql``}
-    ${after !== null ? sql`and id > ${after}` : sql``}
-    order by id limit ${size}`
-}
 
 /**
  * Walks the mentors in keyset batches by id, so memory stays flat however many there are and a
@@ -29,11 +19,11 @@ export function scannedMentors (ctx: ScheduledJobContext, after: string | null, 
  * beside it in one query, given the keyset subquery; rows come back ordered by mentor id.
  */
 export async function * keysetBatches<R extends { id: string }> (ctx: ScheduledJobContext, fetch: (mentors: RawBuilder<ScannedMentor>) => Promise<R[]>, size = SCAN_BATCH): AsyncGenerator<R[]> {
-  let rows = await fetch(scannedMentors(ctx, null, size))
+  let rows = await fetch(scannedMentors(ctx.org, null, size))
   while (rows.length > 0) {
     const last = new Set(rows.map((r) => r.id)).size < size
     // Read the next batch while this one is processed: two batches in memory at most.
-    const next = last ? Promise.resolve([]) : fetch(scannedMentors(ctx, rows[rows.length - 1].id, size))
+    const next = last ? Promise.resolve([]) : fetch(scannedMentors(ctx.org, rows[rows.length - 1].id, size))
     next.catch(() => {})
     yield rows
     rows = await next
@@ -48,7 +38,7 @@ export class ProgrammeCache {
   async load (ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.cache.has(id))
     if (missing.length === 0) return
-    const rows = await this.db.selectFrom('programmes').select(['id', 'name', 'rules']).where('id', 'in', missing).execute()
+    const rows = await programmesByIds(this.db, missing)
     for (const r of rows) this.cache.set(r.id, { name: r.name, req: requirementsOf(r.rules) })
   }
 
@@ -93,7 +83,7 @@ export async function writeAlerts (ctx: ScheduledJobContext, rows: NewNotificati
   for (let i = 0; i < sorted.length; i += INSERT_BATCH) {
     const ids = await insertNotifications(ctx.db, sorted.slice(i, i + INSERT_BATCH))
     inserted += ids.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(ids)
+    await ctx.dispatch(ids)
   }
   return inserted
 }
@@ -105,8 +95,8 @@ export interface Alert {
   threshold: string
   expires_on: string
   programmes: string[]
-  mentorMessage: { subject: string, body: string }
-  coordinatorMessage: (matches: Array<{ reference: string }>) => { subject: string, body: string }
+  mentorMessage: Message
+  coordinatorMessage: (matches: Array<{ reference: string }>) => Message
 }
 
 /** The mentor's and each coordinator's copy of every alert, as outbox rows. */

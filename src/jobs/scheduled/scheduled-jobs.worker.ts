@@ -5,6 +5,7 @@ import type { Database } from '../../db/database.js'
 import { todayIn } from '../../lib/dates.js'
 import type { NotificationJob } from '../queues.js'
 import type { QueueBackend } from '../queue-backend.js'
+import { createDispatch } from '../dispatch.js'
 import { claimRun, failRun, finishRun, insertRun } from './job-runs.repository.js'
 import { scheduledJobs } from './registry.js'
 import { createScheduledJobsQueue, dailyPattern, SCHEDULED_JOBS_QUEUE, type ScheduledJobData } from './scheduled-queue.js'
@@ -26,14 +27,8 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
   const { config, db, log } = o
   const queue = createScheduledJobsQueue(o.backend)
 
-  const enqueue = async (ids: string[]): Promise<void> => {
-    if (ids.length === 0) return
-    try {
-      await o.notifications.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: { jobId: id } })))
-    } catch (err) {
-      log.warn({ err: { message: (err as Error).message }, notifications: ids.length }, 'could not enqueue alerts now; the outbox relay will')
-    }
-  }
+  const outbound = createDispatch({ notifications: o.notifications })
+  const dispatch = async (ids: string[]): Promise<void> => { await outbound.notifications(ids, log) }
 
   async function process (job: Job<ScheduledJobData>): Promise<Record<string, number> | 'skipped'> {
     const handler = scheduledJobs[job.data.name]
@@ -49,7 +44,7 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
     if (run === undefined) return 'skipped'
     const started = Date.now()
     try {
-      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, runId, log: log.child({ job: run.name, run_id: runId }), enqueue })
+      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, runId, log: log.child({ job: run.name, run_id: runId }), dispatch })
       await finishRun(db, runId, counts)
       log.info({ job: run.name, run_id: runId, as_of: run.as_of, ms: Date.now() - started, counts }, 'scheduled job finished')
       return counts

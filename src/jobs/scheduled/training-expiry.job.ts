@@ -1,11 +1,12 @@
-import { sql, type RawBuilder } from 'kysely'
+import type { RawBuilder } from 'kysely'
 import { daysBetween } from '../../lib/dates.js'
 import { safeguardingExpiry } from '../../mentors/compliance.js'
-import type { ScheduledJobContext } from './registry.js'
-import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups, type Alert, type ScannedMentor } from './mentor-alerts.js'
+import type { ScheduledJobContext } from './context.js'
+import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups } from './mentor-alerts.js'
+import { withSafeguardingTraining, type ScannedMentor, type WithTraining } from '../../mentors/alerts.repository.js'
 
-type Row = ScannedMentor & { programme_id: string | null, completed_on: string | null }
-import { trainingToCoordinator, trainingToMentor } from './alert-templates.js'
+import { trainingToCoordinator, trainingToMentor } from '../../notifications/templates/mentor-alerts.js'
+
 
 export const TRAINING_ALERT_KIND = 'training_expiry_alert'
 
@@ -27,15 +28,9 @@ export async function trainingExpiryAlerts (ctx: ScheduledJobContext): Promise<R
   const counts = emptyCounts('due_30', 'due_7', 'expired')
   const programmes = new ProgrammeCache(ctx.db)
   const coordinators = new CoordinatorCache(ctx.db)
-  // Each mentor of the batch beside each programme it serves, with its latest safeguarding training: one query a batch.
-  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<Row[]> => (await sql<Row>`
-    select m.id, m.organisation_id, m.email, mp.programme_id,
-      (select max(t.completed_on) from mentor_trainings t
-        where t.mentor_id = m.id and t.kind = 'safeguarding' and t.completed_on <= ${ctx.asOf}::date) as completed_on
-    from (${mentors}) m left join mentor_programmes mp on mp.mentor_id = m.id
-    order by m.id`.execute(ctx.db)).rows
+  const fetch = async (mentors: RawBuilder<ScannedMentor>): Promise<WithTraining[]> => await withSafeguardingTraining(ctx.db, mentors, ctx.asOf)
   for await (const rows of keysetBatches(ctx, fetch)) {
-    const byId = new Map(rows.map((r) => [r.id, { id: r.id, organisation_id: r.organisation_id, email: r.email }]))
+    const byId = new Map(rows.map((r) => [r.id, { id: r.id, organisation_id: r.organisation_id, email: r.email, given_name: r.given_name, family_name: r.family_name }]))
     counts.mentors_scanned += byId.size
     await programmes.load(rows.flatMap((r) => (r.programme_id === null ? [] : [r.programme_id])))
     // One alert per mentor and expiry date, naming every programme it lapses for.
@@ -52,14 +47,19 @@ export async function trainingExpiryAlerts (ctx: ScheduledJobContext): Promise<R
       g.programmes.push(p.name)
       grouped.set(key, g)
     }
+    const mentorOf = (id: string): ScannedMentor => {
+      const m = byId.get(id)
+      if (m === undefined) throw new Error(`mentor ${id} is not in the batch`)
+      return m
+    }
     await writeAlertGroups(ctx, grouped.values(), counts, coordinators, (g, names) => ({
-      mentor: byId.get(g.mentorId) as Alert['mentor'],
+      mentor: mentorOf(g.mentorId),
       kind: TRAINING_ALERT_KIND,
       threshold: g.threshold,
       expires_on: g.expires_on,
       programmes: names,
-      mentorMessage: trainingToMentor(g.threshold, g.expires_on, names),
-      coordinatorMessage: (matches) => trainingToCoordinator(g.mentorId, g.threshold, g.expires_on, names, matches)
+      mentorMessage: trainingToMentor({ threshold: g.threshold, expiresOn: g.expires_on, programmes: names }),
+      coordinatorMessage: (matches) => trainingToCoordinator({ mentor: mentorOf(g.mentorId), threshold: g.threshold, expiresOn: g.expires_on, programmes: names, matches })
     }))
   }
   return counts

@@ -11,7 +11,6 @@ import { todayIn } from '../../lib/dates.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { notFound } from '../../errors/catalogue.js'
-import { enqueueNotifications } from '../../notifications/enqueue.js'
 import { createGeocoder } from '../../geo/geocoder.js'
 import * as service from '../../matches/matches.service.js'
 import * as repo from '../../matches/matches.repository.js'
@@ -40,7 +39,7 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
       created.push(...notificationIds)
       return { status: 201, body: service.toMatch(row, request.caller, today()) }
     })
-    await enqueueNotifications(app.queues.notifications, created, request.log)
+    await app.dispatch.notifications(created, request.log)
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return await reply.code(201).header('location', `/v1/matches/${result.body.id}`).send(result.body)
   })

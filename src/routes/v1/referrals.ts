@@ -11,7 +11,6 @@ import * as service from '../../referrals/referrals.service.js'
 import * as repo from '../../referrals/referrals.repository.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { decodeCursor, pageOf, renderedPage } from '../../lib/cursor.js'
-import { enqueueNotifications } from '../../notifications/enqueue.js'
 import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
 import type { Role } from '../../auth/roles.js'
@@ -39,7 +38,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       created.push(...notificationIds)
       return { status: 201, body: service.toReferral(row) }
     })
-    await enqueueNotifications(app.queues.notifications, created, request.log)
+    await app.dispatch.notifications(created, request.log)
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return await reply.code(result.status as 201).header('location', `/v1/referrals/${result.body.id}`).send(result.body)
   })
@@ -124,7 +123,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
     }, async (request: FastifyRequest<{ Params: { id: string }, Body: service.TransitionInput, Headers: { 'if-match'?: string } }>, reply) => {
       const { row, notificationIds } = await app.db.transaction().execute(async (trx) =>
         await service.transition(trx, request.caller, request.params.id, a.action, request.body ?? {}, request.headers['if-match'], a.roles))
-      await enqueueNotifications(app.queues.notifications, notificationIds, request.log)
+      await app.dispatch.notifications(notificationIds, request.log)
       return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row))
     })
   }

@@ -30,7 +30,7 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       created.push(...notificationIds)
       return { status: 201, body: concerns.toConcern({ ...row, reference }, []) }
     })
-    await concerns.enqueueUrgent(app.queues.notifications, created, request.log)
+    await app.dispatch.notifications(created, request.log, { urgent: true })
     return await reply.code(201).header('location', `/v1/safeguarding-concerns/${result.body.id as string}`).send(result.body)
   })
 

@@ -1,8 +1,9 @@
-import type { NewNotification } from '../db/types.js'
-import { insertNotifications } from '../notifications/notifications.repository.js'
-import { recipientsWithRole } from '../users/users.repository.js'
-import { sessionGaps } from './activity.repository.js'
-import type { ScheduledJobContext } from '../jobs/scheduled/registry.js'
+import type { NewNotification } from '../../db/types.js'
+import { insertNotifications } from '../../notifications/notifications.repository.js'
+import { recipientsWithRole } from '../../users/users.repository.js'
+import { sessionGaps } from '../../matches/activity.repository.js'
+import type { ScheduledJobContext } from './context.js'
+import { sessionGapAlert } from '../../notifications/templates/matches.js'
 
 export const SESSION_GAP_KIND = 'session_gap_alert'
 const BATCH = 1000
@@ -27,14 +28,14 @@ export async function sessionGapAlerts (ctx: ScheduledJobContext): Promise<Recor
         staff = (await recipientsWithRole(ctx.db, g.organisation_id, 'coordinator')).map((u) => ({ id: u.id, email: u.email }))
         coordinators.set(g.organisation_id, staff)
       }
+      const message = sessionGapAlert({ reference: g.reference, since: g.since, alertWeeks: g.alert_weeks })
       for (const c of staff) {
         rows.push({
           organisation_id: g.organisation_id,
           dedupe_key: `${SESSION_GAP_KIND}:${g.match_id}:${g.since}:${c.id}`,
           kind: SESSION_GAP_KIND,
           recipient: c.email,
-          subject: `No mentoring session logged for ${g.reference} in ${g.alert_weeks} weeks`,
-          body: `Hello,\n\nThe match for referral ${g.reference} has had no session logged since ${g.since}, more than ${g.alert_weeks} weeks. Please check in with the mentor and the young person, and log any sessions held.\n\nWaymark`,
+          ...message,
           subject_type: 'match',
           subject_id: g.match_id
         })
@@ -44,7 +45,7 @@ export async function sessionGapAlerts (ctx: ScheduledJobContext): Promise<Recor
     const ids = await insertNotifications(ctx.db, rows)
     counts.notifications_inserted += ids.length
     counts.notifications_already_sent += rows.length - ids.length
-    if (ctx.enqueue !== undefined) await ctx.enqueue(ids)
+    await ctx.dispatch(ids)
     if (gaps.length < BATCH) break
     after = gaps[gaps.length - 1].match_id
   }
