@@ -122,8 +122,9 @@ function postgresBackend (config: Config): QueueBackend {
       return worker as unknown as Worker<D, R>
     },
     ping: async () => {
+      // Every queue this process made: each has its own connections and schema check.
       if (queues.length === 0) throw new Error('no queue to check')
-      await queues[0].getJobCountByTypes('waiting')
+      await Promise.all(queues.map(async (q) => await q.getJobCountByTypes('waiting')))
     },
     close: async () => {}
   }
