@@ -14,6 +14,17 @@ t.test('defaults fill every setting in development', async (t) => {
   t.same(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).CORS_ORIGINS, ['https://a.example', 'https://b.example'])
 })
 
+t.test('embedded services: auto by default, never in production', async (t) => {
+  const dev = loadConfig({})
+  t.equal(dev.EMBEDDED, 'auto')
+  t.equal(dev.WAYMARK_DATA_DIR, '.waymark')
+  t.same(dev.given, { DATABASE_URL: false, REDIS_URL: false }, 'unset URLs are left to the choice at start-up')
+  t.same(loadConfig({ DATABASE_URL: 'postgres://x@db/waymark' }).given, { DATABASE_URL: true, REDIS_URL: false })
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).EMBEDDED, 'never', 'production never starts an embedded server')
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, EMBEDDED: 'auto' }), { message: /EMBEDDED=auto is not allowed/ })
+  t.throws(() => loadConfig({ EMBEDDED: 'sometimes' }), { message: /EMBEDDED/ })
+})
+
 t.test('a bad setting is refused, naming it', async (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ PORT: 'abc' }, /PORT/],
