@@ -1,25 +1,25 @@
 # syntax=docker/dockerfile:1
 
 # Build: type-check, then bundle the service and its migrations into dist/waymark.mjs.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
 
-# Production dependencies only.
-FROM node:20-bookworm-slim AS deps
+# Production dependencies only; not the embedded PostgreSQL binaries (optional), which production never uses.
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 
 # Runtime: the bundle and production dependencies (the bundle leaves @fastify/swagger-ui, which serves
 # its own files, to node_modules), as the unprivileged node user.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules

@@ -1,4 +1,3 @@
-import { loadConfig } from '../src/config/config.js'
 import { createDatabase } from '../src/db/database.js'
 import { ensureDatabase, migrateToLatest } from '../src/db/migrate.js'
 import { signHs256 } from '../src/auth/dev-token.js'
@@ -7,12 +6,13 @@ import { findOrganisationByCode, insertOrganisation } from '../src/organisations
 import { insertProgramme } from '../src/programmes/programmes.repository.js'
 import { insertUser } from '../src/users/users.repository.js'
 import { demoCasework } from './seed-demo-casework.js'
+import { openServices } from './services.js'
 
 /**
  * A demo organisation modelled on the scheme documents: Bromley's MOPAC Project and Motivating Young Minds,
  * Hertfordshire's Safe Space, and a care-leaver mentoring programme of former professionals. Safe to run twice.
  */
-const config = loadConfig()
+const { config, services } = await openServices()
 await ensureDatabase(config.DATABASE_URL)
 const { db } = createDatabase(config.DATABASE_URL, 2)
 await migrateToLatest(db)
@@ -81,6 +81,7 @@ if (org === undefined) {
 const mentorId = config.JWT_SECRET !== undefined ? await demoCasework(db, org.id, config) : null
 const programmes = await db.selectFrom('programmes').select(['id', 'name']).where('organisation_id', '=', org.id).orderBy('name').execute()
 await db.destroy()
+await services.release()
 
 if (config.JWT_SECRET === undefined) {
   process.stdout.write('JWT_SECRET is not set: get tokens from your identity provider.\n')

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises'
 import pino from 'pino'
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, type Config } from './config/config.js'
+import { chooseServices, type ServicesChoice } from './config/services.js'
+import { EmbeddedRefusedError, EmbeddedUnavailableError } from './embedded/embedded-postgres.js'
 import { createDatabase } from './db/database.js'
 import { ensureDatabase, migrateToLatest } from './db/migrate.js'
 import { loggerOptions } from './logger.js'
@@ -56,37 +58,73 @@ async function main (): Promise<void> {
   let mark = Date.now()
   const phase = (name: string): void => { const now = Date.now(); phases[name] = now - mark; mark = now }
   phases.load = Math.round(process.uptime() * 1000)
-  await prepareDatabase(config, log)
-  phase('database')
 
   const closers: Array<() => Promise<void>> = []
-  if (mode === 'all' || mode === 'api') {
-    const app = await startServer(config)
-    closers.push(async () => { await app.close() })
-    phase('api')
-  }
-  if (mode === 'all' || mode === 'worker') {
-    const worker = await startWorker(config, { logger: log })
-    closers.push(worker.close)
-    if (config.HEALTH_FILE !== undefined) closers.push(heartbeat(config.HEALTH_FILE))
-    phase('worker')
-  }
-  // ms: from process start (module loading included) to ready; phases_ms: where it went.
-  log.info({ mode, ms: Math.round(process.uptime() * 1000), phases_ms: phases, rss_mb: Math.round(process.memoryUsage().rss / 1048576) }, 'waymark ready')
-
+  let services: ServicesChoice | null = null
   let closing = false
+  let starting: Promise<unknown> = Promise.resolve()
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
     log.info({ signal }, 'shutting down: finishing requests and jobs in progress')
-    const force = setTimeout(() => { log.error('shutdown took longer than 10 s; exiting'); process.exit(1) }, 10_000)
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting')
+      // Still stop the embedded server when this is its last user, rather than leave it running.
+      const released = services?.release() ?? Promise.resolve()
+      void Promise.race([released, new Promise((resolve) => setTimeout(resolve, 3000))]).finally(() => process.exit(1))
+    }, 10_000)
     force.unref()
-    Promise.allSettled(closers.map(async (c) => { await c() }))
+    // A signal during start-up waits for it, so that what it opened (an embedded server) is closed too.
+    starting.catch(() => {})
+      .then(async () => await Promise.allSettled(closers.map(async (c) => { await c() })))
+      // Last: the embedded server outlives the requests and jobs that use it.
+      .then(async () => { await services?.release() })
       .then(() => { log.info('shut down cleanly'); process.exit(0) })
       .catch(() => process.exit(1))
   }
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
+
+  const start = async (): Promise<void> => {
+    try {
+      services = await chooseServices(config)
+    } catch (err) {
+      if (err instanceof EmbeddedUnavailableError || err instanceof EmbeddedRefusedError) {
+        log.fatal(`cannot start: ${err.message}`)
+        process.exit(1)
+      }
+      throw err
+    }
+    config = services.config
+    log.info({ database: services.database.kind, queues: services.queues.kind, ...(services.embedded !== null ? { data_dir: services.embedded.dataDir, embedded: services.embedded.how } : {}) }, services.summary)
+    phase('services')
+    await prepareDatabase(config, log)
+    phase('database')
+    if (closing) return
+    if (mode === 'all' || mode === 'api') {
+      const app = await startServer(config)
+      closers.push(async () => { await app.close() })
+      phase('api')
+    }
+    if (mode === 'all' || mode === 'worker') {
+      const worker = await startWorker(config, { logger: log })
+      closers.push(worker.close)
+      if (config.HEALTH_FILE !== undefined) closers.push(heartbeat(config.HEALTH_FILE))
+      phase('worker')
+    }
+  }
+  starting = start()
+  try {
+    await starting
+  } catch (err) {
+    // What started is closed before the embedded server is left, which another instance may be using.
+    await Promise.allSettled(closers.map(async (c) => { await c() }))
+    await (services as ServicesChoice | null)?.release().catch(() => {})
+    throw err
+  }
+  if (closing) return
+  // ms: from process start (module loading included) to ready; phases_ms: where it went.
+  log.info({ mode, ms: Math.round(process.uptime() * 1000), phases_ms: phases, rss_mb: Math.round(process.memoryUsage().rss / 1048576) }, 'waymark ready')
 }
 
 main().catch((err: unknown) => {

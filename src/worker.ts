@@ -1,9 +1,9 @@
-import { Worker } from 'bullmq'
 import pino, { type Logger } from 'pino'
 import type { Config } from './config/config.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
-import { createNotificationsQueue, createProducerConnection, createWorkerConnection, notificationBackoff, NOTIFICATIONS_QUEUE, type NotificationJob } from './jobs/queues.js'
+import { createNotificationsQueue, notificationBackoff, NOTIFICATIONS_QUEUE, type NotificationJob } from './jobs/queues.js'
+import { createQueueBackend } from './jobs/queue-backend.js'
 import { notificationProcessor } from './jobs/notification-send.job.js'
 import { startOutboxRelay } from './jobs/outbox-relay.js'
 import { loggerOptions } from './logger.js'
@@ -25,16 +25,10 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   const log = options.logger ?? pino(loggerOptions(config.LOG_LEVEL))
   const database = options.database ?? createDatabase(config.DATABASE_URL, Math.max(4, config.WORKER_CONCURRENCY + 2))
   const mailer = options.mailer ?? createMailer(config, log)
-  const producer = createProducerConnection(config.REDIS_URL)
-  producer.connect().catch(() => {})
-  const queue = createNotificationsQueue(producer, config.QUEUE_PREFIX)
-  queue.on('error', () => {})
+  const backend = createQueueBackend(config)
+  const queue = createNotificationsQueue(backend)
 
-  // BullMQ leaves a connection it was given open on close; it is closed below.
-  const workerConnection = createWorkerConnection(config.REDIS_URL)
-  const worker = new Worker<NotificationJob>(NOTIFICATIONS_QUEUE, notificationProcessor(database.db, mailer), {
-    connection: workerConnection,
-    prefix: config.QUEUE_PREFIX,
+  const worker = backend.worker<NotificationJob>(NOTIFICATIONS_QUEUE, notificationProcessor(database.db, mailer), {
     concurrency: config.WORKER_CONCURRENCY,
     // A worker that dies (SIGKILL, lost host) stops renewing its locks; another worker takes its jobs
     // over once a lock lapses. The outbox row lock, not the job, makes the takeover safe.
@@ -49,8 +43,8 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
 
   const relay = startOutboxRelay(database.db, queue, log, config.OUTBOX_POLL_MS)
-  const scheduled = await startScheduledJobs({ config, db: database.db, log, producer, notifications: queue })
-  log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY }, 'workers started')
+  const scheduled = await startScheduledJobs({ config, db: database.db, log, backend, notifications: queue })
+  log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY, queues: backend.kind }, 'workers started')
 
   return {
     log,
@@ -58,9 +52,8 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
       await scheduled.close()
       await relay.stop()
       await worker.close()
-      workerConnection.disconnect()
       await queue.close().catch(() => {})
-      producer.disconnect()
+      await backend.close()
       await mailer.close()
       if (options.database === undefined) await database.db.destroy()
     }

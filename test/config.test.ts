@@ -26,6 +26,17 @@ t.test('durations read as people write them', async (t) => {
   t.equal(loadConfig({ JWT_MAX_AGE: '3600' }).JWT_MAX_AGE, 3600, 'a bare number is seconds, as in a token')
 })
 
+t.test('embedded services: auto by default, never in production', async (t) => {
+  const dev = loadConfig({})
+  t.equal(dev.EMBEDDED, 'auto')
+  t.equal(dev.WAYMARK_DATA_DIR, '.waymark')
+  t.same(dev.given, { DATABASE_URL: false, REDIS_URL: false }, 'unset URLs are left to the choice at start-up')
+  t.same(loadConfig({ DATABASE_URL: 'postgres://x@db/waymark' }).given, { DATABASE_URL: true, REDIS_URL: false })
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).EMBEDDED, 'never', 'production never starts an embedded server')
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, EMBEDDED: 'auto' }), { message: /EMBEDDED=auto is not allowed/ })
+  t.throws(() => loadConfig({ EMBEDDED: 'sometimes' }), { message: /EMBEDDED/ })
+})
+
 t.test('a bad setting is refused, naming it', async (t) => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ PORT: 'abc' }, /PORT/],

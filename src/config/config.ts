@@ -7,11 +7,17 @@ const EnvSchema = Type.Object({
   NODE_ENV: Type.Enum(['development', 'test', 'production'], { default: 'development' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/waymark' }),
+  // Unset: the local server if one answers, else (EMBEDDED=auto) an embedded PostgreSQL; see services.ts.
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
   // The longest an API query may run; a server that gives no answer a second later is treated as down.
   DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 7000 }),
-  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  // Unset: the local Redis if one answers, else (EMBEDDED=auto) the queues run on PostgreSQL.
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** `auto`: with nothing installed, an embedded PostgreSQL and queues on PostgreSQL. Production: never. */
+  EMBEDDED: Type.Enum(['auto', 'never'], { default: 'auto' }),
+  /** Where the embedded PostgreSQL keeps its cluster and password. */
+  WAYMARK_DATA_DIR: Type.String({ minLength: 1, default: '.waymark' }),
   QUEUE_PREFIX: Type.String({ pattern: '^[a-zA-Z0-9:_-]+$', default: 'waymark' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -43,12 +49,24 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE'> {
+export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/waymark'
+export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
+
+export type QueueBackendKind = 'redis' | 'postgres'
+
+export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE' | 'DATABASE_URL' | 'REDIS_URL'> {
   CORS_ORIGINS: string[]
   /** Milliseconds. */
   RATE_LIMIT_WINDOW: number
   /** Seconds. */
   JWT_MAX_AGE: number
+  /** The database in use: as set, or the local server's until services.ts chooses otherwise. */
+  DATABASE_URL: string
+  REDIS_URL: string
+  /** Where the queues live: Redis, or PostgreSQL (BullMQ's PostgreSQL backend on DATABASE_URL). */
+  queueBackend: QueueBackendKind
+  /** Which of DATABASE_URL and REDIS_URL were set rather than defaulted. */
+  given: { DATABASE_URL: boolean, REDIS_URL: boolean }
 }
 
 const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000
@@ -89,6 +107,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError(`Invalid configuration: JWT_MAX_AGE: "${cfg.JWT_MAX_AGE}" is not a duration from 1 minute to 30 days (e.g. "8h", "90m", or seconds)`)
   }
   if (cfg.NODE_ENV === 'production') {
+    if (env.EMBEDDED === 'auto') {
+      throw new ConfigError('Invalid configuration: EMBEDDED=auto is not allowed when NODE_ENV=production (production uses real servers)')
+    }
+    cfg.EMBEDDED = 'never'
     if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
       throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when NODE_ENV=production')
     }
@@ -106,6 +128,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   return {
     ...cfg,
+    DATABASE_URL: cfg.DATABASE_URL ?? LOCAL_DATABASE_URL,
+    REDIS_URL: cfg.REDIS_URL ?? LOCAL_REDIS_URL,
+    queueBackend: 'redis',
+    given: { DATABASE_URL: cfg.DATABASE_URL !== undefined, REDIS_URL: cfg.REDIS_URL !== undefined },
     CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
     RATE_LIMIT_WINDOW: window,
     JWT_MAX_AGE: Math.floor(maxAge / 1000)

@@ -39,7 +39,7 @@ export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: s
   })
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`Redis did not answer within ${timeoutMs} ms`)) }, timeoutMs)
+    timer = setTimeout(() => { reject(new Error(`the queue backend did not answer within ${timeoutMs} ms`)) }, timeoutMs)
   })
   try {
     await Promise.race([

@@ -1,33 +1,9 @@
-import { Queue, type ConnectionOptions } from 'bullmq'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Queue } from 'bullmq'
+import type { QueueBackend } from './queue-backend.js'
 
 export const NOTIFICATIONS_QUEUE = 'notifications'
 
 export interface NotificationJob { notification_id: string }
-
-/** Producer connection: fails fast when Redis is down, so a request never waits on it. */
-export function createProducerConnection (url: string): Redis {
-  const options: RedisOptions = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    lazyConnect: true,
-    retryStrategy: (times) => Math.min(times * 200, 2000)
-  }
-  const redis = new Redis(url, options)
-  redis.on('error', () => {})
-  return redis
-}
-
-/** Worker connection: BullMQ requires blocking commands to wait for Redis indefinitely. */
-export function createWorkerConnection (url: string): Redis {
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(times * 200, 2000)
-  })
-  redis.on('error', () => {})
-  return redis
-}
 
 /** The backoff type of notification jobs: the worker computes the delay from its own settings. */
 export const NOTIFICATION_BACKOFF = 'notification'
@@ -39,8 +15,8 @@ export const notificationJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600 }
 }
 
-export function createNotificationsQueue (connection: ConnectionOptions, prefix: string): Queue<NotificationJob> {
-  return new Queue<NotificationJob>(NOTIFICATIONS_QUEUE, { connection, prefix, defaultJobOptions: notificationJobOptions })
+export function createNotificationsQueue (backend: QueueBackend): Queue<NotificationJob> {
+  return backend.queue<NotificationJob>(NOTIFICATIONS_QUEUE, notificationJobOptions)
 }
 
 /** Exponential backoff from the worker's setting: base, 2 x base, 4 x base... capped at an hour. */

@@ -2,7 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { sql } from 'kysely'
 
-const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
+const Status = Type.Object({
+  status: Type.String(),
+  queue_backend: Type.Optional(Type.Enum(['redis', 'postgres'], { description: 'Where the queues live: Redis, or PostgreSQL (BullMQ PostgreSQL backend)' })),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '`postgres`, and `redis` or (queues on PostgreSQL) `queues`: `ok` or `unreachable`' }))
+})
 
 async function within<T> (ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -19,14 +23,19 @@ export default async function healthRoutes (app: FastifyInstance): Promise<void>
   }, async () => ({ status: 'ok' }))
 
   app.get('/health/ready', {
-    schema: { tags: ['health'], operationId: 'ready', summary: 'PostgreSQL and Redis are reachable', security: [], response: { 200: Status, 503: Status } }
-  }, async (_request, reply) => {
-    const [pg, redis] = await Promise.allSettled([
+    schema: { tags: ['health'], operationId: 'ready', summary: 'PostgreSQL and the queue backend are reachable', security: [], response: { 200: Status, 503: Status } }
+  }, async (request, reply) => {
+    const backend = app.queueBackend
+    const [pg, queues] = await Promise.allSettled([
       within(1500, sql`select 1`.execute(app.db)),
-      within(1500, app.redis.ping())
+      within(1500, backend.ping())
     ])
-    const checks = { postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable', redis: redis.status === 'fulfilled' ? 'ok' : 'unreachable' }
-    const ok = pg.status === 'fulfilled' && redis.status === 'fulfilled'
-    return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks })
+    const checks = {
+      postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable',
+      [backend.kind === 'redis' ? 'redis' : 'queues']: queues.status === 'fulfilled' ? 'ok' : 'unreachable'
+    }
+    if (queues.status === 'rejected') request.log.debug({ err: { message: (queues.reason as Error).message } }, 'readiness: the queue backend did not answer')
+    const ok = pg.status === 'fulfilled' && queues.status === 'fulfilled'
+    return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', queue_backend: backend.kind, checks })
   })
 }

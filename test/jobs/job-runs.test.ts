@@ -3,7 +3,7 @@ import { runJob } from '../support/jobs.js'
 import { setUp } from '../support/set-up.js'
 import { todayLocal, waitUntil } from '../support/time.js'
 import { auth } from '../support/tokens.js'
-import { createProducerConnection } from '../../src/jobs/queues.js'
+import { createQueueBackend } from '../../src/jobs/queue-backend.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
 import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
 
@@ -36,10 +36,9 @@ t.test('job runs', async (t) => {
   })
 
   t.test('daily schedulers at SCHEDULE_TIME in SCHEDULE_TZ, one per registered job', async (t) => {
-    const producer = createProducerConnection(config.REDIS_URL)
-    await producer.connect()
-    const queue = createScheduledJobsQueue(producer, config.QUEUE_PREFIX)
-    t.teardown(async () => { await queue.close(); producer.disconnect() })
+    const backend = createQueueBackend(config)
+    const queue = createScheduledJobsQueue(backend)
+    t.teardown(async () => { await queue.close(); await backend.close() })
     const schedulers = await queue.getJobSchedulers()
     t.same(schedulers.map((s) => s.key).sort(), Object.keys(scheduledJobs).map((n) => `daily:${n}`).sort())
     for (const s of schedulers) {

@@ -51,7 +51,7 @@ t.test('live and ready', async (t) => {
     return ready.statusCode === 200
   }, 5000, 'ready')
   t.equal(ready.statusCode, 200)
-  t.same(ready.json(), { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } })
+  t.same(ready.json(), { status: 'ok', queue_backend: 'redis', checks: { postgres: 'ok', redis: 'ok' } })
 })
 
 t.test('not ready while Redis is unreachable', async (t) => {

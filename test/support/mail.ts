@@ -53,7 +53,7 @@ function decodeText (raw: string): string {
  * when the 250 reply goes out on a connection that is still open (a client that vanished before the
  * reply never learned the message was taken, and will send it again).
  */
-export async function startMailListener (t: Test, opts: MailListenerOptions = {}): Promise<MailListener> {
+export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailListenerOptions = {}): Promise<MailListener> {
   const messages: ReceivedMail[] = []
   const closed = new Set<string>()
   let failures = opts.failTimes ?? 0

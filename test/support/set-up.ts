@@ -4,7 +4,7 @@ import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config/config.js'
+import { loadConfig, type Config, type QueueBackendKind } from '../../src/config/config.js'
 import { createDatabase, type Database } from '../../src/db/database.js'
 import { ensureDatabase, migrateToLatest } from '../../src/db/migrate.js'
 import { startMailListener, type MailListener, type MailListenerOptions } from './mail.js'
@@ -45,18 +45,24 @@ export function openDatabase (t: Test, url: string): Database {
   return db
 }
 
+/**
+ * The configuration of a test. Queues are on Redis unless `TEST_QUEUE_BACKEND=postgres` (an override
+ * or the environment, to run the whole suite on BullMQ's PostgreSQL backend).
+ */
 export function testConfig (databaseUrl: string, overrides: Record<string, string> = {}): Config {
-  return loadConfig({
+  const queueBackend = (overrides.TEST_QUEUE_BACKEND ?? process.env.TEST_QUEUE_BACKEND ?? 'redis') as QueueBackendKind
+  const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: '5',
     QUEUE_PREFIX: `wmtest:${randomUUID().slice(0, 8)}`,
     JWT_SECRET: TEST_SECRET,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     OUTBOX_POLL_MS: '100',
     RATE_LIMIT_MAX: '100000',
     ...overrides
   })
+  return { ...config, queueBackend }
 }
 
 export interface TestApp {

@@ -1,10 +1,10 @@
-import { Worker, type Job, type Queue } from 'bullmq'
+import type { Job, Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
 import { todayIn } from '../../lib/dates.js'
 import type { NotificationJob } from '../queues.js'
-import { createWorkerConnection } from '../queues.js'
+import type { QueueBackend } from '../queue-backend.js'
 import { createDispatch } from '../dispatch.js'
 import { claimRun, failRun, finishRun, insertRun } from './job-runs.repository.js'
 import { scheduledJobs } from './registry.js'
@@ -14,7 +14,7 @@ export interface ScheduledJobsOptions {
   config: Config
   db: Database
   log: Logger
-  producer: import('ioredis').Redis
+  backend: QueueBackend
   notifications: Queue<NotificationJob>
 }
 
@@ -25,8 +25,7 @@ export interface ScheduledJobsOptions {
  */
 export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ close: () => Promise<void> }> {
   const { config, db, log } = o
-  const queue = createScheduledJobsQueue(o.producer, config.QUEUE_PREFIX)
-  queue.on('error', () => {})
+  const queue = createScheduledJobsQueue(o.backend)
 
   const outbound = createDispatch({ notifications: o.notifications })
   const dispatch = async (ids: string[]): Promise<void> => { await outbound.notifications(ids, log) }
@@ -58,13 +57,7 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
     }
   }
 
-  // BullMQ leaves a connection it was given open on close; it is closed below.
-  const workerConnection = createWorkerConnection(config.REDIS_URL)
-  const worker = new Worker<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, process, {
-    connection: workerConnection,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: 2
-  })
+  const worker = o.backend.worker<ScheduledJobData, Record<string, number> | 'skipped'>(SCHEDULED_JOBS_QUEUE, process, { concurrency: 2 })
   worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'scheduled jobs worker error') })
 
   let timer: NodeJS.Timeout | null = null
@@ -88,7 +81,6 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
       closed = true
       if (timer !== null) clearTimeout(timer)
       await worker.close()
-      workerConnection.disconnect()
       await queue.close().catch(() => {})
     }
   }

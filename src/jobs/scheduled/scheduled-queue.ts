@@ -1,4 +1,5 @@
-import { Queue, type ConnectionOptions } from 'bullmq'
+import type { Queue } from 'bullmq'
+import type { QueueBackend } from '../queue-backend.js'
 
 export const SCHEDULED_JOBS_QUEUE = 'scheduled-jobs'
 
@@ -12,8 +13,8 @@ export const scheduledJobOptions = {
   removeOnFail: { age: 30 * 24 * 3600 }
 }
 
-export function createScheduledJobsQueue (connection: ConnectionOptions, prefix: string): Queue<ScheduledJobData> {
-  return new Queue<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, { connection, prefix, defaultJobOptions: scheduledJobOptions })
+export function createScheduledJobsQueue (backend: QueueBackend): Queue<ScheduledJobData> {
+  return backend.queue<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, scheduledJobOptions)
 }
 
 /** The cron pattern of a daily run at HH:MM (interpreted in the scheduler's time zone). */

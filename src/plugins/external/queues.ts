@@ -1,13 +1,14 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
-import { createNotificationsQueue, createProducerConnection, type NotificationJob } from '../../jobs/queues.js'
+import { createNotificationsQueue, type NotificationJob } from '../../jobs/queues.js'
+import { createQueueBackend, type QueueBackend } from '../../jobs/queue-backend.js'
 import { createDispatch, type Dispatch } from '../../jobs/dispatch.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redis: Redis
+    /** Where the queues live (Redis or PostgreSQL); every queue is made through it. */
+    queueBackend: QueueBackend
     queues: { notifications: Queue<NotificationJob> }
     /** Hands committed outbox rows to the queues; call it after the transaction commits. */
     dispatch: Dispatch
@@ -15,15 +16,13 @@ declare module 'fastify' {
 }
 
 export default fp(async function queuesPlugin (app: FastifyInstance) {
-  const redis = createProducerConnection(app.config.REDIS_URL)
-  redis.connect().catch(() => { /* retried by ioredis; readiness reports it */ })
-  const notifications = createNotificationsQueue(redis, app.config.QUEUE_PREFIX)
-  notifications.on('error', () => {})
-  app.decorate('redis', redis)
+  const backend = createQueueBackend(app.config)
+  const notifications = createNotificationsQueue(backend)
+  app.decorate('queueBackend', backend)
   app.decorate('queues', { notifications })
   app.decorate('dispatch', createDispatch({ notifications }))
   app.addHook('onClose', async () => {
     await notifications.close().catch(() => {})
-    redis.disconnect()
+    await backend.close()
   })
 }, { name: 'queues', dependencies: ['config'] })

@@ -41,8 +41,7 @@ function toRun (r: JobRunRow): Static<typeof JobRunSchema> {
 /** Scheduled jobs on demand. A run from the API covers the caller's organisation only; the daily schedule covers all. */
 export default async function jobRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const queue = createScheduledJobsQueue(app.redis, app.config.QUEUE_PREFIX)
-  queue.on('error', () => {})
+  const queue = createScheduledJobsQueue(app.queueBackend)
   app.addHook('onClose', async () => { await queue.close().catch(() => {}) })
 
   app.post('/jobs/:name/runs', {
@@ -63,7 +62,8 @@ export default async function jobRoutes (fastify: FastifyInstance): Promise<void
     const run = await insertRun(app.db, { name, organisation_id: request.caller.org as string, as_of: asOf, trigger: 'api', requested_by: request.caller.sub })
     try {
       await queue.add(name, { name, run_id: run.id }, { jobId: run.id })
-    } catch {
+    } catch (err) {
+      request.log.warn({ err: { message: (err as Error).message } }, 'could not queue the job run')
       await failRun(app.db, run.id, 'The job queue was unavailable; request the run again')
       throw new AppError('service_unavailable', 'The job queue is unavailable; retry shortly', { headers: { 'retry-after': '5' } })
     }

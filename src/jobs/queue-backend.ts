@@ -1,0 +1,135 @@
+import { createPostgresBackend, Queue, Worker, withBackend, type DefaultJobOptions, type Processor, type WorkerOptions } from 'bullmq'
+import { Redis, type RedisOptions } from 'ioredis'
+import type { Config, QueueBackendKind } from '../config/config.js'
+
+/**
+ * The one place that knows where the queues live. Every queue and worker of the service is made
+ * here, on Redis or on BullMQ's PostgreSQL backend (config.queueBackend, chosen in
+ * config/services.ts); the rest of the code sees plain BullMQ queues and workers.
+ */
+export interface QueueBackend {
+  readonly kind: QueueBackendKind
+  /** A queue to add jobs to. The queues of one backend share its producer connection. */
+  queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => Queue<D>
+  /** A worker on a connection of its own, closed with it. */
+  worker: <D, R = unknown>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => Worker<D, R>
+  /** Resolves when the backend answers now; for readiness. */
+  ping: () => Promise<void>
+  /** Closes what the backend opened for its queues (close the queues and workers first). */
+  close: () => Promise<void>
+}
+
+/** Producer connection: fails fast when Redis is down, so a request never waits on it. */
+export function createProducerConnection (url: string): Redis {
+  const options: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    lazyConnect: true,
+    retryStrategy: (times) => Math.min(times * 200, 2000)
+  }
+  const redis = new Redis(url, options)
+  redis.on('error', () => {})
+  return redis
+}
+
+/** Worker connection: BullMQ requires blocking commands to wait for Redis indefinitely. */
+export function createWorkerConnection (url: string): Redis {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 200, 2000)
+  })
+  redis.on('error', () => {})
+  return redis
+}
+
+/** The PostgreSQL schema of a queue prefix: the backend's namespace, as the prefix is in Redis. */
+export function queueSchema (prefix: string): string {
+  return `bullmq_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 63)
+}
+
+function redisBackend (config: Config): QueueBackend {
+  const producer = createProducerConnection(config.REDIS_URL)
+  producer.connect().catch(() => { /* retried by ioredis; readiness reports it */ })
+  const workerConnections: Redis[] = []
+  return {
+    kind: 'redis',
+    queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
+      const queue = new Queue<D>(name, { connection: producer, prefix: config.QUEUE_PREFIX, defaultJobOptions })
+      queue.on('error', () => {})
+      return queue
+    },
+    worker: <D, R>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => {
+      // BullMQ leaves a connection it was given open on close; close() below ends it.
+      const connection = createWorkerConnection(config.REDIS_URL)
+      workerConnections.push(connection)
+      return new Worker<D, R>(name, processor, { ...options, connection, prefix: config.QUEUE_PREFIX })
+    },
+    ping: async () => { await producer.ping() },
+    close: async () => {
+      for (const c of workerConnections) c.disconnect()
+      producer.disconnect()
+    }
+  }
+}
+
+/**
+ * BullMQ's PostgreSQL backend memoizes its first connection and schema check, a failure included:
+ * a queue made while PostgreSQL was unreachable (starting, or slow on a loaded machine) would stay
+ * broken for good. Forgetting a failed start lets the next operation try again, as Redis does.
+ */
+function retryFailedStart (target: unknown): void {
+  const backend = (target as { backend?: Record<string, any> }).backend
+  for (const part of [backend?.connection, backend]) {
+    if (part === undefined || typeof part.waitUntilReady !== 'function') continue
+    const waitUntilReady = part.waitUntilReady.bind(part) as () => Promise<void>
+    part.waitUntilReady = async () => {
+      try {
+        await waitUntilReady()
+      } catch (err) {
+        part.readyPromise = undefined
+        throw err
+      }
+    }
+  }
+}
+
+function postgresBackend (config: Config): QueueBackend {
+  const Pg = withBackend(createPostgresBackend)
+  const schema = queueSchema(config.QUEUE_PREFIX)
+  // Each queue and worker gets a small pool of its own (the backend owns it and closes it with the
+  // queue); `migrate` creates or updates the backend's tables in the schema, once, under a lock.
+  const connection = (max: number): { connectionString: string, schema: string, migrate: boolean, max: number, connectionTimeoutMillis: number, idleTimeoutMillis: number, application_name: string } => ({
+    connectionString: config.DATABASE_URL, schema, migrate: true, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 60_000, application_name: 'waymark queues'
+  })
+  const queues: Array<Queue<any>> = []
+  return {
+    kind: 'postgres',
+    queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
+      const pgQueue = new Pg.Queue<D>(name, { connection: connection(4), prefix: config.QUEUE_PREFIX, defaultJobOptions })
+      pgQueue.on('error', () => {})
+      retryFailedStart(pgQueue)
+      // Connect and check the schema now rather than on the first job a request adds.
+      pgQueue.waitUntilReady().catch(() => {})
+      // Typed as a Redis queue: the code uses only what both backends have (add, schedulers, close).
+      const queue = pgQueue as unknown as Queue<D>
+      queues.push(queue)
+      return queue
+    },
+    worker: <D, R>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => {
+      const worker = new Pg.Worker<D, R>(name, processor as any, { ...options, connection: connection((options.concurrency ?? 1) + 2), prefix: config.QUEUE_PREFIX } as any)
+      retryFailedStart(worker)
+      return worker as unknown as Worker<D, R>
+    },
+    ping: async () => {
+      // Every queue this process made: each has its own connections and schema check.
+      if (queues.length === 0) throw new Error('no queue to check')
+      await Promise.all(queues.map(async (q) => await q.getJobCountByTypes('waiting')))
+    },
+    close: async () => {}
+  }
+}
+
+export function createQueueBackend (config: Config): QueueBackend {
+  return config.queueBackend === 'postgres' ? postgresBackend(config) : redisBackend(config)
+}
