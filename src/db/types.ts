@@ -391,6 +391,23 @@ export interface EvaluationResponsesTable {
   created_at: Timestamp
 }
 
+/** Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. */
+export interface AuditEventsTable {
+  id: Generated<string>
+  organisation_id: string
+  at: Generated<Date>
+  actor_id: string
+  actor_role: string
+  action: string
+  resource_type: string
+  resource_id: string
+  referral_id: string | null
+  mentor_id: string | null
+  purpose: string | null
+  outcome: Generated<string>
+  request_id: string
+}
+
 export interface DB {
   users: UsersTable
   organisations: OrganisationsTable
@@ -419,6 +436,7 @@ export interface DB {
   safeguarding_concern_actions: SafeguardingConcernActionsTable
   evaluations: EvaluationsTable
   evaluation_responses: EvaluationResponsesTable
+  audit_events: AuditEventsTable
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>
