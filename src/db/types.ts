@@ -259,6 +259,8 @@ export interface MatchesTable {
   close_note: string | null
   flagged_at: Date | null
   flag_reason: string | null
+  /** Closed for a rematch before the relationship took hold: no closure evaluation is owed. */
+  closure_evaluation_waived: Generated<boolean>
   created_by: string
   version: Generated<number>
   created_at: Timestamp
