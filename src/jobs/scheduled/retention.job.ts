@@ -8,7 +8,8 @@ import {
   organisationIds, type RetentionWindow
 } from '../../data-protection/retention.repository.js'
 import { anonymiseConcerns, anonymiseMentors, anonymiseNotifications, anonymiseReferrals, type Disposed } from '../../data-protection/anonymise.repository.js'
-import { auditDisposals } from '../../data-protection/disposal-audit.js'
+import { recordEvents } from '../../data-protection/events.repository.js'
+import { jobAccessor } from '../../audit/accessor.js'
 import { IDEMPOTENCY_KEY_HOURS } from '../../data-protection/retention-classes.js'
 
 const BATCH = 2000
@@ -32,8 +33,8 @@ async function walk<P> (
       const { ids, next } = await choose(trx, after)
       if (ids.length === 0) return 0
       const disposed = await dispose(trx, ids)
-      await auditDisposals(trx, org, disposed, { id: `job:retention:${runId}`, role: 'system', requestId: null, purpose: 'retention' }, 'retention_anonymise')
-      for (const [kind, list] of Object.entries(disposed)) counts[countName(kind)] = (counts[countName(kind)] ?? 0) + list.length
+      await recordEvents(trx, { ...jobAccessor(org, 'retention', runId), purpose: 'retention schedule' }, 'dispose', disposed)
+      for (const r of disposed) counts[countName(r.type)] = (counts[countName(r.type)] ?? 0) + 1
       after = next
       return ids.length
     })
@@ -49,7 +50,7 @@ const byId = (ids: string[]): { ids: string[], next: string | null } => ({ ids, 
  * anonymised records are marked, and concurrent runs skip each other's locked rows.
  */
 export async function retention (ctx: ScheduledJobContext): Promise<Counts> {
-  const counts: Counts = { referrals_anonymised: 0, mentors_anonymised: 0, safeguarding_concerns_anonymised: 0, notifications_anonymised: 0, held_skipped: 0, idempotency_keys_deleted: 0 }
+  const counts: Counts = { referrals_anonymised: 0, mentors_anonymised: 0, concerns_anonymised: 0, notifications_anonymised: 0, held_skipped: 0, idempotency_keys_deleted: 0 }
   const tz = ctx.tz ?? 'Europe/London'
   for (const org of await organisationIds(ctx.db, ctx.org)) {
     const w: RetentionWindow = { org, asOf: ctx.asOf, tz, classes: (await findSchedule(ctx.db, org)).classes }
