@@ -58,6 +58,7 @@ export interface ReferralsTable {
   /** What a referrer may see of the current match: `{status, mentor_first_name}`. */
   match_summary: Json<unknown> | null
   version: Generated<number>
+  anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -102,6 +103,7 @@ export interface NotificationsTable {
   provider_message_id: string | null
   enqueued_at: Date | null
   sent_at: Date | null
+  anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -145,6 +147,7 @@ export interface MentorsTable {
   subject: string | null
   approved_at: Date | null
   version: Generated<number>
+  anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -343,6 +346,7 @@ export interface SafeguardingConcernsTable {
   immediate_risk: boolean
   raised_by: string
   raised_role: string
+  anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -393,6 +397,69 @@ export interface EvaluationResponsesTable {
   created_at: Timestamp
 }
 
+export interface RetentionSchedulesTable {
+  organisation_id: string
+  classes: Json<Record<string, number>>
+  updated_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface LegalHoldsTable {
+  id: Generated<string>
+  organisation_id: string
+  referral_id: string | null
+  mentor_id: string | null
+  reason: string
+  placed_by: string
+  released_at: Date | null
+  released_by: string | null
+  release_reason: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface SubjectAccessRequestsTable {
+  id: Generated<string>
+  organisation_id: string
+  subject: Json<unknown>
+  referral_ids: string[]
+  mentor_ids: string[]
+  received_on: string
+  due_on: string
+  extended_months: Generated<number>
+  extensions: Json<Array<{ months: number, reason: string, by: string, at: string }>>
+  requester: Json<{ name: string, relationship: string }>
+  identity_verified: boolean
+  status: Generated<string>
+  sent_on: string | null
+  completed_by: string | null
+  created_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface ErasureRequestsTable {
+  id: Generated<string>
+  organisation_id: string
+  subject: Json<unknown>
+  referral_ids: string[]
+  mentor_ids: string[]
+  reason: string
+  status: Generated<string>
+  erasable: Json<unknown>
+  retained: Json<unknown>
+  requested_by: string
+  approved_by: string | null
+  approved_at: Date | null
+  counts: Json<Record<string, number>> | null
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 /** Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. */
 export interface AuditEventsTable {
   id: Generated<string>
@@ -438,6 +505,10 @@ export interface DB {
   safeguarding_concern_actions: SafeguardingConcernActionsTable
   evaluations: EvaluationsTable
   evaluation_responses: EvaluationResponsesTable
+  retention_schedules: RetentionSchedulesTable
+  legal_holds: LegalHoldsTable
+  subject_access_requests: SubjectAccessRequestsTable
+  erasure_requests: ErasureRequestsTable
   audit_events: AuditEventsTable
 }
 
@@ -461,3 +532,6 @@ export type MatchGoalRow = Selectable<MatchGoalsTable>
 export type SafeguardingConcernRow = Selectable<SafeguardingConcernsTable>
 export type EvaluationRow = Selectable<EvaluationsTable>
 export type EvaluationResponseRow = Selectable<EvaluationResponsesTable>
+export type LegalHoldRow = Selectable<LegalHoldsTable>
+export type SubjectAccessRequestRow = Selectable<SubjectAccessRequestsTable>
+export type ErasureRequestRow = Selectable<ErasureRequestsTable>

@@ -8,6 +8,8 @@ export interface ScheduledJobContext {
   /** The local day (SCHEDULE_TZ) the run is for: today, or a day an operator or a test chose. */
   asOf: string
   runId: string
+  /** SCHEDULE_TZ: the zone local days are reckoned in. */
+  tz?: string
   log: Logger
   /** Hands committed outbox rows to the send queue at once; the outbox relay is the fallback. */
   dispatch: (notificationIds: string[]) => Promise<void>

@@ -44,7 +44,7 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
     if (run === undefined) return 'skipped'
     const started = Date.now()
     try {
-      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, runId, log: log.child({ job: run.name, run_id: runId }), dispatch })
+      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, runId, tz: config.SCHEDULE_TZ, log: log.child({ job: run.name, run_id: runId }), dispatch })
       await finishRun(db, runId, counts)
       log.info({ job: run.name, run_id: runId, as_of: run.as_of, ms: Date.now() - started, counts }, 'scheduled job finished')
       return counts
