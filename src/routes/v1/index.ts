@@ -11,6 +11,7 @@ import reportRoutes from './reports.js'
 import matchingRoutes from './matching.js'
 import matchRoutes from './matches.js'
 import concernRoutes from './safeguarding-concerns.js'
+import webhookRoutes from './webhooks.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -29,4 +30,5 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(matchingRoutes)
   await app.register(matchRoutes)
   await app.register(concernRoutes)
+  await app.register(webhookRoutes)
 }
