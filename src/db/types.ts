@@ -146,6 +146,7 @@ export interface MentorsTable {
   works_in_care_system: Generated<boolean>
   subject: string | null
   approved_at: Date | null
+  announced_cleared: boolean | null
   version: Generated<number>
   anonymised_at: Generated<Date | null>
   created_at: Timestamp
@@ -510,6 +511,52 @@ export interface DB {
   subject_access_requests: SubjectAccessRequestsTable
   erasure_requests: ErasureRequestsTable
   audit_events: AuditEventsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+}
+
+export interface WebhookEndpointsTable {
+  id: Generated<string>
+  organisation_id: string
+  url: string
+  description: string | null
+  events: string[]
+  enabled: Generated<boolean>
+  disabled_reason: string | null
+  secret: string
+  previous_secret: string | null
+  previous_secret_expires_at: Date | null
+  failing_since: Date | null
+  created_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookEventsTable {
+  id: Generated<string>
+  organisation_id: string
+  type: string
+  body: string
+  created_at: Timestamp
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>
+  organisation_id: string
+  endpoint_id: string
+  event_id: string
+  status: Generated<string>
+  attempt: Generated<number>
+  response_status: number | null
+  duration_ms: number | null
+  last_error: string | null
+  next_attempt_at: Date | null
+  enqueued_at: Date | null
+  succeeded_at: Date | null
+  created_at: Timestamp
+  updated_at: Timestamp
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>
@@ -535,3 +582,5 @@ export type EvaluationResponseRow = Selectable<EvaluationResponsesTable>
 export type LegalHoldRow = Selectable<LegalHoldsTable>
 export type SubjectAccessRequestRow = Selectable<SubjectAccessRequestsTable>
 export type ErasureRequestRow = Selectable<ErasureRequestsTable>
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>
