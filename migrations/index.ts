@@ -14,6 +14,8 @@ import * as m0014 from './0014_create_safeguarding_concerns.js'
 import * as m0015 from './0015_create_evaluations.js'
 import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
+import * as m0050 from './0050_create_bank_holidays.js'
+import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -34,5 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0014_create_safeguarding_concerns': m0014,
   '0015_create_evaluations': m0015,
   '0020_alter_created_at_milliseconds': m0020,
-  '0021_create_matching_indexes': m0021
+  '0021_create_matching_indexes': m0021,
+  '0050_create_bank_holidays': m0050,
+  '0051_alter_safeguarding_concerns_workflow': m0051
 }
