@@ -19,7 +19,8 @@ export interface DeadlineMissedFacts { reference: string, category: string, dead
 export function deadlineMissed (f: DeadlineMissedFacts): Message {
   const what = f.deadline === 'acknowledgement' ? 'has not been acknowledged' : 'has not been referred to the LADO'
   return {
-    subject: `ESCALATION: safeguarding concern ${f.deadline === 'acknowledgement' ? 'not acknowledged' : 'not referred to the LADO'}: referral ${f.reference}`,
+    // Short enough that no mail client folds it.
+    subject: `ESCALATION: ${f.deadline === 'acknowledgement' ? 'concern not acknowledged' : 'not referred to the LADO'}, referral ${f.reference}`,
     body: `Hello,\n\nA safeguarding concern (${words(f.category)}) about referral ${f.reference} ${what}; it was due by ${f.dueAt}.\n\nPlease make sure it is acted on today, and record it in Waymark.\n\nWaymark`
   }
 }
