@@ -116,6 +116,7 @@ export interface UsersTable {
   roles: string[]
   subject: string | null
   active: Generated<boolean>
+  safeguarding_lead: Generated<boolean>
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
@@ -236,6 +237,8 @@ export interface JobRunsTable {
   name: string
   status: Generated<string>
   as_of: string
+  /** The instant a run judges, for jobs that judge one (safeguarding deadlines); null: the day's run time. */
+  as_of_instant: Date | null
   trigger: string
   requested_by: string | null
   counts: Json<Record<string, number>>
@@ -347,9 +350,35 @@ export interface SafeguardingConcernsTable {
   immediate_risk: boolean
   raised_by: string
   raised_role: string
-  anonymised_at: Generated<Date | null>
+  anonymised_at: Generated<Date | null>,
+  kind: Generated<string>
+  raised_at: Generated<Date>
+  mentor_id: string | null
+  acknowledgement_due_at: Date | null
+  acknowledged_at: Date | null
+  acknowledged_by: string | null
+  acknowledged_role: string | null
+  acknowledgement_escalated_at: Date | null
+  lado_due_at: Date | null
+  lado_referred_on: string | null
+  lado_reference: string | null
+  lado_recorded_by: string | null
+  lado_recorded_at: Date | null
+  lado_escalated_at: Date | null
+  outcome: string | null
+  outcome_note: string | null
+  outcome_by: string | null
+  outcome_at: Date | null
+  retention_class: string | null
+  mentor_suspended: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
+}
+
+export interface BankHolidaysTable {
+  region: string
+  date: string
+  name: string
 }
 
 export interface SafeguardingConcernActionsTable {
@@ -504,6 +533,7 @@ export interface DB {
   match_goals: MatchGoalsTable
   safeguarding_concerns: SafeguardingConcernsTable
   safeguarding_concern_actions: SafeguardingConcernActionsTable
+  bank_holidays: BankHolidaysTable
   evaluations: EvaluationsTable
   evaluation_responses: EvaluationResponsesTable
   retention_schedules: RetentionSchedulesTable
