@@ -21,6 +21,7 @@ import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
 import * as m0060 from './0060_create_webhooks.js'
 import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
+import * as m0081 from './0081_alter_notifications_retried.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
 
 /**
@@ -50,5 +51,6 @@ export const migrations: Record<string, Migration> = {
   '0060_create_webhooks': m0060,
   '0061_alter_mentors_announced_cleared': m0061,
   '0080_create_operations_indexes': m0080,
+  '0081_alter_notifications_retried': m0081,
   '0090_alter_matches_closure_evaluation': m0090
 }
