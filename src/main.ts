@@ -5,22 +5,26 @@ import { chooseServices, type ServicesChoice } from './config/services.js'
 import { EmbeddedRefusedError, EmbeddedUnavailableError } from './embedded/embedded-postgres.js'
 import { createDatabase } from './db/database.js'
 import { ensureDatabase, migrateToLatest } from './db/migrate.js'
+import { DatabaseUnavailableError, withDatabaseRetry } from './db/startup.js'
 import { loggerOptions } from './logger.js'
 import { startServer } from './server.js'
 import { startWorker } from './worker.js'
 
 type Mode = 'all' | 'api' | 'worker'
 
-async function prepareDatabase (config: Config, log: pino.Logger): Promise<void> {
-  await ensureDatabase(config.DATABASE_URL)
-  const { db } = createDatabase(config.DATABASE_URL, 1)
-  try {
-    const result = await migrateToLatest(db)
-    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
-    if (applied.length > 0) log.info({ applied }, 'migrations applied')
-  } finally {
-    await db.destroy()
-  }
+/** Creates the database if missing and migrates it, waiting for PostgreSQL as long as DATABASE_CONNECT_TIMEOUT_MS allows. */
+async function prepareDatabase (config: Config, log: pino.Logger, signal: AbortSignal): Promise<void> {
+  await withDatabaseRetry(config.DATABASE_URL, async () => {
+    await ensureDatabase(config.DATABASE_URL)
+    const { db } = createDatabase(config.DATABASE_URL, 1)
+    try {
+      const result = await migrateToLatest(db)
+      const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+      if (applied.length > 0) log.info({ applied }, 'migrations applied')
+    } finally {
+      await db.destroy()
+    }
+  }, { timeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log, given: config.given.DATABASE_URL, signal })
 }
 
 /** Touches a file every 10 s, for container health checks of a worker that serves no HTTP. */
@@ -63,9 +67,11 @@ async function main (): Promise<void> {
   let services: ServicesChoice | null = null
   let closing = false
   let starting: Promise<unknown> = Promise.resolve()
+  const stopStarting = new AbortController()
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
+    stopStarting.abort()
     log.info({ signal }, 'shutting down: finishing requests and jobs in progress')
     const force = setTimeout(() => {
       log.error('shutdown took longer than 10 s; exiting')
@@ -98,7 +104,16 @@ async function main (): Promise<void> {
     config = services.config
     log.info({ database: services.database.kind, queues: services.queues.kind, ...(services.embedded !== null ? { data_dir: services.embedded.dataDir, embedded: services.embedded.how } : {}) }, services.summary)
     phase('services')
-    await prepareDatabase(config, log)
+    try {
+      await prepareDatabase(config, log, stopStarting.signal)
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError) {
+        log.fatal({ setting: 'DATABASE_URL' }, `cannot start: ${err.message}`)
+        await services.release().catch(() => {})
+        process.exit(1)
+      }
+      throw err
+    }
     phase('database')
     if (closing) return
     if (mode === 'all' || mode === 'api') {
