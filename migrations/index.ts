@@ -14,6 +14,9 @@ import * as m0014 from './0014_create_safeguarding_concerns.js'
 import * as m0015 from './0015_create_evaluations.js'
 import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
+import * as m0030 from './0030_create_audit_events.js'
+import * as m0080 from './0080_create_operations_indexes.js'
+import * as m0090 from './0090_alter_matches_closure_evaluation.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -34,5 +37,8 @@ export const migrations: Record<string, Migration> = {
   '0014_create_safeguarding_concerns': m0014,
   '0015_create_evaluations': m0015,
   '0020_alter_created_at_milliseconds': m0020,
-  '0021_create_matching_indexes': m0021
+  '0021_create_matching_indexes': m0021,
+  '0030_create_audit_events': m0030,
+  '0080_create_operations_indexes': m0080,
+  '0090_alter_matches_closure_evaluation': m0090
 }

@@ -46,7 +46,13 @@ const EnvSchema = Type.Object({
   // First retry delay of a failed send; each further retry waits twice as long.
   NOTIFICATION_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
   // How long a job held by a worker that died waits before another worker takes it over.
-  WORKER_LOCK_MS: Type.Integer({ minimum: 500, default: 30000 })
+  WORKER_LOCK_MS: Type.Integer({ minimum: 500, default: 30000 }),
+  // The bearer token Prometheus scrapes GET /metrics with; unset, /metrics is not served.
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 500 })),
+  // Back-pressure: past either threshold the API answers 503 with Retry-After (0 turns a check off).
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  // Unset: 90% of the V8 heap limit.
+  PRESSURE_MAX_HEAP_USED_MB: Type.Optional(Type.Integer({ minimum: 0 }))
 })
 
 type Env = Static<typeof EnvSchema>

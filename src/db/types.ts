@@ -259,6 +259,8 @@ export interface MatchesTable {
   close_note: string | null
   flagged_at: Date | null
   flag_reason: string | null
+  /** Closed for a rematch before the relationship took hold: no closure evaluation is owed. */
+  closure_evaluation_waived: Generated<boolean>
   created_by: string
   version: Generated<number>
   created_at: Timestamp
@@ -391,6 +393,23 @@ export interface EvaluationResponsesTable {
   created_at: Timestamp
 }
 
+/** Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. */
+export interface AuditEventsTable {
+  id: Generated<string>
+  organisation_id: string
+  at: Generated<Date>
+  actor_id: string
+  actor_role: string
+  action: string
+  resource_type: string
+  resource_id: string
+  referral_id: string | null
+  mentor_id: string | null
+  purpose: string | null
+  outcome: Generated<string>
+  request_id: string
+}
+
 export interface DB {
   users: UsersTable
   organisations: OrganisationsTable
@@ -419,6 +438,7 @@ export interface DB {
   safeguarding_concern_actions: SafeguardingConcernActionsTable
   evaluations: EvaluationsTable
   evaluation_responses: EvaluationResponsesTable
+  audit_events: AuditEventsTable
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>

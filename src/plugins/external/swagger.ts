@@ -31,7 +31,8 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'reports', description: 'Programme outcome reporting for funders and assessors' },
         { name: 'matching', description: 'Mentor suggestions for a referral, and optimal plans for a whole programme' },
         { name: 'matches', description: 'Matches, their lifecycle, sessions and goals' },
-        { name: 'safeguarding', description: 'Safeguarding concerns: raised, alerted at once, followed up, never edited' }
+        { name: 'safeguarding', description: 'Safeguarding concerns: raised, alerted at once, followed up, never edited' },
+        { name: 'audit', description: 'Access events: who read or changed a young person\'s or a mentor\'s record, and why (`X-Access-Purpose`)' }
       ]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }

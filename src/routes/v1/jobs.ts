@@ -7,7 +7,6 @@ import { todayIn } from '../../lib/dates.js'
 import type { JobRunRow } from '../../db/types.js'
 import { isScheduledJob, scheduledJobs } from '../../jobs/scheduled/registry.js'
 import { failRun, findRun, insertRun } from '../../jobs/scheduled/job-runs.repository.js'
-import { createScheduledJobsQueue } from '../../jobs/scheduled/scheduled-queue.js'
 
 
 export const JobRunSchema = Type.Object({
@@ -41,8 +40,7 @@ function toRun (r: JobRunRow): Static<typeof JobRunSchema> {
 /** Scheduled jobs on demand. A run from the API covers the caller's organisation only; the daily schedule covers all. */
 export default async function jobRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const queue = createScheduledJobsQueue(app.queueBackend)
-  app.addHook('onClose', async () => { await queue.close().catch(() => {}) })
+  const queue = app.queues['scheduled-jobs']
 
   app.post('/jobs/:name/runs', {
     config: { roles: ['admin'] },
