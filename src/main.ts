@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises'
 import pino from 'pino'
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, type Config } from './config/config.js'
 import { chooseServices, type ServicesChoice } from './config/services.js'
@@ -6,6 +5,7 @@ import { EmbeddedRefusedError, EmbeddedUnavailableError } from './embedded/embed
 import { createDatabase } from './db/database.js'
 import { ensureDatabase, migrateToLatest } from './db/migrate.js'
 import { DatabaseUnavailableError, withDatabaseRetry } from './db/startup.js'
+import { startHeartbeat } from './health-file.js'
 import { loggerOptions } from './logger.js'
 import { startServer } from './server.js'
 import { startWorker } from './worker.js'
@@ -25,14 +25,6 @@ async function prepareDatabase (config: Config, log: pino.Logger, signal: AbortS
       await db.destroy()
     }
   }, { timeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log, given: config.given.DATABASE_URL, signal })
-}
-
-/** Touches a file every 10 s, for container health checks of a worker that serves no HTTP. */
-function heartbeat (file: string): () => Promise<void> {
-  const touch = (): void => { writeFile(file, new Date().toISOString()).catch(() => {}) }
-  touch()
-  const timer = setInterval(touch, 10_000)
-  return async () => { clearInterval(timer) }
 }
 
 async function main (): Promise<void> {
@@ -124,7 +116,7 @@ async function main (): Promise<void> {
     if (mode === 'all' || mode === 'worker') {
       const worker = await startWorker(config, { logger: log })
       closers.push(worker.close)
-      if (config.HEALTH_FILE !== undefined) closers.push(heartbeat(config.HEALTH_FILE))
+      if (config.HEALTH_FILE !== undefined) closers.push(startHeartbeat(config.HEALTH_FILE, worker.healthy))
       phase('worker')
     }
   }

@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino'
+import { sql } from 'kysely'
+import { within } from './lib/within.js'
 import type { Config } from './config/config.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
@@ -11,8 +13,13 @@ import { startScheduledJobs } from './jobs/scheduled/scheduled-jobs.worker.js'
 
 export interface WorkerHandle {
   log: Logger
+  /** True when PostgreSQL and the queue backend both answer within a few seconds. */
+  healthy: () => Promise<boolean>
   close: () => Promise<void>
 }
+
+/** How long a health check waits for each of PostgreSQL and the queue backend. */
+const HEALTH_CHECK_MS = 3000
 
 export interface WorkerOptions {
   logger?: Logger
@@ -48,6 +55,13 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
 
   return {
     log,
+    async healthy () {
+      const checks = await Promise.allSettled([
+        within(HEALTH_CHECK_MS, sql`select 1`.execute(database.db)),
+        within(HEALTH_CHECK_MS, backend.ping())
+      ])
+      return checks.every((c) => c.status === 'fulfilled')
+    },
     async close () {
       await scheduled.close()
       await relay.stop()
