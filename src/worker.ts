@@ -53,6 +53,21 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   const scheduled = await startScheduledJobs({ config, db: database.db, log, backend, notifications: queue })
   log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY, queues: backend.kind }, 'workers started')
 
+  // A Redis restarted empty has lost every waiting job and the daily schedulers: on noticing, queue
+  // the waiting messages again and set the schedulers, rather than wait for the relay's two minutes.
+  let watching: Promise<void> | null = null
+  const watch = setInterval(() => {
+    watching ??= backend.lostData()
+      .then(async (lost) => {
+        if (!lost) return
+        log.warn({ queues: backend.kind }, 'the queue backend lost its jobs (restarted empty): queuing waiting messages again and setting the daily schedulers')
+        relay.requeueLost()
+        await scheduled.reassert()
+      })
+      .catch(() => {})
+      .finally(() => { watching = null })
+  }, config.OUTBOX_POLL_MS)
+
   return {
     log,
     async healthy () {
@@ -63,6 +78,8 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
       return checks.every((c) => c.status === 'fulfilled')
     },
     async close () {
+      clearInterval(watch)
+      if (watching !== null) await watching
       await scheduled.close()
       await relay.stop()
       await worker.close()
