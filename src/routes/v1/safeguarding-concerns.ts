@@ -21,7 +21,7 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       summary: 'Raise a safeguarding concern; every coordinator is alerted at once',
       description: 'A mentor about one of its matches (`match_id`), a referrer about one of its referrals, a coordinator about any. The alert goes out ahead of all other mail. A concern is a record: it is never edited or deleted, only followed up with actions. Honours `Idempotency-Key`.',
       headers: IdempotencyHeaders, body: CreateConcernSchema,
-      response: { 201: ConcernSchema, ...problems() }
+      response: { 201: ConcernSchema, ...problems(422) }
     }
   }, async (request, reply) => {
     const created: string[] = []
