@@ -12,6 +12,8 @@ const EnvSchema = Type.Object({
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
   // The longest an API query may run; a server that gives no answer a second later is treated as down.
   DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 7000 }),
+  // At start-up, how long PostgreSQL may take to answer (down, starting, frozen) before the process gives up.
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 60000 }),
   // Unset: the local Redis if one answers, else (EMBEDDED=auto) the queues run on PostgreSQL.
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** `auto`: with nothing installed, an embedded PostgreSQL and queues on PostgreSQL. Production: never. */
@@ -45,6 +47,12 @@ const EnvSchema = Type.Object({
   NOTIFICATION_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
   // How long a job held by a worker that died waits before another worker takes it over.
   WORKER_LOCK_MS: Type.Integer({ minimum: 500, default: 30000 }),
+  // The bearer token Prometheus scrapes GET /metrics with; unset, /metrics is not served.
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 500 })),
+  // Back-pressure: past either threshold the API answers 503 with Retry-After (0 turns a check off).
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  // Unset: 90% of the V8 heap limit.
+  PRESSURE_MAX_HEAP_USED_MB: Type.Optional(Type.Integer({ minimum: 0 })),
   // Seconds after a failed webhook attempt before each retry (N entries: N retries), jittered.
   WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(,\\s*\\d+(\\.\\d+)?\\s*)*$', default: '5,300,1800,7200,18000,36000,36000' }),
   // A webhook attempt without a 2xx answer within this time has failed.
