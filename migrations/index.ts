@@ -16,6 +16,7 @@ import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0030 from './0030_create_audit_events.js'
 import * as m0040 from './0040_create_data_protection.js'
+import * as m0041 from './0041_create_subject_lookup_indexes.js'
 import * as m0080 from './0080_create_operations_indexes.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
 
@@ -41,6 +42,7 @@ export const migrations: Record<string, Migration> = {
   '0021_create_matching_indexes': m0021,
   '0030_create_audit_events': m0030,
   '0040_create_data_protection': m0040,
+  '0041_create_subject_lookup_indexes': m0041,
   '0080_create_operations_indexes': m0080,
   '0090_alter_matches_closure_evaluation': m0090
 }

@@ -14,6 +14,7 @@ import concernRoutes from './safeguarding-concerns.js'
 import auditEventRoutes from './audit-events.js'
 import { purposeOf } from '../../audit/accessor.js'
 import retentionRoutes from './retention.js'
+import subjectAccessRoutes from './subject-access-requests.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -36,4 +37,5 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(concernRoutes)
   await app.register(auditEventRoutes)
   await app.register(retentionRoutes)
+  await app.register(subjectAccessRoutes)
 }
