@@ -51,7 +51,7 @@ const byId = (ids: string[]): { ids: string[], next: string | null } => ({ ids, 
  */
 export async function retention (ctx: ScheduledJobContext): Promise<Counts> {
   const counts: Counts = { referrals_anonymised: 0, mentors_anonymised: 0, concerns_anonymised: 0, notifications_anonymised: 0, held_skipped: 0, idempotency_keys_deleted: 0 }
-  const tz = ctx.tz ?? 'Europe/London'
+  const tz = ctx.timeZone
   for (const org of await organisationIds(ctx.db, ctx.org)) {
     const w: RetentionWindow = { org, asOf: ctx.asOf, tz, classes: (await findSchedule(ctx.db, org)).classes }
     await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueReferrals(trx, w, after, BATCH)), anonymiseReferrals)
