@@ -16,6 +16,7 @@ import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0030 from './0030_create_audit_events.js'
 import * as m0040 from './0040_create_data_protection.js'
+import * as m0041 from './0041_create_subject_lookup_indexes.js'
 import * as m0050 from './0050_create_bank_holidays.js'
 import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
 import * as m0060 from './0060_create_webhooks.js'
@@ -47,6 +48,7 @@ export const migrations: Record<string, Migration> = {
   '0021_create_matching_indexes': m0021,
   '0030_create_audit_events': m0030,
   '0040_create_data_protection': m0040,
+  '0041_create_subject_lookup_indexes': m0041,
   '0050_create_bank_holidays': m0050,
   '0051_alter_safeguarding_concerns_workflow': m0051,
   '0060_create_webhooks': m0060,
