@@ -7,6 +7,7 @@ import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { notFound } from '../../errors/catalogue.js'
 import * as concerns from '../../matches/concerns.service.js'
+import { audit, matchRecords } from '../../audit/accessor.js'
 
 const RAISERS = ['coordinator', 'mentor', 'referrer'] as const
 
@@ -27,6 +28,7 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
     const created: string[] = []
     const result = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/safeguarding-concerns', request.body, async (trx) => {
       const { row, reference, notificationIds } = await concerns.raiseConcern(trx, request.caller, request.body, today())
+      await audit(trx, request, await matchRecords(trx, request, 'create', 'concern', [row]))
       created.push(...notificationIds)
       return { status: 201, body: concerns.toConcern({ ...row, reference }, []) }
     })
@@ -47,6 +49,7 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
     const rows = await concerns.listConcerns(app.db, request.caller, filter, decodeCursor(cursor), limit)
     const page = pageOf(rows, limit)
     const actions = await concerns.actionsOf(app.db, page.rows.map((r) => r.id))
+    await audit(app.db, request, await matchRecords(app.db, request, 'read', 'concern', page.rows))
     return { data: page.rows.map((r) => concerns.toConcern(r, actions.get(r.id) ?? [])), next_cursor: page.next }
   })
 
@@ -61,7 +64,9 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
   }, async (request) => {
     const row = await concerns.findConcern(app.db, request.caller, request.params.id)
     if (row === undefined) throw notFound('Concern')
-    return concerns.toConcern(row, (await concerns.actionsOf(app.db, [row.id])).get(row.id) ?? [])
+    const actions = (await concerns.actionsOf(app.db, [row.id])).get(row.id) ?? []
+    await audit(app.db, request, await matchRecords(app.db, request, 'read', 'concern', [row]))
+    return concerns.toConcern(row, actions)
   })
 
   app.post('/safeguarding-concerns/:id/actions', {
@@ -73,9 +78,13 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       response: { 201: ConcernSchema, ...problems(404) }
     }
   }, async (request, reply) => {
-    await app.db.transaction().execute(async (trx) => { await concerns.addAction(trx, request.caller, request.params.id, request.body) })
-    const row = await concerns.findConcern(app.db, request.caller, request.params.id)
-    if (row === undefined) throw notFound('Concern')
+    const row = await app.db.transaction().execute(async (trx) => {
+      await concerns.addAction(trx, request.caller, request.params.id, request.body)
+      const followed = await concerns.findConcern(trx, request.caller, request.params.id)
+      if (followed === undefined) throw notFound('Concern')
+      await audit(trx, request, await matchRecords(trx, request, 'update', 'concern', [followed]))
+      return followed
+    })
     return await reply.code(201).send(concerns.toConcern(row, (await concerns.actionsOf(app.db, [row.id])).get(row.id) ?? []))
   })
 }
