@@ -56,10 +56,10 @@ export const matchRecord = (action: AuditAction, resourceType: AuditResourceType
   ({ action, resourceType, resourceId, referralId: match.referral_id, mentorId: match.mentor_id })
 
 /** Events for records that name their match (evaluations, concerns): each about that match's young person and mentor. */
-export async function matchRecords (db: Executor, request: FastifyRequest, action: AuditAction, resourceType: AuditResourceType, rows: Array<{ id: string, match_id: string | null, referral_id?: string }>): Promise<AccessedRecord[]> {
+export async function matchRecords (db: Executor, request: FastifyRequest, action: AuditAction, resourceType: AuditResourceType, rows: Array<{ id: string, match_id: string | null, referral_id?: string, mentor_id?: string | null }>): Promise<AccessedRecord[]> {
   const parties = await matchParties(db, request.caller.org as string, rows.flatMap((r) => r.match_id === null ? [] : [r.match_id]))
   return rows.map((r) => {
     const match = r.match_id === null ? undefined : parties.get(r.match_id)
-    return { action, resourceType, resourceId: r.id, referralId: match?.referral_id ?? r.referral_id ?? null, mentorId: match?.mentor_id ?? null }
+    return { action, resourceType, resourceId: r.id, referralId: match?.referral_id ?? r.referral_id ?? null, mentorId: r.mentor_id ?? match?.mentor_id ?? null }
   })
 }
