@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { primaryRole } from '../auth/roles.js'
 import { AppError } from '../errors/catalogue.js'
 import type { Executor } from '../db/database.js'
-import { matchParties, recordAccess, type AccessedRecord, type Accessor, type AuditAction, type AuditResourceType } from './audit.repository.js'
+import { changedHere, matchParties, recordAccess, type AccessedRecord, type Accessor, type AuditAction, type AuditResourceType } from './audit.repository.js'
 
 export const PURPOSE_HEADER = 'x-access-purpose'
 export const PURPOSE_MAX = 200
@@ -62,4 +62,16 @@ export async function matchRecords (db: Executor, request: FastifyRequest, actio
     const match = r.match_id === null ? undefined : parties.get(r.match_id)
     return { action, resourceType, resourceId: r.id, referralId: match?.referral_id ?? r.referral_id ?? null, mentorId: r.mentor_id ?? match?.mentor_id ?? null }
   })
+}
+
+/**
+ * The events of a change that reached beyond its record: the mentor's row if this transaction changed
+ * it (`mentorAction`), and each match of the mentor it changed (a suspension pauses them).
+ */
+export async function auditMentorChanges (trx: Executor, request: FastifyRequest, mentorId: string, mentorAction: AuditAction | null): Promise<void> {
+  const changed = await changedHere(trx, request.caller.org as string, mentorId)
+  await audit(trx, request, [
+    ...(changed.mentor && mentorAction !== null ? [mentorRecord(mentorAction, 'mentor', mentorId, mentorId)] : []),
+    ...changed.matches.map((m) => matchRecord('status_change', 'match', m.id, m))
+  ])
 }

@@ -1,4 +1,4 @@
-import { sql, type Compilable, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import { sql, type Compilable, type Kysely, type OperationNodeSource, type RawBuilder, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { AuditEventsTable, DB } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
@@ -122,7 +122,7 @@ type AnySelect<R> = SelectQueryBuilder<any, any, R>
  * throughput of a GET by id here (`npm run bench:audit`, table (c)). Inside a transaction, nothing
  * is changed: the events commit as the transaction does.
  */
-function withEvents<R> (read: AnySelect<R>, event: ReadEvent, p: { [K in keyof AccessParams]: unknown }, alone: boolean): RawBuilder<R> {
+function withEvents<R> (read: AnySelect<R> | OperationNodeSource, event: ReadEvent, p: { [K in keyof AccessParams]: unknown }, alone: boolean): RawBuilder<R> {
   const col = (c: string | undefined): RawBuilder<unknown> => c === undefined ? sql`null` : sql`r.${sql.ref(c)}`
   const rows = event.order === undefined
     ? sql`r`
@@ -156,6 +156,15 @@ export function auditedRead<P extends object, R> (
   const alone = variant(true)
   const inTx = variant(false)
   return async (db, params) => await (inTransaction(db) ? inTx : alone)(db, params)
+}
+
+/**
+ * A change (an UPDATE or INSERT ... RETURNING the columns `event` names) that writes one event per
+ * row it changed in the same statement, committed durably: for changes made outside a transaction,
+ * such as a job's batch update.
+ */
+export async function changeWithEvents<R> (db: Executor, who: Accessor, event: ReadEvent & { action: AuditAction }, change: OperationNodeSource): Promise<R[]> {
+  return (await withEvents<R>(change, event, accessParams(who), false).execute(db)).rows
 }
 
 /** A read built at run time (filters vary) that writes its access events in the same statement. */
@@ -204,4 +213,18 @@ export async function matchParties (db: Executor, org: string, matchIds: string[
   const rows = await db.selectFrom('matches').select(['id', 'referral_id', 'mentor_id'])
     .where('organisation_id', '=', org).where('id', 'in', [...new Set(matchIds)]).execute()
   return new Map(rows.map((r) => [r.id, r]))
+}
+
+/**
+ * What this transaction changed of a mentor's records so far: whether it changed the mentor's row,
+ * and the matches of the mentor it changed (a suspension pauses them). A row changed by this
+ * transaction carries its transaction id as `xmin`; the events of a change that reaches beyond its
+ * own record (a suspension, an allegation) are written from this, in the same transaction.
+ */
+export async function changedHere (db: Executor, org: string, mentorId: string): Promise<{ mentor: boolean, matches: Array<{ id: string, referral_id: string, mentor_id: string }> }> {
+  const mine = sql<boolean>`xmin::text = (pg_current_xact_id()::text::bigint % 4294967296)::text`
+  const mentor = await db.selectFrom('mentors').select('id').where('organisation_id', '=', org).where('id', '=', mentorId).where(mine).executeTakeFirst()
+  const matches = await db.selectFrom('matches').select(['id', 'referral_id', 'mentor_id'])
+    .where('organisation_id', '=', org).where('mentor_id', '=', mentorId).where(mine).execute()
+  return { mentor: mentor !== undefined, matches }
 }

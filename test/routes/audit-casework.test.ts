@@ -122,4 +122,12 @@ t.test('access events for mentors, matches and their records', async (t) => {
     t.same(again.events, [])
     await post(app, coordinator, `/v1/matches/${m.matchId}/resume`, {}, 200)
   })
+
+  t.test('suspending a mentor writes the events of the matches it pauses', async (t) => {
+    const suspended = await call(coordinator, 'POST', `/v1/mentors/${m.mentorId}/suspend`, { reason: 'DBS review' })
+    t.equal(suspended.res.statusCode, 200, suspended.res.body)
+    t.same(suspended.events.map((e) => [e.action, e.resource_type, e.resource_id, e.referral_id]), [
+      ['status_change', 'match', m.matchId, m.referralId], ['status_change', 'mentor', m.mentorId, null]
+    ])
+  })
 })

@@ -15,7 +15,7 @@ import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
 import type { Role } from '../../auth/roles.js'
 import vettingRoutes from '../../mentors/vetting.routes.js'
-import { audit, mentorRecord } from '../../audit/accessor.js'
+import { audit, auditMentorChanges, mentorRecord } from '../../audit/accessor.js'
 
 const READERS: readonly Role[] = ['coordinator', 'admin', 'mentor']
 
@@ -152,6 +152,7 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
       const row = await app.db.transaction().execute(async (trx) => {
         const changed = await service.transition(trx, request.caller, request.params.id, a.path, request.body.reason, request.headers['if-match'], today())
         await audit(trx, request, [mentorRecord('status_change', 'mentor', changed.id, changed.id)])
+        await auditMentorChanges(trx, request, changed.id, null)
         return changed
       })
       return await reply.header('etag', service.etagOf(row)).send(service.toMentor(row))

@@ -11,7 +11,7 @@ import * as workflow from '../../safeguarding/workflow.service.js'
 import type { Caller } from '../../auth/roles.js'
 import type { Database, Executor } from '../../db/database.js'
 import type { FastifyRequest } from 'fastify'
-import { audit, matchRecords } from '../../audit/accessor.js'
+import { audit, auditMentorChanges, matchRecords } from '../../audit/accessor.js'
 import type { AuditAction } from '../../audit/audit.repository.js'
 
 const RAISERS = ['coordinator', 'admin', 'mentor', 'referrer'] as const
@@ -49,6 +49,8 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
     const result = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/safeguarding-concerns', request.body, async (trx) => {
       const { row, reference, notificationIds } = await concerns.raiseConcern(trx, request.caller, request.body, { today: today(), timeZone: app.config.SCHEDULE_TZ })
       await audit(trx, request, await matchRecords(trx, request, 'create', 'concern', [row]))
+      // An allegation suspends its mentor and pauses the mentor's matches.
+      if (row.mentor_id !== null) await auditMentorChanges(trx, request, row.mentor_id, 'status_change')
       created.push(...notificationIds)
       return { status: 201, body: concerns.toConcern({ ...row, reference }, [], request.caller) }
     })
