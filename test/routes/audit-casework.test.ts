@@ -3,6 +3,8 @@ import { setUp } from '../support/set-up.js'
 import { auth } from '../support/tokens.js'
 import { post, send } from '../support/requests.js'
 import { makeMatch } from '../support/matches.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { referralBody } from '../support/bodies.js'
 import { todayLocal } from '../support/time.js'
 
 t.test('access events for mentors, matches and their records', async (t) => {
@@ -76,6 +78,19 @@ t.test('access events for mentors, matches and their records', async (t) => {
     t.match(raised.events, [{ action: 'create', resource_type: 'concern', resource_id: raised.res.json().id, referral_id: m.referralId, mentor_id: m.mentorId }])
     const read = await call(coordinator, 'GET', `/v1/safeguarding-concerns/${raised.res.json().id as string}`)
     t.same(shape(read.events), ['read concern'])
+  })
+
+  t.test('mentor suggestions read the young person: one event about the referral, one per mentor ranked', async (t) => {
+    const waiting = await post(app, coordinator, '/v1/referrals', referralBody(programme))
+    await post(app, coordinator, `/v1/referrals/${waiting.id as string}/accept`, {}, 200)
+    await recentlyVettedMentor(app, coordinator, [programme])
+    const suggested = await call(coordinator, 'GET', `/v1/referrals/${waiting.id as string}/mentor-suggestions`)
+    t.equal(suggested.res.statusCode, 200, suggested.res.body)
+    const ranked = suggested.res.json().data.map((d: { mentor_id: string }) => d.mentor_id)
+    t.ok(ranked.length > 0)
+    t.ok(suggested.events.every((e) => e.resource_type === 'suggestions' && e.resource_id === waiting.id))
+    t.equal(suggested.events.filter((e) => e.referral_id === waiting.id).length, 1)
+    t.same(suggested.events.flatMap((e) => e.mentor_id === null ? [] : [e.mentor_id]).sort(), [...ranked].sort())
   })
 
   t.test('a report download is one event about the programme', async (t) => {
