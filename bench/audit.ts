@@ -8,7 +8,7 @@
  * synchronous_commit off (cheaper, but a PostgreSQL crash could lose committed events: not used).
  * (d) Every request answered wrote its events: counted in the database.
  *
- *   npm run bench:audit            (BENCH_QUICK=1 for a short smoke run)
+ *   npm run bench:audit            (BENCH_QUICK=1 for a short smoke run; BENCH_ROUNDS, BENCH_SECONDS to change the rounds)
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
@@ -21,8 +21,8 @@ const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@1
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const SECRET = `bench-secret-${randomUUID()}`
 const S: Rounds & { rows: number, microSeconds: number } = {
-  rounds: QUICK ? 1 : 3,
-  seconds: QUICK ? 2 : 10,
+  rounds: Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3)),
+  seconds: Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 10)),
   warmup: QUICK ? 1 : 3,
   connections: 32,
   rows: QUICK ? 10_000 : 100_000,
