@@ -8,6 +8,7 @@ import { summaryCsv } from '../../reports/csv.js'
 import { findProgramme } from '../../programmes/programmes.repository.js'
 import { addDays, addMonths, todayIn } from '../../lib/dates.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
+import { audit } from '../../audit/accessor.js'
 
 /** `csv` when the client asks for text/csv ahead of JSON, `json` for JSON or anything, null when it accepts neither. */
 export function negotiate (accept: string | undefined): 'json' | 'csv' | null {
@@ -57,6 +58,8 @@ export default async function reportRoutes (fastify: FastifyInstance): Promise<v
     const programme = await findProgramme(app.db, org, request.query.programme_id)
     if (programme === undefined) throw notFound('Programme')
     const summary = await programmeSummary(app.db, { org, programmeId: programme.id, programmeName: programme.name, from, to, today, timeZone: app.config.SCHEDULE_TZ })
+    // One event for the download, about the programme.
+    await audit(app.db, request, [{ action: format === 'csv' ? 'export' : 'read', resourceType: 'report', resourceId: programme.id }])
     void reply.header('vary', 'accept')
     if (format === 'csv') {
       return await reply.type('text/csv; charset=utf-8')
