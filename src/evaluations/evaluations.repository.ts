@@ -17,11 +17,11 @@ export interface TimelineRow extends MatchTimeline, ScheduleRules {
 export async function loadTimelines (db: Executor, matchIds: string[]): Promise<TimelineRow[]> {
   if (matchIds.length === 0) return []
   const rows = await sql<{
-    id: string, organisation_id: string, programme_id: string, status: string, started_on: string | null, closed_on: string | null,
+    id: string, organisation_id: string, programme_id: string, status: string, started_on: string | null, closed_on: string | null, closure_evaluation_waived: boolean,
     evaluation_interval_months: number, early_review_months: number | null,
     history: Array<[string | null, string, string]>, evaluations: Array<[string, EvaluationKind, number, string, string]>
   }>`
-    select m.id, m.organisation_id, m.programme_id, m.status, m.started_on::text as started_on, m.closed_on::text as closed_on,
+    select m.id, m.organisation_id, m.programme_id, m.status, m.started_on::text as started_on, m.closed_on::text as closed_on, m.closure_evaluation_waived,
       coalesce((p.rules->>'evaluation_interval_months')::int, 12) as evaluation_interval_months,
       (p.rules->>'early_review_months')::int as early_review_months,
       (select coalesce(json_agg(json_build_array(h.from_status, h.to_status, h.on_date) order by h.on_date, h.id), '[]')
@@ -37,6 +37,7 @@ export async function loadTimelines (db: Executor, matchIds: string[]): Promise<
     status: m.status,
     started_on: m.started_on,
     closed_on: m.closed_on,
+    closure_evaluation_waived: m.closure_evaluation_waived,
     evaluation_interval_months: m.evaluation_interval_months,
     early_review_months: m.early_review_months,
     history: m.history.map(([from, to, on]): StatusChange => ({ from_status: from, to_status: to, on_date: on })),
@@ -98,7 +99,7 @@ export async function matchesNeedingSync (db: Executor, org: string | null, asOf
       and (
         m.status = 'paused'
         or (m.status = 'active' and (x.last_annual is null or x.last_annual <= ${asOf}::date))
-        or (m.status = 'closed' and (x.closures = 0 or x.stale > 0))
+        or (m.status = 'closed' and ((x.closures = 0 and not m.closure_evaluation_waived) or x.stale > 0))
       )
     order by m.id
     limit ${limit}`.execute(db)

@@ -11,7 +11,8 @@ import { addDays, addMonths, daysBetween } from '../lib/dates.js'
  *   a match is still paused the days are counted up to `asOf`, so nothing new falls due meanwhile.
  * - A closure cancels the annual evaluations and early review not yet due on the closing day;
  *   those already due stay due until they are recorded.
- * - A match that never started (closed while proposed) has no evaluations.
+ * - A match that never started (closed while proposed) has no evaluations, and one whose closure
+ *   evaluation was waived (a rematch before the relationship took hold) has no closure evaluation.
  */
 export const CLOSURE_WINDOW_DAYS = 14
 
@@ -24,6 +25,7 @@ export interface MatchTimeline {
   started_on: string | null
   closed_on: string | null
   history: StatusChange[]
+  closure_evaluation_waived?: boolean
 }
 
 export interface ScheduleRules { evaluation_interval_months: number, early_review_months?: number | null }
@@ -74,7 +76,7 @@ export class Schedule {
     if (start === null || sequence < 1) return null
     const closed = this.match.status === 'closed' ? this.match.closed_on : null
     if (kind === 'closure') {
-      return closed !== null && sequence === 1 ? addDays(closed, CLOSURE_WINDOW_DAYS) : null
+      return closed !== null && sequence === 1 && this.match.closure_evaluation_waived !== true ? addDays(closed, CLOSURE_WINDOW_DAYS) : null
     }
     let nominal: string
     if (kind === 'early_review') {

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely'
 import type { DB, MatchGoalRow, MatchSessionRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
-import { primaryRole } from '../auth/roles.js'
+import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import type { Executor } from '../db/database.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
@@ -11,6 +11,7 @@ import * as matches from './matches.repository.js'
 import * as repo from './activity.repository.js'
 import { scopeFor } from './matches.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import { pausesOf } from '../evaluations/schedule.js'
 
 type Trx = Transaction<DB>
 
@@ -25,6 +26,32 @@ export function toSession (row: MatchSessionRow): any {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
 }
 
+const sessionRefused = (detail: string, code: string, message: string): AppError =>
+  new AppError('invalid_transition', detail, { reasons: [{ code, message }] })
+
+/**
+ * A session fits the match's course: not after it closed, and once it closed only a coordinator
+ * records one (catching up on the paperwork); never on a day inside a pause. A pause covers the days
+ * after the day it began up to the day before it ended, so a session on either of those days stands.
+ */
+async function checkSessionDay (db: Executor, caller: Caller, match: matches.MatchView, heldOn: string): Promise<void> {
+  if (match.status === 'closed') {
+    const closedOn = match.closed_on as string
+    if (heldOn > closedOn) {
+      throw sessionRefused(`The match closed on ${closedOn}; a session on ${heldOn} is after it`, 'session_after_close', `The match closed on ${closedOn}: sessions after that day cannot be logged`)
+    }
+    if (!hasRole(caller, 'coordinator')) {
+      throw sessionRefused('The match is closed; a coordinator records any session it is missing', 'match_closed', `The match closed on ${closedOn}: ask the programme coordinator to record a missing session`)
+    }
+  }
+  const history = await matches.listHistory(db, match.id)
+  const pause = pausesOf(history).find((p) => heldOn > p.from && (p.to === null || heldOn < p.to))
+  if (pause !== undefined) {
+    const span = pause.to === null ? `since ${pause.from}` : `from ${pause.from} to ${pause.to}`
+    throw sessionRefused(`The match was paused ${span}; no session is held during a pause`, 'session_during_pause', `The match was paused ${span}: a session on ${heldOn} falls inside the pause`)
+  }
+}
+
 export async function logSession (trx: Trx, caller: Caller, matchId: string, body: CreateSession, today: string): Promise<MatchSessionRow> {
   const match = await matchFor(trx, caller, matchId)
   if (match.status === 'proposed' || match.started_on === null) {
@@ -33,8 +60,8 @@ export async function logSession (trx: Trx, caller: Caller, matchId: string, bod
   const errors: Array<{ path: string, message: string }> = []
   if (body.held_on > today) errors.push({ path: 'body/held_on', message: 'must not be in the future' })
   if (body.held_on < match.started_on) errors.push({ path: 'body/held_on', message: `must not be before the match started (${match.started_on})` })
-  if (match.closed_on !== null && body.held_on > match.closed_on) errors.push({ path: 'body/held_on', message: `must not be after the match closed (${match.closed_on})` })
   if (errors.length > 0) throw new AppError('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors })
+  await checkSessionDay(trx, caller, match, body.held_on)
   const programme = await findProgramme(trx, match.organisation_id, match.programme_id)
   if (programme === undefined) throw notFound('Programme')
   const mode = (programme.rules as ProgrammeRules).delivery.mode

@@ -64,6 +64,20 @@ export async function insertHistory (db: Executor, entry: MatchHistoryInput): Pr
   await db.insertInto('match_status_history').values({ ...entry, reason: entry.reason ?? null }).execute()
 }
 
+/** The match's most recent status change (by the order changes were recorded), or undefined for none. */
+export async function lastHistoryEntry (db: Executor, matchId: string): Promise<{ to_status: string, on_date: string } | undefined> {
+  return await db.selectFrom('match_status_history').select(['to_status', 'on_date'])
+    .where('match_id', '=', matchId).orderBy('id', 'desc').limit(1).executeTakeFirst()
+}
+
+/** How many sessions a match has, and the day of the latest. */
+export async function sessionSpan (db: Executor, matchId: string): Promise<{ count: number, last: string | null }> {
+  const row = await db.selectFrom('match_sessions')
+    .select((eb) => [eb.fn.countAll<string>().as('count'), eb.fn.max('held_on').as('last')])
+    .where('match_id', '=', matchId).executeTakeFirstOrThrow()
+  return { count: Number(row.count), last: (row.last as string | null) ?? null }
+}
+
 export async function listHistory (db: Executor, matchId: string): Promise<Array<{ from_status: string | null, to_status: string, on_date: string, actor_id: string, actor_role: string, reason: string | null, at: Date }>> {
   return await db.selectFrom('match_status_history')
     .select(['from_status', 'to_status', 'on_date', 'actor_id', 'actor_role', 'reason', 'created_at as at'])

@@ -3,7 +3,7 @@ import type { DB, MatchRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, invalidTransition, notFound, type Reason } from '../errors/catalogue.js'
-import { ageOn } from '../lib/dates.js'
+import { ageOn, daysBetween } from '../lib/dates.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
 import type { ActivateMatch, CreateMatch, Match, MatchStatus } from '../schemas/matches.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
@@ -15,6 +15,7 @@ import { assertMatchable, type MatchingDeps } from '../matching/matching.service
 import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import { emitEvent } from '../webhooks/webhook-events.js'
 
 type Trx = Transaction<DB>
 
@@ -53,6 +54,7 @@ export function toMatch (row: repo.MatchView, caller: Caller, today: string): Ma
       closed_on: row.closed_on,
       close_reason_code: row.close_reason_code as Match['close_reason_code'],
       close_note: row.close_note,
+      closure_evaluation_waived: row.closure_evaluation_waived,
       flagged_at: iso(row.flagged_at),
       flag_reason: row.flag_reason
     }
@@ -113,6 +115,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   })
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
   await repo.insertHistory(trx, { match_id: row.id, from_status: null, to_status: 'proposed', on_date: today, actor_id: actor.id, actor_role: actor.role, reason: 'introduction arranged' })
+  await emitEvent(trx, org, 'match.created', { id: row.id, reference: referral.reference, status: 'proposed', programme_id: programme.id, referral_id: referral.id })
   await matchTransition(trx, org, referral.id, 'matched', actor, 'matched with a mentor', { status: 'proposed', mentor_first_name: mentor.given_name })
   const referrer = referral.referrer as { email: string }
   const notificationIds = await insertNotifications(trx, [{
@@ -142,7 +145,67 @@ const FROM: Record<MatchAction, { from: MatchStatus[], to: MatchStatus, verb: st
   close: { from: ['proposed', 'active', 'paused'], to: 'closed', verb: 'close the match' }
 }
 
-export interface TransitionInput extends Partial<ActivateMatch> { reason?: string, note?: string, reason_code?: string }
+export interface TransitionInput extends Partial<ActivateMatch> {
+  reason?: string
+  note?: string
+  reason_code?: string
+  paused_on?: string
+  resumed_on?: string
+  closed_on?: string
+}
+
+/** The body field that dates each change, when it happened before the day it is recorded. */
+const DAY_FIELD: Record<MatchAction, 'started_on' | 'paused_on' | 'resumed_on' | 'closed_on'> = {
+  activate: 'started_on', pause: 'paused_on', resume: 'resumed_on', close: 'closed_on'
+}
+
+const fieldError = (field: string, message: string): AppError =>
+  new AppError('validation_failed', `body/${field} ${message}`, { errors: [{ path: `body/${field}`, message }] })
+
+/**
+ * The day a change took effect: the date given (a change recorded late, or a match moved in from
+ * another system) or today. Never in the future; an activation never before its introduction, any
+ * other change never before the match's previous one.
+ */
+async function dayOfChange (trx: Trx, row: repo.MatchView, action: MatchAction, input: TransitionInput, today: string): Promise<string> {
+  const field = DAY_FIELD[action]
+  const given = input[field]
+  if (given === undefined) return today
+  if (given > today) throw fieldError(field, 'must not be in the future')
+  if (action === 'activate') {
+    const heldOn = input.introduction?.held_on
+    if (heldOn !== undefined && given < heldOn) throw fieldError(field, `must not be before the introduction (${heldOn})`)
+    return given
+  }
+  const previous = await repo.lastHistoryEntry(trx, row.id)
+  if (previous !== undefined && given < previous.on_date) {
+    throw fieldError(field, `must not be before the match's previous status change (${previous.to_status} on ${previous.on_date})`)
+  }
+  return given
+}
+
+/** A pause or closure dated in the past may not leave logged sessions inside it. */
+async function checkNoLaterSessions (trx: Trx, row: repo.MatchView, action: 'pause' | 'close', day: string): Promise<void> {
+  const { last } = await repo.sessionSpan(trx, row.id)
+  if (last !== null && last > day) {
+    const what = action === 'pause' ? 'paused' : 'closed'
+    throw new AppError('conflict', `A session was held on ${last}, after the day the match ${what} (${day})`, {
+      reasons: [{ code: `sessions_after_${action}`, message: `The match has a session on ${last}; it cannot have ${what} on ${day}` }]
+    })
+  }
+}
+
+/**
+ * A rematch soon after the start, or before any session, ends a relationship that never took hold:
+ * no closure evaluation is owed. Returns why, or null when one is owed.
+ */
+async function closureWaiver (trx: Trx, row: repo.MatchView, rules: ProgrammeRules, reasonCode: string | undefined, day: string): Promise<string | null> {
+  if (reasonCode !== 'rematch' || row.started_on === null) return null
+  const weeks = rules.session_alert_weeks ?? 3
+  if (daysBetween(row.started_on, day) < weeks * 7) return `the match closed within its first ${weeks} week${weeks === 1 ? '' : 's'}`
+  if ((await repo.sessionSpan(trx, row.id)).count === 0) return 'no session was logged'
+  return null
+}
 
 /** Does the programme need a parent's or carer's agreement for this young person? */
 export function parentalAgreementNeeded (rules: ProgrammeRules, age: number): boolean {
@@ -187,35 +250,45 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
   const set: Parameters<typeof repo.updateMatch>[2] = { status: t.to }
   let reason: string | null = input.note ?? null
+  const programme = await findProgramme(trx, org, row.programme_id)
+  if (programme === undefined) throw notFound('Programme')
+  const rules = programme.rules as ProgrammeRules
+  if (action === 'activate') {
+    const age = ageOn((row.young_person as YoungPerson).date_of_birth, today)
+    checkActivation(input as ActivateMatch, rules, age, today)
+  }
+  const day = await dayOfChange(trx, row, action, input, today)
   switch (action) {
     case 'activate': {
       const body = input as ActivateMatch
-      const programme = await findProgramme(trx, org, row.programme_id)
-      if (programme === undefined) throw notFound('Programme')
-      const age = ageOn((row.young_person as YoungPerson).date_of_birth, today)
-      checkActivation(body, programme.rules as ProgrammeRules, age, today)
       set.introduction = JSON.stringify({ ...(row.introduction as object), held_on: body.introduction.held_on, attendees: body.introduction.attendees })
       set.agreements = JSON.stringify(body.agreements)
-      set.started_on = today
+      set.started_on = day
       reason = 'introduction held; agreements recorded'
       break
     }
     case 'pause':
-      set.paused_at = today
+      await checkNoLaterSessions(trx, row, 'pause', day)
+      set.paused_at = day
       reason = input.reason ?? null
       break
     case 'resume':
       set.paused_at = null
       break
-    case 'close':
-      set.closed_on = today
+    case 'close': {
+      await checkNoLaterSessions(trx, row, 'close', day)
+      set.closed_on = day
       set.close_reason_code = input.reason_code ?? 'other'
       set.close_note = input.note ?? null
-      reason = input.reason_code ?? null
+      const waived = await closureWaiver(trx, row, rules, input.reason_code, day)
+      set.closure_evaluation_waived = waived !== null
+      reason = waived === null ? input.reason_code ?? null : `${input.reason_code as string}; no closure evaluation: ${waived}`
       break
+    }
   }
   await repo.updateMatch(trx, row.id, set)
-  await repo.insertHistory(trx, { match_id: row.id, from_status: row.status, to_status: t.to, on_date: today, actor_id: actor.id, actor_role: actor.role, reason })
+  await repo.insertHistory(trx, { match_id: row.id, from_status: row.status, to_status: t.to, on_date: day, actor_id: actor.id, actor_role: actor.role, reason })
+  await emitEvent(trx, org, 'match.status_changed', { id: row.id, reference: row.reference, status: t.to, previous_status: row.status, programme_id: row.programme_id, referral_id: row.referral_id })
   await syncEvaluationSchedule(trx, row.id, today)
   const summary = { status: t.to, mentor_first_name: row.mentor_given_name }
   if (action === 'close') {

@@ -10,6 +10,7 @@ import { evaluate, isClearStatus } from './compliance.js'
 import { loadRecords } from './compliance.repository.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { pauseMatchesOfMentor } from '../matches/matches.service.js'
+import { announceClearance } from './clearance.js'
 import { checkApproval, checkReinstatement } from '../safeguarding/workflow.service.js'
 
 type Trx = Transaction<DB>
@@ -104,6 +105,7 @@ export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor
   })
   await repo.setProgrammes(trx, row.id, body.programme_ids)
   await repo.insertHistory(trx, { mentor_id: row.id, from_status: null, to_status: 'applicant', actor_id: caller.sub, actor_role: primaryRole(caller) })
+  await announceClearance(trx, [row.id], today)
   return { ...row, programme_ids: [...body.programme_ids].sort() }
 }
 
@@ -136,6 +138,7 @@ export async function updateMentor (trx: Trx, caller: Caller, id: string, patch:
     else set[k] = JSON_FIELDS.has(k) && v !== null ? json(v) : v
   }
   const updated = await repo.updateMentor(trx, row.id, set)
+  await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: programmeIds !== undefined ? [...programmeIds].sort() : row.programme_ids }
 }
 
@@ -201,6 +204,7 @@ async function apply (trx: Trx, caller: Caller, row: repo.MentorWithProgrammes, 
   // The mentor's access ends with this change (see the authentication plugin); its matches stop too.
   // The match history says why without repeating the suspension's reason, which referrers' staff may not see.
   if (action === 'suspend' || action === 'withdraw') await pauseMatchesOfMentor(trx, caller, row.id, `mentor ${t.to}`, today)
+  await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: row.programme_ids }
 }
 

@@ -45,6 +45,7 @@ export const MatchSchema = Type.Object({
   closed_on: Type.Optional(Nullable(DateOnly)),
   close_reason_code: Type.Optional(Nullable(Type.Enum([...CLOSE_REASONS]))),
   close_note: Type.Optional(Nullable(Type.String())),
+  closure_evaluation_waived: Type.Optional(Type.Boolean({ description: 'Closed for a rematch within its first `session_alert_weeks` or with no session logged: no closure evaluation is owed' })),
   flagged_at: Type.Optional(Nullable(Instant)),
   flag_reason: Type.Optional(Nullable(Type.String())),
   young_person: Type.Optional(Type.Object({
@@ -70,6 +71,7 @@ export const CreateMatchSchema = Type.Object({
 export type CreateMatch = Static<typeof CreateMatchSchema>
 
 export const ActivateMatchSchema = Type.Object({
+  started_on: Type.Optional(Type.String({ format: 'date', description: 'The day the match started (default today): not in the future, not before the introduction. A match recorded late, or moved in from another system, gives its real start; evaluations are scheduled from it' })),
   introduction: Type.Object({
     held_on: DateOnly,
     attendees: Type.Array(Type.Enum([...ATTENDEES]), { minItems: 2, uniqueItems: true })
@@ -78,11 +80,15 @@ export const ActivateMatchSchema = Type.Object({
 }, { additionalProperties: false })
 export type ActivateMatch = Static<typeof ActivateMatchSchema>
 
-export const PauseMatchSchema = Type.Object({ reason: LongText(2000) }, { additionalProperties: false })
-export const ResumeMatchSchema = Type.Object({ note: Type.Optional(LongText(2000)) }, { additionalProperties: false })
+/** The day a status change happened, for changes recorded after the event (a historical match). */
+const PastDay = (what: string) => Type.Optional(Type.String({ format: 'date', description: `The day the match ${what} (default today): not in the future, not before the match's previous status change` }))
+
+export const PauseMatchSchema = Type.Object({ reason: LongText(2000), paused_on: PastDay('was paused') }, { additionalProperties: false })
+export const ResumeMatchSchema = Type.Object({ note: Type.Optional(LongText(2000)), resumed_on: PastDay('resumed') }, { additionalProperties: false })
 export const CloseMatchSchema = Type.Object({
   reason_code: Type.Enum([...CLOSE_REASONS]),
-  note: Type.Optional(LongText(2000))
+  note: Type.Optional(LongText(2000)),
+  closed_on: PastDay('closed')
 }, { additionalProperties: false })
 
 export const ListMatchesQuerySchema = Type.Object({

@@ -8,6 +8,7 @@ import { setUp } from '../support/set-up.js'
 import type { Tenant } from '../support/tenants.js'
 import { todayLocal } from '../support/time.js'
 import { auth, tokenFor } from '../support/tokens.js'
+import type { Database } from '../../src/db/database.js'
 
 /**
  * Every /v1 route x every role x (own record, another owner's in the same organisation, another
@@ -65,6 +66,9 @@ interface Context {
   fixed: Record<Scope, string>
   token: (caller: Caller) => string | undefined
   cw: Casework
+  db: Database
+  /** Job runs: two of the organisation's (one requested by another admin) and another organisation's. */
+  runs: Record<Scope, string>
 }
 
 const letters = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('')
@@ -203,6 +207,21 @@ const MATRIX: Record<string, Entry> = {
     roles: ['coordinator', 'admin'], ok: 200, kind: 'list',
     make: async () => ({ url: '/v1/notifications?limit=200' }),
     ids: (body) => body.data.map((n: { subject_id: string | null }) => n.subject_id).filter((id: string | null) => id !== null)
+  },
+
+  'POST /v1/notifications/{id}/retry': {
+    roles: ['admin'], ok: 202, kind: 'record',
+    make: async (ctx, s) => {
+      const row = await ctx.db.insertInto('notifications').values({
+        organisation_id: s === 'foreign' ? ctx.b.orgId : ctx.a.orgId, dedupe_key: `matrix-${randomUUID()}`, kind: 'test',
+        recipient: 'matrix@council.example', subject: 'Matrix', body: 'Matrix', status: 'failed'
+      }).returning('id').executeTakeFirstOrThrow()
+      return { url: `/v1/notifications/${row.id}/retry` }
+    }
+  },
+  'GET /v1/jobs/runs': {
+    roles: ['admin'], ok: 200, kind: 'list',
+    make: async () => ({ url: '/v1/jobs/runs?limit=200' }), ids: idsOf, records: (ctx) => ctx.runs
   },
 
   'POST /v1/users': {
@@ -376,7 +395,7 @@ async function createUser (app: FastifyInstance, tenant: Tenant): Promise<string
 }
 
 t.test('access matrix', async (t) => {
-  const { app, tenant: a, other: b } = await setUp(t, { other: true })
+  const { app, db, tenant: a, other: b } = await setUp(t, { other: true })
   const programmeA = await a.programme()
   const programmeB = await b.programme()
 
@@ -391,8 +410,14 @@ t.test('access matrix', async (t) => {
       : scope === 'other' ? await makeReferral(a, programmeA, COLLEAGUE_REFERRER) : await makeReferral(b, programmeB, FOREIGN_REFERRER)
 
   const cw = await buildCasework(app, a, b, programmeA, programmeB)
+  const run = async (tenant: Tenant, sub: string): Promise<string> => {
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs/dbs-renewal-alerts/runs', headers: auth(tenant.token('admin', { sub })), payload: {} })
+    if (res.statusCode !== 202) throw new Error(`job run: ${res.statusCode} ${res.body}`)
+    return res.json().id
+  }
   const ctx: Context = {
-    app, a, b, programmeA, programmeB, cw,
+    app, a, b, programmeA, programmeB, cw, db,
+    runs: { own: await run(a, 'admin-own'), other: await run(a, 'admin-colleague'), foreign: await run(b, 'admin-elsewhere') },
     userA: await createUser(app, a),
     userB: await createUser(app, b),
     referral,

@@ -3,6 +3,7 @@ import { trainingExpiryAlerts } from './training-expiry.job.js'
 import { dbsRenewalAlerts } from './dbs-renewal.job.js'
 import { runEvaluationReminders } from './evaluation-reminders.job.js'
 import { sessionGapAlerts } from './session-gap.job.js'
+import { retention } from './retention.job.js'
 import { safeguardingDeadlines } from './safeguarding-deadlines.job.js'
 
 /** Every scheduled job by name; each runs on its schedule (below) and on demand through the API. */
@@ -11,6 +12,7 @@ export const scheduledJobs: Record<string, ScheduledJobHandler> = {
   'dbs-renewal-alerts': dbsRenewalAlerts,
   'evaluation-reminders': runEvaluationReminders,
   'session-gap-alerts': sessionGapAlerts,
+  retention,
   'safeguarding-deadlines': safeguardingDeadlines
 }
 

@@ -30,7 +30,9 @@ export function evaluationReminder (f: EvaluationReminderFacts): Message {
     : f.days === 0 ? `is due today (${f.dueOn})` : `was due on ${f.dueOn} and is ${plural(f.days, 'day')} overdue`
   const subject = f.days < 0
     ? `Evaluation due soon: ${f.reference}`
-    : f.weeksOverdue === 0 ? `Evaluation due: ${f.reference}` : `Evaluation overdue (${plural(f.weeksOverdue, 'week')}): ${f.reference}`
+    : f.days === 0
+      ? `Evaluation due today: ${f.reference}`
+      : `Evaluation overdue (${f.weeksOverdue === 0 ? plural(f.days, 'day') : plural(f.weeksOverdue, 'week')}): ${f.reference}`
   return {
     subject,
     body: `Hello,\n\nThe ${what} of the ${f.programme} match for referral ${f.reference} ${when}.\n\n${ASK[f.audience]}${SIGN_OFF}`

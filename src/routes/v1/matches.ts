@@ -89,16 +89,17 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
   })
 
   const actions: Array<{ path: service.MatchAction, body: TSchema, operationId: string, summary: string }> = [
-    { path: 'activate', body: ActivateMatchSchema, operationId: 'activateMatch', summary: 'Record the introduction meeting and the agreements (young person, mentor, and a parent or carer where the programme needs one); the match starts' },
-    { path: 'pause', body: PauseMatchSchema, operationId: 'pauseMatch', summary: 'Pause an active match' },
-    { path: 'resume', body: ResumeMatchSchema, operationId: 'resumeMatch', summary: 'Resume a paused match' },
-    { path: 'close', body: CloseMatchSchema, operationId: 'closeMatch', summary: 'Close with a reason; `rematch` returns the referral to `accepted`, any other reason closes it' }
+    { path: 'activate', body: ActivateMatchSchema, operationId: 'activateMatch', summary: 'Record the introduction meeting and the agreements (young person, mentor, and a parent or carer where the programme needs one); the match starts on `started_on` (default today)' },
+    { path: 'pause', body: PauseMatchSchema, operationId: 'pauseMatch', summary: 'Pause an active match (on `paused_on`, default today)' },
+    { path: 'resume', body: ResumeMatchSchema, operationId: 'resumeMatch', summary: 'Resume a paused match (on `resumed_on`, default today)' },
+    { path: 'close', body: CloseMatchSchema, operationId: 'closeMatch', summary: 'Close with a reason (on `closed_on`, default today); `rematch` returns the referral to `accepted`, any other reason closes it' }
   ]
+  const TRANSITION_DESCRIPTION = 'A change recorded after the event gives the day it happened: not in the future, not before the match\'s previous status change (an activation: not before the introduction), else 400 naming the field; 409 when a logged session falls after the day a match was paused or closed. Evaluations are scheduled from these days. A close for `rematch` within the programme\'s first `session_alert_weeks` or with no session logged owes no closure evaluation (`closure_evaluation_waived`, and the history says so).'
   for (const a of actions) {
     app.post(`/matches/:id/${a.path}`, {
       config: { roles: ['coordinator'] },
       schema: {
-        tags: ['matches'], operationId: a.operationId, summary: a.summary, security: bearer,
+        tags: ['matches'], operationId: a.operationId, summary: a.summary, description: TRANSITION_DESCRIPTION, security: bearer,
         params: IdParams, headers: IfMatchHeaders, body: a.body,
         response: { 200: MatchSchema, ...problems(404, 409, 412, 422) }
       }
@@ -115,7 +116,7 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
     schema: {
       tags: ['matches'], operationId: 'logSession', security: bearer,
       summary: 'Log a session (the mentor of the match or a coordinator)',
-      description: 'Held in a public place (school, library, cafe, community venue), never at home; `online` only for virtual or blended programmes (422). `held_on` must not be in the future nor before the match started.',
+      description: 'Held in a public place (school, library, cafe, community venue), never at home; `online` only for virtual or blended programmes (422). `held_on` must not be in the future nor before the match started (400). 409 for a day inside a pause of the match, after the day it closed, or (for its former mentor) on a closed match: a coordinator may still record a session held on or before the closing day.',
       params: IdParams, body: CreateSessionSchema,
       response: { 201: SessionSchema, ...problems(404, 409, 422) }
     }
