@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { referralBody } from '../support/bodies.js'
 import { recentlyVettedMentor } from '../support/mentors.js'
 import { post, send } from '../support/requests.js'
@@ -202,6 +203,18 @@ t.test('safeguarding workflow', async (t) => {
     await t.rejects(db.updateTable('safeguarding_concerns').set({ acknowledgement_due_at: new Date() }).where('id', '=', c.id).execute(), /cannot be changed/)
     await t.rejects(db.updateTable('safeguarding_concerns').set({ acknowledged_by: 'someone-else' }).where('id', '=', c.id).execute(), /cannot be changed/)
     await t.rejects(db.deleteFrom('safeguarding_concerns').where('id', '=', c.id).execute(), /cannot be changed/)
+    // Anonymisation (retention, erasure) may replace the free text, and nothing else.
+    const anonymising = async (set: Record<string, unknown>): Promise<void> => {
+      await db.transaction().execute(async (trx) => {
+        await sql`select set_config('waymark.anonymising', 'on', true)`.execute(trx)
+        await trx.updateTable('safeguarding_concerns').set(set).where('id', '=', c.id).execute()
+      })
+    }
+    await anonymising({ description: '[removed]', anonymised_at: new Date() })
+    await t.rejects(anonymising({ category: 'other' }), /cannot be changed/)
+    await t.rejects(anonymising({ acknowledged_by: 'someone-else' }), /cannot be changed/)
+    await t.rejects(db.updateTable('safeguarding_concerns').set({ anonymised_at: null }).where('id', '=', c.id).execute(), /cannot be changed/)
+    t.equal((await send(app, coordinator, 'GET', `/v1/safeguarding-concerns/${c.id as string}`, undefined, 200)).description, '[removed]')
   })
 
   t.test('safeguarding leads in the staff directory', async (t) => {
