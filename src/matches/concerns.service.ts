@@ -136,7 +136,7 @@ async function allegedMentor (trx: Trx, caller: Caller, kind: string, body: Conc
     throw fieldError('body/mentor_id', 'must name the mentor the allegation is about, not yourself')
   }
   const mentor = await findMentor(trx, { org: caller.org as string }, id)
-  if (mentor === undefined) throw fieldError('body/mentor_id', 'is not a mentor of your organisation')
+  if (mentor === undefined) throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')
   return mentor.id
 }
 

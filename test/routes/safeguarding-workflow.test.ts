@@ -53,7 +53,8 @@ t.test('safeguarding workflow', async (t) => {
     t.equal(noMentor.body.errors[0].path, 'body/mentor_id')
     const foreignMentor = await recentlyVettedMentor(app, other.token('coordinator'), [await other.programme()])
     const elsewhere = await problem(coordinator, '/v1/safeguarding-concerns', { referral_id: referral.id, category: 'mentor_conduct', description: 'x', kind: 'allegation_about_mentor', mentor_id: foreignMentor })
-    t.equal(elsewhere.status, 400, 'another organisation\'s mentor is no mentor of ours')
+    t.equal(elsewhere.status, 422, 'another organisation\'s mentor is no mentor of ours')
+    t.equal(elsewhere.body.code, 'unknown_reference')
     t.equal(elsewhere.body.errors[0].path, 'body/mentor_id')
   })
 
