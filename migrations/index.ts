@@ -19,6 +19,7 @@ import * as m0040 from './0040_create_data_protection.js'
 import * as m0041 from './0041_create_subject_lookup_indexes.js'
 import * as m0050 from './0050_create_bank_holidays.js'
 import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
+import * as m0052 from './0052_alter_safeguarding_concern_guard.js'
 import * as m0060 from './0060_create_webhooks.js'
 import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
@@ -51,6 +52,7 @@ export const migrations: Record<string, Migration> = {
   '0041_create_subject_lookup_indexes': m0041,
   '0050_create_bank_holidays': m0050,
   '0051_alter_safeguarding_concerns_workflow': m0051,
+  '0052_alter_safeguarding_concern_guard': m0052,
   '0060_create_webhooks': m0060,
   '0061_alter_mentors_announced_cleared': m0061,
   '0080_create_operations_indexes': m0080,
