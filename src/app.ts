@@ -6,7 +6,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { Config } from './config/config.js'
 import { loggerOptions } from './logger.js'
 import { cachedSerializerFactory } from './lib/serializers.js'
-import { bodyStrictValidatorFactory } from './lib/validators.js'
+import { requestValidators } from './lib/validators.js'
 import configPlugin from './plugins/external/config.js'
 import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
@@ -23,6 +23,13 @@ import { MentorSchema } from './schemas/mentors.js'
 import healthRoutes from './routes/health.js'
 import v1Routes from './routes/v1/index.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Compiles the request validators no request has needed yet (they compile on first use). */
+    compileValidators: () => Promise<number>
+  }
+}
+
 export interface BuildOptions {
   /** A logger stream, for tests that read what was logged. */
   logStream?: NodeJS.WritableStream
@@ -35,6 +42,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const logger: FastifyServerOptions['logger'] = options.logStream !== undefined
     ? { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream }
     : loggerOptions(config.LOG_LEVEL)
+  const validators = requestValidators()
   const app = Fastify({
     logger,
     genReqId: (req) => {
@@ -51,8 +59,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     },
-    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory, buildSerializer: cachedSerializerFactory } }
+    schemaController: { compilersFactory: { buildValidator: validators.factory, buildSerializer: cachedSerializerFactory } }
   })
+  app.decorate('compileValidators', validators.compilePending)
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
   // Infrastructure
