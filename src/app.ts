@@ -6,7 +6,8 @@ import rateLimit from '@fastify/rate-limit'
 import type { Config } from './config/config.js'
 import { loggerOptions } from './logger.js'
 import { cachedSerializerFactory } from './lib/serializers.js'
-import { requestValidators } from './lib/validators.js'
+import { bodyStrictValidatorFactory } from './lib/validators.js'
+import { PendingCompiles } from './lib/pending-compiles.js'
 import configPlugin from './plugins/external/config.js'
 import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
@@ -25,8 +26,8 @@ import v1Routes from './routes/v1/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Compiles the request validators no request has needed yet (they compile on first use). */
-    compileValidators: () => Promise<number>
+    /** Compiles the request validators and response serializers no request has needed yet (each compiles on first use). */
+    compileSchemas: () => Promise<number>
   }
 }
 
@@ -42,7 +43,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const logger: FastifyServerOptions['logger'] = options.logStream !== undefined
     ? { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream }
     : loggerOptions(config.LOG_LEVEL)
-  const validators = requestValidators()
+  const pending = new PendingCompiles()
   const app = Fastify({
     logger,
     genReqId: (req) => {
@@ -59,9 +60,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     },
-    schemaController: { compilersFactory: { buildValidator: validators.factory, buildSerializer: cachedSerializerFactory } }
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory(pending), buildSerializer: cachedSerializerFactory(pending) } }
   })
-  app.decorate('compileValidators', validators.compilePending)
+  app.decorate('compileSchemas', async () => await pending.compileAll())
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
   // Infrastructure

@@ -13,10 +13,10 @@ export async function startServer (config: Config): Promise<FastifyInstance> {
     if (closing) void reply.header('connection', 'close')
   })
   await app.listen({ port: config.PORT, host: config.HOST })
-  // Ready to answer; the validators no request has needed yet are compiled now, a route at a time.
+  // Ready to answer; the validators and serializers no request has needed yet are compiled now, one at a time.
   const started = Date.now()
-  app.compileValidators()
-    .then((count) => { app.log.debug({ count, ms: Date.now() - started }, 'request validators compiled') })
-    .catch((err: unknown) => { app.log.error({ err }, 'a request validator does not compile') })
+  app.compileSchemas()
+    .then((count) => { app.log.debug({ count, ms: Date.now() - started }, 'request and response schemas compiled') })
+    .catch((err: unknown) => { app.log.error({ err }, 'a request or response schema does not compile') })
   return app
 }
