@@ -23,6 +23,7 @@ import { ReferralSchema } from './schemas/referrals.js'
 import { MentorSchema } from './schemas/mentors.js'
 import healthRoutes from './routes/health.js'
 import v1Routes from './routes/v1/index.js'
+import queueDashboard from './jobs/dashboard.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -110,5 +111,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // Routes
   await app.register(healthRoutes)
   await app.register(v1Routes, { prefix: '/v1' })
+  await app.register(queueDashboard)
   return app
 }

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, MatchRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, invalidTransition, notFound, type Reason } from '../errors/catalogue.js'
+import { AppError, invalidTransition, notFound, unknownReference, type Reason } from '../errors/catalogue.js'
 import { ageOn, daysBetween } from '../lib/dates.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
 import type { ActivateMatch, CreateMatch, Match, MatchStatus } from '../schemas/matches.js'
@@ -15,6 +15,7 @@ import { assertMatchable, type MatchingDeps } from '../matching/matching.service
 import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import { emitEvent } from '../webhooks/webhook-events.js'
 
 type Trx = Transaction<DB>
 
@@ -90,7 +91,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   const org = caller.org as string
   const referral = await lockReferral(trx, { org }, body.referral_id)
   if (referral === undefined) {
-    throw new AppError('validation_failed', 'No such referral', { errors: [{ path: 'body/referral_id', message: 'is not a referral of your organisation' }] })
+    throw unknownReference('body/referral_id', 'is not a referral of your organisation')
   }
   if (referral.status !== 'accepted') {
     throw new AppError('invalid_transition', `Only an accepted referral can be matched; this one is ${referral.status}`, {
@@ -99,7 +100,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   }
   const mentor = await repo.lockMentorRow(trx, org, body.mentor_id)
   if (mentor === undefined) {
-    throw new AppError('validation_failed', 'No such mentor', { errors: [{ path: 'body/mentor_id', message: 'is not a mentor of your organisation' }] })
+    throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')
   }
   const programme = await findProgramme(trx, org, referral.programme_id)
   if (programme === undefined) throw notFound('Programme')
@@ -114,6 +115,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   })
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
   await repo.insertHistory(trx, { match_id: row.id, from_status: null, to_status: 'proposed', on_date: today, actor_id: actor.id, actor_role: actor.role, reason: 'introduction arranged' })
+  await emitEvent(trx, org, 'match.created', { id: row.id, reference: referral.reference, status: 'proposed', programme_id: programme.id, referral_id: referral.id })
   await matchTransition(trx, org, referral.id, 'matched', actor, 'matched with a mentor', { status: 'proposed', mentor_first_name: mentor.given_name })
   const referrer = referral.referrer as { email: string }
   const notificationIds = await insertNotifications(trx, [{
@@ -286,6 +288,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   }
   await repo.updateMatch(trx, row.id, set)
   await repo.insertHistory(trx, { match_id: row.id, from_status: row.status, to_status: t.to, on_date: day, actor_id: actor.id, actor_role: actor.role, reason })
+  await emitEvent(trx, org, 'match.status_changed', { id: row.id, reference: row.reference, status: t.to, previous_status: row.status, programme_id: row.programme_id, referral_id: row.referral_id })
   await syncEvaluationSchedule(trx, row.id, today)
   const summary = { status: t.to, mentor_first_name: row.mentor_given_name }
   if (action === 'close') {

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, MentorRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, invalidTransition, notFound, type FieldError } from '../errors/catalogue.js'
+import { AppError, invalidTransition, notFound, unknownReferences, type FieldError } from '../errors/catalogue.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { MENTOR_EDITABLE_FIELDS, type CreateMentor, type Mentor, type MentorStatus, type UpdateMentor } from '../schemas/mentors.js'
 import * as repo from './mentors.repository.js'
@@ -10,6 +10,8 @@ import { evaluate, isClearStatus } from './compliance.js'
 import { loadRecords } from './compliance.repository.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { pauseMatchesOfMentor } from '../matches/matches.service.js'
+import { announceClearance } from './clearance.js'
+import { checkApproval, checkReinstatement } from '../safeguarding/workflow.service.js'
 
 type Trx = Transaction<DB>
 
@@ -59,7 +61,7 @@ export function toMentor (row: repo.MentorWithProgrammes): Mentor {
 async function checkProgrammes (trx: Trx, org: string, ids: string[]): Promise<void> {
   const found = new Set((await repo.programmesOf(trx, org, ids)).map((p) => p.id))
   const errors: FieldError[] = ids.flatMap((id, i) => found.has(id) ? [] : [{ path: `body/programme_ids/${i}`, message: 'is not a programme of your organisation' }])
-  if (errors.length > 0) throw new AppError('validation_failed', 'A programme does not exist', { errors })
+  if (errors.length > 0) throw unknownReferences(errors)
 }
 
 function checkDates (body: Partial<CreateMentor>, today: string): void {
@@ -103,6 +105,7 @@ export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor
   })
   await repo.setProgrammes(trx, row.id, body.programme_ids)
   await repo.insertHistory(trx, { mentor_id: row.id, from_status: null, to_status: 'applicant', actor_id: caller.sub, actor_role: primaryRole(caller) })
+  await announceClearance(trx, [row.id], today)
   return { ...row, programme_ids: [...body.programme_ids].sort() }
 }
 
@@ -135,6 +138,7 @@ export async function updateMentor (trx: Trx, caller: Caller, id: string, patch:
     else set[k] = JSON_FIELDS.has(k) && v !== null ? json(v) : v
   }
   const updated = await repo.updateMentor(trx, row.id, set)
+  await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: programmeIds !== undefined ? [...programmeIds].sort() : row.programme_ids }
 }
 
@@ -145,6 +149,14 @@ const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[], to: Men
   suspend: { from: ['approved'], to: 'suspended', verb: 'suspend the mentor' },
   reinstate: { from: ['suspended'], to: 'approved', verb: 'reinstate the mentor' },
   withdraw: { from: ['applicant', 'vetting', 'approved', 'suspended'], to: 'withdrawn', verb: 'withdraw the mentor' }
+}
+
+/** What to do instead, where a change is refused from a status that has a way forward. */
+const NEXT_STEP: Record<string, (id: string) => { code: string, message: string }> = {
+  'approve:applicant': (id) => ({ code: 'vetting_not_started', message: `record the vetting first (an interview, references, an enhanced DBS check and training: POST /v1/mentors/${id}/interviews, /references, /dbs-checks, /trainings); the first record moves the mentor to vetting, and approval follows once GET /v1/mentors/${id}/compliance is clear` }),
+  'approve:approved': () => ({ code: 'already_approved', message: 'the mentor is already approved' }),
+  'approve:suspended': (id) => ({ code: 'mentor_suspended', message: `a suspended mentor returns through POST /v1/mentors/${id}/reinstate` }),
+  'approve:withdrawn': () => ({ code: 'mentor_withdrawn', message: 'a withdrawn mentor cannot return; a volunteer coming back applies again as a new mentor' })
 }
 
 /** Refuses, with every reason, unless the mentor meets every requirement of each of its programmes. */
@@ -169,16 +181,43 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   if (row === undefined) throw notFound('Mentor')
   checkIfMatch(ifMatch, row, 'mentor')
   const t = TRANSITIONS[action]
-  if (!t.from.includes(row.status as MentorStatus)) throw invalidTransition(row.status, t.verb)
+  if (!t.from.includes(row.status as MentorStatus)) {
+    const step = NEXT_STEP[`${action}:${row.status}`]
+    if (step === undefined) throw invalidTransition(row.status, t.verb)
+    const next = step(row.id)
+    throw new AppError('invalid_transition', `Cannot ${t.verb} while the status is ${row.status}: ${next.message}`, { reasons: [next] })
+  }
+  if (action === 'reinstate') await checkReinstatement(trx, caller, row.id)
+  if (action === 'approve') {
+    const open = await checkApproval(trx, caller, row.id)
+    if (open.length > 0) throw new AppError('rule_refused', 'An allegation about the mentor is open', { reasons: open })
+  }
   if (action === 'approve' || action === 'reinstate') await requireClear(trx, row, today)
+  return await apply(trx, caller, row, action, reason, today)
+}
+
+/**
+ * An allegation about an approved mentor suspends it at once, whoever raised it: access ends and its
+ * active matches pause, as a coordinator's suspension does. False when the mentor was not approved.
+ */
+export async function suspendForAllegation (trx: Trx, caller: Caller, mentorId: string, today: string): Promise<boolean> {
+  const row = await repo.lockMentor(trx, { org: caller.org as string }, mentorId)
+  if (row === undefined || !TRANSITIONS.suspend.from.includes(row.status as MentorStatus)) return false
+  await apply(trx, caller, row, 'suspend', 'safeguarding allegation recorded', today)
+  return true
+}
+
+async function apply (trx: Trx, caller: Caller, row: repo.MentorWithProgrammes, action: MentorAction, reason: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+  const t = TRANSITIONS[action]
   const updated = await repo.updateMentor(trx, row.id, {
     status: t.to,
     ...(action === 'approve' ? { approved_at: new Date() } : {})
   })
-  await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']), reason: reason ?? null })
+  await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator', 'admin']), reason: reason ?? null })
   // The mentor's access ends with this change (see the authentication plugin); its matches stop too.
   // The match history says why without repeating the suspension's reason, which referrers' staff may not see.
   if (action === 'suspend' || action === 'withdraw') await pauseMatchesOfMentor(trx, caller, row.id, `mentor ${t.to}`, today)
+  await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: row.programme_ids }
 }
 

@@ -101,3 +101,19 @@ export async function insertNotificationsBulk (db: Executor, rows: Array<NewNoti
     returning id`.execute(db)
   return res.rows.map((r) => r.id)
 }
+
+/**
+ * Makes a failed message pending again for an operator, once: only a row that failed and was never
+ * retried changes (so two operators asking together retry it once). Undefined when nothing changed.
+ */
+export async function markForRetry (db: Executor, org: string, id: string, by: string): Promise<NotificationRow | undefined> {
+  return await db.updateTable('notifications')
+    .set({ status: 'pending', retried_at: sql`now()`, retried_by: by, enqueued_at: sql`now()`, updated_at: sql`now()` })
+    .where('organisation_id', '=', org).where('id', '=', id)
+    .where('status', '=', 'failed').where('retried_at', 'is', null)
+    .returningAll().executeTakeFirst()
+}
+
+export async function findNotification (db: Executor, org: string, id: string): Promise<NotificationRow | undefined> {
+  return await db.selectFrom('notifications').selectAll().where('organisation_id', '=', org).where('id', '=', id).executeTakeFirst()
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import t, { type Test } from 'tap'
 import { answers } from '../../src/config/services.js'
-import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
+import { scheduledJobs, schedulerOf } from '../../src/jobs/scheduled/registry.js'
 import { referralBody } from '../support/bodies.js'
 import { closedPort } from '../support/processes.js'
 import { setUp } from '../support/set-up.js'
@@ -32,7 +32,7 @@ t.test('Redis restarted empty: the daily schedulers are back and a waiting messa
   // The first try is refused (451) and its retry waits ten minutes in Redis: a job Redis will lose.
   const { app, db, tenant, tokens: { referrer }, smtp, worker } = await setUp(t, { smtp: { failTimes: 1 }, worker: true, env: { REDIS_URL: redis.url, NOTIFICATION_BACKOFF_MS: '600000' } })
   const scheduled = app.queues['scheduled-jobs']
-  const expected = Object.keys(scheduledJobs).map((n) => `daily:${n}`).sort()
+  const expected = Object.keys(scheduledJobs).map((n) => schedulerOf(n, '06:00').key).sort()
   const schedulers = async (): Promise<string[]> => (await scheduled.getJobSchedulers().catch(() => [])).map((s) => s.key).sort()
   t.same(await schedulers(), expected, 'the daily schedulers are set at start')
 
