@@ -15,6 +15,7 @@ import * as m0015 from './0015_create_evaluations.js'
 import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
+import * as m0091 from './0091_create_referral_links.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -36,5 +37,6 @@ export const migrations: Record<string, Migration> = {
   '0015_create_evaluations': m0015,
   '0020_alter_created_at_milliseconds': m0020,
   '0021_create_matching_indexes': m0021,
-  '0090_alter_matches_closure_evaluation': m0090
+  '0090_alter_matches_closure_evaluation': m0090,
+  '0091_create_referral_links': m0091
 }

@@ -3,7 +3,8 @@ import type { Executor } from '../db/database.js'
 import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
 import type { Position } from '../lib/cursor.js'
-import { OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
+import { CASEWORK_FIELDS, OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
+import { LINKED_REFERRALS_SQL, POSSIBLE_DUPLICATES_SQL } from './links.repository.js'
 
 /** Who may see which referrals: the organisation, narrowed to the creator for a referrer. */
 export interface ReferralScope { org: string, createdBy?: string }
@@ -29,7 +30,7 @@ const REFERRAL_COLUMNS = [
   'id', 'organisation_id', 'programme_id', 'reference', 'status', 'created_by', 'young_person', 'referrer', 'needs',
   'risks', 'preferences', 'consent', 'other_services', 'screening', 'referrer_key', 'education_setting_key', 'team_key',
   'funded_place', 'information_request', 'decline', 'withdrawal', 'accepted_at', 'matched_at', 'closed_at', 'match_summary',
-  'version', 'created_at', 'updated_at'
+  'young_person_id', 'name_key', 'version', 'created_at', 'updated_at'
 ] as const satisfies ReadonlyArray<keyof ReferralsTable>
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn
@@ -40,7 +41,7 @@ void _everyColumn
  * the schema has neither.
  */
 const RENDER_SOURCES = { match: 'match_summary', submitted_at: 'created_at' } as const satisfies Partial<Record<keyof Referral, keyof ReferralsTable>>
-type Sourced = Exclude<keyof Referral, keyof typeof RENDER_SOURCES>
+type Sourced = Exclude<keyof Referral, keyof typeof RENDER_SOURCES | typeof CASEWORK_FIELDS[number]>
 const _everyField: Exclude<Sourced, keyof ReferralsTable> extends never ? true : never = true
 void _everyField
 
@@ -58,13 +59,17 @@ const isInstantSchema = (schema: unknown): boolean => (schema as { format?: stri
  * (`test/routes/referrals-rendering.test.ts`).
  */
 export function referralRenderColumns (): string[] {
-  return Object.entries(ReferralSchema.properties).map(([field, schema]) => {
+  const casework = new Set<string>(CASEWORK_FIELDS)
+  return Object.entries(ReferralSchema.properties).filter(([field]) => !casework.has(field)).map(([field, schema]) => {
     const column = `referrals.${(RENDER_SOURCES as Record<string, string>)[field] ?? field}`
     return isInstantSchema(schema) ? `${INSTANT_SQL(column)} as ${field}` : `${column} as ${field}`
   })
 }
 
 const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select ${sql.raw(referralRenderColumns().join(', '))}) v)`
+/** The same with the fields only coordinators and admins see (CASEWORK_FIELDS), last as in the schema. */
+const REFERRAL_CASEWORK_JSON = sql<string>`(select row_to_json(v)::text from (select ${sql.raw(referralRenderColumns().join(', '))},
+  ${POSSIBLE_DUPLICATES_SQL} as possible_duplicates, ${LINKED_REFERRALS_SQL} as linked_referral_ids) v)`
 
 // Reads on every request are prepared statements, one per shape of scope and filter.
 const findInOrg = prepare<{ id: string, org: string }, ReferralRow>('referral_find', (db, p) =>
@@ -87,10 +92,14 @@ const renderInOrg = prepare<{ id: string, org: string }, RenderedReferral>('refe
 const renderOwn = prepare<{ id: string, org: string, createdBy: string }, RenderedReferral>('referral_render_own', (db, p) =>
   db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org).where('created_by', '=', p.createdBy))
 
-export async function renderReferral (db: Executor, scope: ReferralScope, id: string): Promise<RenderedReferral | undefined> {
-  const rows = scope.createdBy === undefined
-    ? await renderInOrg(db, { id, org: scope.org })
-    : await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy })
+const renderCasework = prepare<{ id: string, org: string }, RenderedReferral>('referral_render_casework', (db, p) =>
+  db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_CASEWORK_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org))
+
+/** `casework`: with the fields only coordinators and admins see (possible duplicates, linked referrals). */
+export async function renderReferral (db: Executor, scope: ReferralScope, id: string, casework = false): Promise<RenderedReferral | undefined> {
+  const rows = scope.createdBy !== undefined
+    ? await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy })
+    : casework ? await renderCasework(db, { id, org: scope.org }) : await renderInOrg(db, { id, org: scope.org })
   return rows[0]
 }
 

@@ -13,6 +13,8 @@ import { findOrganisation } from '../organisations/organisations.repository.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import * as templates from '../notifications/templates/referrals.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import type { Casework } from './links.repository.js'
+import { nameKeyOf, recordDuplicates } from './links.service.js'
 
 type Trx = Transaction<DB>
 
@@ -25,7 +27,8 @@ export function scopeFor (caller: Caller): repo.ReferralScope {
 
 
 
-export function toReferral (row: ReferralRow): Referral {
+/** A referral as the API shows it; `casework` (possible duplicates, links) only for coordinators and admins. */
+export function toReferral (row: ReferralRow, casework?: Casework): Referral {
   return {
     id: row.id,
     reference: row.reference,
@@ -49,7 +52,8 @@ export function toReferral (row: ReferralRow): Referral {
     match: (row.match_summary ?? null) as Referral['match'],
     submitted_at: row.created_at as unknown as string,
     created_at: row.created_at as unknown as string,
-    updated_at: row.updated_at as unknown as string
+    updated_at: row.updated_at as unknown as string,
+    ...(casework !== undefined ? casework as Pick<Referral, 'possible_duplicates' | 'linked_referral_ids'> : {})
   }
 }
 
@@ -149,8 +153,10 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
     other_services: JSON.stringify(body.other_services ?? []),
     screening: JSON.stringify(screening),
     funded_place: input.funded_place === true,
+    name_key: nameKeyOf(body.young_person),
     ...keys
   })
+  await recordDuplicates(trx, row)
   await repo.insertHistory(trx, { referral_id: row.id, from_status: null, to_status: 'submitted', actor_id: caller.sub, actor_role: primaryRole(caller), reason: screening.outcome === 'needs_review' ? 'screening: needs review' : null })
   const message = templates.referralAcknowledgement({ reference, programme: programme.name })
   const notificationIds = await insertNotifications(trx, [{
@@ -192,7 +198,8 @@ export async function updateReferral (trx: Trx, caller: Caller, id: string, patc
   const keys = quotaKeys(merged)
   const keysChanged = keys.referrer_key !== row.referrer_key || keys.education_setting_key !== row.education_setting_key || keys.team_key !== row.team_key
   if (keysChanged && !row.funded_place) await checkQuotas(trx, row.programme_id, rules, keys, row.id)
-  return await repo.updateReferral(trx, row.id, {
+  const updated = await repo.updateReferral(trx, row.id, {
+    name_key: nameKeyOf(merged.young_person),
     young_person: JSON.stringify(merged.young_person),
     referrer: JSON.stringify(merged.referrer),
     needs: JSON.stringify(merged.needs),
@@ -203,6 +210,8 @@ export async function updateReferral (trx: Trx, caller: Caller, id: string, patc
     screening: JSON.stringify(screening),
     ...keys
   })
+  if (patch.young_person !== undefined) await recordDuplicates(trx, updated)
+  return updated
 }
 
 export type Action = 'start_review' | 'request_information' | 'provide_information' | 'accept' | 'decline' | 'withdraw' | 'acknowledge'
