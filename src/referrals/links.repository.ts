@@ -23,9 +23,12 @@ export async function duplicateCandidates (db: Executor, org: string, id: string
   return rows.rows
 }
 
-/** Replaces the possible duplicates recorded for a referral (one row a pair, the lower id first). */
-export async function replaceDuplicates (db: Executor, org: string, id: string, found: Array<{ id: string, basis: DuplicateBasis }>): Promise<void> {
-  await db.deleteFrom('referral_duplicates').where((eb) => eb.or([eb('referral_id', '=', id), eb('duplicate_id', '=', id)])).execute()
+/**
+ * Replaces the possible duplicates recorded for a referral (one row a pair, the lower id first);
+ * `fresh`: a referral just inserted, which has none yet.
+ */
+export async function replaceDuplicates (db: Executor, org: string, id: string, found: Array<{ id: string, basis: DuplicateBasis }>, fresh: boolean): Promise<void> {
+  if (!fresh) await db.deleteFrom('referral_duplicates').where((eb) => eb.or([eb('referral_id', '=', id), eb('duplicate_id', '=', id)])).execute()
   if (found.length === 0) return
   await db.insertInto('referral_duplicates')
     .values(found.map((f) => ({ organisation_id: org, referral_id: f.id < id ? f.id : id, duplicate_id: f.id < id ? id : f.id, basis: f.basis })))

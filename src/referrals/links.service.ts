@@ -25,7 +25,7 @@ export const nameKeyOf = (youngPerson: unknown): string => nameKey(youngPerson a
  * Records which earlier referrals of the organisation may be of the same young person as this one,
  * at intake and whenever the young person's details change. Only flags: nothing is merged.
  */
-export async function recordDuplicates (trx: Trx, row: ReferralRow): Promise<void> {
+export async function recordDuplicates (trx: Trx, row: ReferralRow, fresh: boolean): Promise<void> {
   const person = row.young_person as PersonKey
   const candidates = await repo.duplicateCandidates(trx, row.organisation_id, row.id, person.date_of_birth, nameKey(person))
   const found: Array<{ id: string, basis: DuplicateBasis }> = []
@@ -33,7 +33,7 @@ export async function recordDuplicates (trx: Trx, row: ReferralRow): Promise<voi
     const basis = duplicateBasis(person, c)
     if (basis !== null) found.push({ id: c.id, basis })
   }
-  await repo.replaceDuplicates(trx, row.organisation_id, row.id, found)
+  await repo.replaceDuplicates(trx, row.organisation_id, row.id, found, fresh)
 }
 
 /**

@@ -156,7 +156,7 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
     name_key: nameKeyOf(body.young_person),
     ...keys
   })
-  await recordDuplicates(trx, row)
+  await recordDuplicates(trx, row, true)
   await repo.insertHistory(trx, { referral_id: row.id, from_status: null, to_status: 'submitted', actor_id: caller.sub, actor_role: primaryRole(caller), reason: screening.outcome === 'needs_review' ? 'screening: needs review' : null })
   const message = templates.referralAcknowledgement({ reference, programme: programme.name })
   const notificationIds = await insertNotifications(trx, [{
@@ -210,7 +210,7 @@ export async function updateReferral (trx: Trx, caller: Caller, id: string, patc
     screening: JSON.stringify(screening),
     ...keys
   })
-  if (patch.young_person !== undefined) await recordDuplicates(trx, updated)
+  if (patch.young_person !== undefined) await recordDuplicates(trx, updated, false)
   return updated
 }
 

@@ -94,6 +94,11 @@ t.test('possible duplicate referrals, shown to coordinators only, linked as one 
     t.notOk('linked_referral_ids' in await read(app, school, first.id), 'still never shown to a referrer')
   })
 
+  t.test('reports count linked referrals as one young person', async (t) => {
+    const summary = await send(app, coordinator, 'GET', `/v1/reports/programme-summary?programme_id=${programme}`, undefined, 200)
+    t.same([summary.referrals.submitted, summary.referrals.young_people], [5, 3], 'three referrals of Amara, linked, and two other children')
+  })
+
   t.test('matching treats linked referrals as one young person', async (t) => {
     const mentors = [await recentlyVettedMentor(app, coordinator, [programme]), await recentlyVettedMentor(app, coordinator, [programme])]
     for (const r of [first, typo]) await post(app, coordinator, `/v1/referrals/${r.id as string}/accept`, {}, 200)
