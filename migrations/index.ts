@@ -16,6 +16,7 @@ import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
 import * as m0091 from './0091_create_referral_links.js'
+import * as m0092 from './0092_alter_referrals_duplicates_flag.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
   '0020_alter_created_at_milliseconds': m0020,
   '0021_create_matching_indexes': m0021,
   '0090_alter_matches_closure_evaluation': m0090,
-  '0091_create_referral_links': m0091
+  '0091_create_referral_links': m0091,
+  '0092_alter_referrals_duplicates_flag': m0092
 }

@@ -61,6 +61,8 @@ export interface ReferralsTable {
   young_person_id: string | null
   /** Given and family name normalised, in alphabetical order (duplicate detection). */
   name_key: string | null
+  /** Whether any possible duplicate is recorded for it (in `referral_duplicates`). */
+  has_possible_duplicates: Generated<boolean>
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp

@@ -28,12 +28,23 @@ export async function duplicateCandidates (db: Executor, org: string, id: string
  * `fresh`: a referral just inserted, which has none yet.
  */
 export async function replaceDuplicates (db: Executor, org: string, id: string, found: Array<{ id: string, basis: DuplicateBasis }>, fresh: boolean): Promise<void> {
-  if (!fresh) await db.deleteFrom('referral_duplicates').where((eb) => eb.or([eb('referral_id', '=', id), eb('duplicate_id', '=', id)])).execute()
-  if (found.length === 0) return
-  await db.insertInto('referral_duplicates')
-    .values(found.map((f) => ({ organisation_id: org, referral_id: f.id < id ? f.id : id, duplicate_id: f.id < id ? id : f.id, basis: f.basis })))
-    .onConflict((oc) => oc.doNothing())
-    .execute()
+  const touched = new Set(found.map((f) => f.id))
+  if (!fresh) {
+    const gone = await db.deleteFrom('referral_duplicates').where((eb) => eb.or([eb('referral_id', '=', id), eb('duplicate_id', '=', id)]))
+      .returning(['referral_id', 'duplicate_id']).execute()
+    for (const g of gone) touched.add(g.referral_id === id ? g.duplicate_id : g.referral_id)
+  }
+  if (found.length > 0) {
+    await db.insertInto('referral_duplicates')
+      .values(found.map((f) => ({ organisation_id: org, referral_id: f.id < id ? f.id : id, duplicate_id: f.id < id ? id : f.id, basis: f.basis })))
+      .onConflict((oc) => oc.doNothing())
+      .execute()
+  }
+  if (fresh && found.length === 0) return
+  touched.add(id)
+  // The flag each referral carries (no new version: the referral itself did not change).
+  await sql`update referrals r set has_possible_duplicates = exists (select 1 from referral_duplicates d where d.referral_id = r.id or d.duplicate_id = r.id)
+    where r.id = any(${[...touched]}::uuid[])`.execute(db)
 }
 
 const INSTANT = (column: string): RawBuilder<string> => sql<string>`to_char(${sql.raw(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
@@ -41,19 +52,21 @@ const INSTANT = (column: string): RawBuilder<string> => sql<string>`to_char(${sq
 /**
  * The casework view of the referral in `referrals` (the enclosing query's row): possible duplicates
  * not linked to it yet, newest first, and the referrals linked with it as the same young person.
+ * Each is looked up only when the row says there is something to find.
  */
-export const POSSIBLE_DUPLICATES_SQL = sql<unknown>`(
+export const POSSIBLE_DUPLICATES_SQL = sql<unknown>`case when not referrals.has_possible_duplicates then '[]'::json else (
   select coalesce(json_agg(json_build_object('referral_id', o.id, 'reference', o.reference, 'status', o.status, 'basis', d.basis,
       'submitted_at', ${INSTANT('o.created_at')}) order by o.created_at desc, o.id), '[]'::json)
-  from referral_duplicates d
-  join referrals o on o.id = case when d.referral_id = referrals.id then d.duplicate_id else d.referral_id end
-  where (d.referral_id = referrals.id or d.duplicate_id = referrals.id)
-    and (referrals.young_person_id is null or o.young_person_id is distinct from referrals.young_person_id))`
+  from (select x.duplicate_id as other_id, x.basis from referral_duplicates x where x.referral_id = referrals.id
+        union all
+        select y.referral_id, y.basis from referral_duplicates y where y.duplicate_id = referrals.id) d
+  join referrals o on o.id = d.other_id
+  where referrals.young_person_id is null or o.young_person_id is distinct from referrals.young_person_id) end`
 
-export const LINKED_REFERRALS_SQL = sql<unknown>`(
+export const LINKED_REFERRALS_SQL = sql<unknown>`case when referrals.young_person_id is null then '[]'::json else (
   select coalesce(json_agg(l.id order by l.created_at, l.id), '[]'::json)
   from referrals l
-  where referrals.young_person_id is not null and l.young_person_id = referrals.young_person_id and l.id <> referrals.id)`
+  where l.young_person_id = referrals.young_person_id and l.id <> referrals.id) end`
 
 export interface Casework { possible_duplicates: unknown[], linked_referral_ids: string[] }
 

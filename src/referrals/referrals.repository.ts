@@ -4,7 +4,7 @@ import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '.
 import { prepare, type Prepared } from '../db/prepared.js'
 import type { Position } from '../lib/cursor.js'
 import { CASEWORK_FIELDS, OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
-import { LINKED_REFERRALS_SQL, POSSIBLE_DUPLICATES_SQL } from './links.repository.js'
+import { caseworkOf } from './links.repository.js'
 
 /** Who may see which referrals: the organisation, narrowed to the creator for a referrer. */
 export interface ReferralScope { org: string, createdBy?: string }
@@ -30,7 +30,7 @@ const REFERRAL_COLUMNS = [
   'id', 'organisation_id', 'programme_id', 'reference', 'status', 'created_by', 'young_person', 'referrer', 'needs',
   'risks', 'preferences', 'consent', 'other_services', 'screening', 'referrer_key', 'education_setting_key', 'team_key',
   'funded_place', 'information_request', 'decline', 'withdrawal', 'accepted_at', 'matched_at', 'closed_at', 'match_summary',
-  'young_person_id', 'name_key', 'version', 'created_at', 'updated_at'
+  'young_person_id', 'name_key', 'has_possible_duplicates', 'version', 'created_at', 'updated_at'
 ] as const satisfies ReadonlyArray<keyof ReferralsTable>
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn
@@ -67,9 +67,6 @@ export function referralRenderColumns (): string[] {
 }
 
 const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select ${sql.raw(referralRenderColumns().join(', '))}) v)`
-/** The same with the fields only coordinators and admins see (CASEWORK_FIELDS), last as in the schema. */
-const REFERRAL_CASEWORK_JSON = sql<string>`(select row_to_json(v)::text from (select ${sql.raw(referralRenderColumns().join(', '))},
-  ${POSSIBLE_DUPLICATES_SQL} as possible_duplicates, ${LINKED_REFERRALS_SQL} as linked_referral_ids) v)`
 
 // Reads on every request are prepared statements, one per shape of scope and filter.
 const findInOrg = prepare<{ id: string, org: string }, ReferralRow>('referral_find', (db, p) =>
@@ -92,15 +89,28 @@ const renderInOrg = prepare<{ id: string, org: string }, RenderedReferral>('refe
 const renderOwn = prepare<{ id: string, org: string, createdBy: string }, RenderedReferral>('referral_render_own', (db, p) =>
   db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org).where('created_by', '=', p.createdBy))
 
-const renderCasework = prepare<{ id: string, org: string }, RenderedReferral>('referral_render_casework', (db, p) =>
-  db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_CASEWORK_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org))
+const renderCasework = prepare<{ id: string, org: string }, RenderedReferral & { has_possible_duplicates: boolean, young_person_id: string | null }>('referral_render_casework', (db, p) =>
+  db.selectFrom('referrals').select(['id', 'version', 'has_possible_duplicates', 'young_person_id']).select(REFERRAL_JSON.as('body'))
+    .where('id', '=', p.id).where('organisation_id', '=', p.org))
 
-/** `casework`: with the fields only coordinators and admins see (possible duplicates, linked referrals). */
+const NO_CASEWORK = ',"possible_duplicates":[],"linked_referral_ids":[]}'
+
+/**
+ * `casework`: with the fields only coordinators and admins see (CASEWORK_FIELDS, last in the schema):
+ * looked up only for a referral whose row says it has possible duplicates or links, so the read of
+ * any other costs what it did.
+ */
 export async function renderReferral (db: Executor, scope: ReferralScope, id: string, casework = false): Promise<RenderedReferral | undefined> {
-  const rows = scope.createdBy !== undefined
-    ? await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy })
-    : casework ? await renderCasework(db, { id, org: scope.org }) : await renderInOrg(db, { id, org: scope.org })
-  return rows[0]
+  if (scope.createdBy !== undefined) return (await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy }))[0]
+  if (!casework) return (await renderInOrg(db, { id, org: scope.org }))[0]
+  const row = (await renderCasework(db, { id, org: scope.org }))[0]
+  if (row === undefined) return undefined
+  let tail = NO_CASEWORK
+  if (row.has_possible_duplicates || row.young_person_id !== null) {
+    const c = await caseworkOf(db, row.id)
+    tail = `,"possible_duplicates":${JSON.stringify(c.possible_duplicates)},"linked_referral_ids":${JSON.stringify(c.linked_referral_ids)}}`
+  }
+  return { id: row.id, version: row.version, body: `${row.body.slice(0, -1)}${tail}` }
 }
 
 /** The referral, locked for a state change. */
