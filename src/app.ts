@@ -14,12 +14,15 @@ import swaggerPlugin from './plugins/external/swagger.js'
 import authenticationPlugin from './plugins/app/authentication.js'
 import errorHandlerPlugin, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import inputGuardPlugin from './plugins/app/input-guard.js'
+import metricsPlugin from './plugins/app/metrics.js'
+import pressurePlugin from './plugins/app/pressure.js'
 import { ProblemSchema } from './schemas/common.js'
 import { ProgrammeRulesSchema } from './schemas/programmes.js'
 import { ReferralSchema } from './schemas/referrals.js'
 import { MentorSchema } from './schemas/mentors.js'
 import healthRoutes from './routes/health.js'
 import v1Routes from './routes/v1/index.js'
+import queueDashboard from './jobs/dashboard.js'
 
 export interface BuildOptions {
   /** A logger stream, for tests that read what was logged. */
@@ -78,6 +81,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   // Application
   await app.register(errorHandlerPlugin)
+  await app.register(pressurePlugin)
+  await app.register(metricsPlugin)
   await app.register(inputGuardPlugin)
   await app.register(authenticationPlugin)
   await app.register(rateLimit, {
@@ -86,8 +91,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // The limiter runs as a route-level hook, after the /v1 authentication hook: a verified caller is
     // limited as one (every token of theirs shares the count; nobody can spend another's by naming
     // them in a forged token). Requests without a valid token never get this far: the authentication
-    // plugin limits them per address, before any signature check. Health, docs and the OpenAPI
-    // document are not limited.
+    // plugin limits them per address, before any signature check. Health, docs, the OpenAPI
+    // document and /metrics (its own token, not a caller's) are not limited.
     // (The key is made before the allow list is asked, so it must not assume a caller.)
     allowList: (request) => request.caller === null || request.caller === undefined,
     keyGenerator: (request) => request.caller === null || request.caller === undefined ? '-' : `c:${request.caller.org ?? '-'}:${request.caller.sub}`
@@ -96,5 +101,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // Routes
   await app.register(healthRoutes)
   await app.register(v1Routes, { prefix: '/v1' })
+  await app.register(queueDashboard)
   return app
 }

@@ -29,6 +29,13 @@ export function maskEmail (email: string): string {
   return `${(local ?? '').slice(0, 1)}***@${domain ?? ''}`
 }
 
+/** The SMTP reply code of a failed send: the command's own, or a refused recipient's. */
+function smtpReplyCode (err: unknown): number | undefined {
+  const e = err as { responseCode?: number, rejectedErrors?: Array<{ responseCode?: number }> }
+  if (typeof e?.responseCode === 'number') return e.responseCode
+  return e?.rejectedErrors?.map((r) => r.responseCode).find((c) => typeof c === 'number')
+}
+
 function smtpMailer (url: string, from: string, connections: number): Mailer {
   // Pooled connections: one SMTP handshake per connection rather than per message.
   const transport = nodemailer.createTransport({ url, pool: true, maxConnections: connections, maxMessages: 1000 } as any, { from })
@@ -46,8 +53,10 @@ function smtpMailer (url: string, from: string, connections: number): Mailer {
         })
         return info.messageId ?? null
       } catch (err) {
-        const code = (err as { responseCode?: number }).responseCode
-        if (code !== undefined && code >= 500 && code < 600 && code !== 554) {
+        const code = smtpReplyCode(err)
+        // RFC 5321: a 5xx reply is a permanent refusal (sending again gets the same answer); a 4xx one is
+        // temporary and the job is retried with backoff, as is a connection that failed without a reply.
+        if (code !== undefined && code >= 500 && code < 600) {
           throw new PermanentSendError(`SMTP refused the message permanently (${code})`)
         }
         throw err
@@ -67,7 +76,10 @@ function notifyMailer (apiKey: string, templateId: string, baseUrl: string | und
         return (res.data as { id?: string }).id ?? null
       } catch (err) {
         const status = (err as { response?: { status?: number } }).response?.status
-        if (status === 400 || status === 403) throw new PermanentSendError(`GOV.UK Notify refused the message (${status})`)
+        // 400 (a bad request, a recipient not allowed in trial mode) and 403 (a bad key) come back the
+        // same on every try; 429 and 5xx are temporary and retried with backoff.
+        if (status === 400 || status === 403) throw new PermanentSendError(`GOV.UK Notify refused the message permanently (${status})`)
+        if (status !== undefined) throw new Error(`GOV.UK Notify did not take the message (${status})`)
         throw err
       }
     },

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
+import { accessParams, auditedRead, type AccessParams, type Accessor, type ReadEvent } from '../audit/audit.repository.js'
 import type { Position } from '../lib/cursor.js'
 import { CASEWORK_FIELDS, OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
 import { caseworkOf } from './links.repository.js'
@@ -30,7 +31,7 @@ const REFERRAL_COLUMNS = [
   'id', 'organisation_id', 'programme_id', 'reference', 'status', 'created_by', 'young_person', 'referrer', 'needs',
   'risks', 'preferences', 'consent', 'other_services', 'screening', 'referrer_key', 'education_setting_key', 'team_key',
   'funded_place', 'information_request', 'decline', 'withdrawal', 'accepted_at', 'matched_at', 'closed_at', 'match_summary',
-  'young_person_id', 'name_key', 'has_possible_duplicates', 'version', 'created_at', 'updated_at'
+  'young_person_id', 'name_key', 'has_possible_duplicates', 'anonymised_at', 'version', 'created_at', 'updated_at'
 ] as const satisfies ReadonlyArray<keyof ReferralsTable>
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn
@@ -84,26 +85,29 @@ export async function findReferral (db: Executor, scope: ReferralScope, id: stri
 /** A referral as the API shows it, rendered by PostgreSQL (see REFERRAL_JSON), with what its ETag needs. */
 export interface RenderedReferral { id: string, version: number, body: string }
 
-const renderInOrg = prepare<{ id: string, org: string }, RenderedReferral>('referral_render', (db, p) =>
+// A read of a referral writes its access event in the same statement (audit.repository.ts).
+const READ_EVENT: ReadEvent = { resourceType: 'referral', resourceId: 'id', referralId: 'id' }
+const renderInOrg = auditedRead<{ id: string, org: string }, RenderedReferral>('referral_render', READ_EVENT, (db, p) =>
   db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org))
-const renderOwn = prepare<{ id: string, org: string, createdBy: string }, RenderedReferral>('referral_render_own', (db, p) =>
+const renderOwn = auditedRead<{ id: string, org: string, createdBy: string }, RenderedReferral>('referral_render_own', READ_EVENT, (db, p) =>
   db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org).where('created_by', '=', p.createdBy))
 
-const renderCasework = prepare<{ id: string, org: string }, RenderedReferral & { has_possible_duplicates: boolean, young_person_id: string | null }>('referral_render_casework', (db, p) =>
+const renderCasework = auditedRead<{ id: string, org: string }, RenderedReferral & { has_possible_duplicates: boolean, young_person_id: string | null }>('referral_render_casework', READ_EVENT, (db, p) =>
   db.selectFrom('referrals').select(['id', 'version', 'has_possible_duplicates', 'young_person_id']).select(REFERRAL_JSON.as('body'))
     .where('id', '=', p.id).where('organisation_id', '=', p.org))
 
 const NO_CASEWORK = ',"possible_duplicates":[],"linked_referral_ids":[]}'
 
 /**
- * `casework`: with the fields only coordinators and admins see (CASEWORK_FIELDS, last in the schema):
+ * The referral as the API shows it, with its access event written by the same statement.
+ * `casework`: with the fields only coordinators and admins see (CASEWORK_FIELDS, last in the schema),
  * looked up only for a referral whose row says it has possible duplicates or links, so the read of
  * any other costs what it did.
  */
-export async function renderReferral (db: Executor, scope: ReferralScope, id: string, casework = false): Promise<RenderedReferral | undefined> {
-  if (scope.createdBy !== undefined) return (await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy }))[0]
-  if (!casework) return (await renderInOrg(db, { id, org: scope.org }))[0]
-  const row = (await renderCasework(db, { id, org: scope.org }))[0]
+export async function renderReferral (db: Executor, who: Accessor, scope: ReferralScope, id: string, casework = false): Promise<RenderedReferral | undefined> {
+  if (scope.createdBy !== undefined) return (await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy, ...accessParams(who) }))[0]
+  if (!casework) return (await renderInOrg(db, { id, org: scope.org, ...accessParams(who) }))[0]
+  const row = (await renderCasework(db, { id, org: scope.org, ...accessParams(who) }))[0]
   if (row === undefined) return undefined
   let tail = NO_CASEWORK
   if (row.has_possible_duplicates || row.young_person_id !== null) {
@@ -127,7 +131,7 @@ export interface ReferralFilter {
   submitted_to?: string
 }
 
-interface ListParams extends ReferralFilter { org: string, createdBy?: string, at?: string, after?: string, limit: number, tz: string }
+interface ListParams extends ReferralFilter, AccessParams { org: string, createdBy?: string, at?: string, after?: string, limit: number, tz: string }
 
 /**
  * A listed referral: its API representation already rendered as JSON by PostgreSQL, and its
@@ -137,13 +141,15 @@ export interface ListedReferral { id: string, cursor_at: string, body: string }
 
 const LIST_SHAPE = ['createdBy', 'status', 'programme_id', 'submitted_from', 'submitted_to', 'after'] as const
 const listStatements = new Map<number, Prepared<ListParams, ListedReferral>>()
+/** One access event per referral of the page (not for the extra row that tells whether another follows). */
+const LIST_EVENT: ReadEvent = { ...READ_EVENT, order: 'cursor_at desc, id desc' }
 
 /** The list statement for one combination of scope, filters and cursor, compiled on first use. */
 function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
   let statement = listStatements.get(shape)
   if (statement !== undefined) return statement
   const has = (k: typeof LIST_SHAPE[number]): boolean => (shape & (1 << LIST_SHAPE.indexOf(k))) !== 0
-  statement = prepare<ListParams, ListedReferral>(`referral_list_${shape}`, (db, p) => {
+  statement = auditedRead<ListParams, ListedReferral>(`referral_list_${shape}`, LIST_EVENT, (db, p) => {
     let q = db.selectFrom('referrals').select('id')
       .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
       .select(REFERRAL_JSON.as('body'))
@@ -162,9 +168,12 @@ function listStatement (shape: number): Prepared<ListParams, ListedReferral> {
   return statement
 }
 
-/** One page (plus one row, to tell whether another follows) of referrals the scope may see, newest first. */
-export async function listReferrals (db: Executor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number, timeZone = 'Europe/London'): Promise<ListedReferral[]> {
-  const params: ListParams = { ...filter, org: scope.org, createdBy: scope.createdBy, at: after?.exact, after: after?.id, limit: limit + 1, tz: timeZone }
+/**
+ * One page (plus one row, to tell whether another follows) of referrals the scope may see, newest
+ * first, with an access event for each referral of the page written by the same statement.
+ */
+export async function listReferrals (db: Executor, who: Accessor, scope: ReferralScope, filter: ReferralFilter, after: Position | null, limit: number, timeZone = 'Europe/London'): Promise<ListedReferral[]> {
+  const params: ListParams = { ...filter, ...accessParams(who, limit), org: scope.org, createdBy: scope.createdBy, at: after?.exact, after: after?.id, limit: limit + 1, tz: timeZone }
   let shape = 0
   for (let i = 0; i < LIST_SHAPE.length; i++) {
     if (params[LIST_SHAPE[i]] !== undefined) shape |= 1 << i

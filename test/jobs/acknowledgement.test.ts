@@ -89,12 +89,13 @@ t.test('a temporary SMTP failure is retried with backoff and delivered once', as
   t.equal(n.status, 'sent')
   t.equal(n.attempts, 3, 'every attempt recorded')
   t.equal(n.last_error, null, 'the error clears once sent')
+  t.same(smtp.arrivals, Array.from({ length: 3 }, () => `<${n.id}@waymark>`), 'every attempt carries the same Message-ID')
   t.notOk(worker.logs.text().includes('retry@school.example'), 'the refusal quoting the address is not logged as is')
   t.ok(worker.logs.text().includes('notification job failed'), 'the failures are logged')
 })
 
-t.test('a permanent SMTP refusal fails the notification without retrying forever', async (t) => {
-  const { app, db, tenant, tokens: { referrer, coordinator }, smtp } = await setUp(t, { smtp: { failTimes: 100, failCode: 550 }, worker: true, env: { NOTIFICATION_BACKOFF_MS: '50' } })
+for (const failCode of [550, 554, 500]) t.test(`a permanent SMTP refusal (${failCode}) is tried once and recorded failed`, async (t) => {
+  const { app, db, tenant, tokens: { referrer, coordinator }, smtp } = await setUp(t, { smtp: { failTimes: 100, failCode }, worker: true, env: { NOTIFICATION_BACKOFF_MS: '50' } })
   const programmeId = await tenant.programme()
 
   const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: 'nobody@school.example' } }) })
@@ -110,7 +111,7 @@ t.test('a permanent SMTP refusal fails the notification without retrying forever
   t.equal(listed.statusCode, 200, listed.body)
   const [n] = listed.json().data
   t.equal(n.attempts, 1)
-  t.match(n.last_error, /550/, 'last_error says why')
+  t.match(n.last_error, new RegExp(`permanently \\(${failCode}\\)`), 'last_error says why')
   t.equal(await statusOf(app, referrer, id), 'submitted', 'not acknowledged: nothing reached the referrer')
 })
 

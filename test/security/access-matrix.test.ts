@@ -8,6 +8,7 @@ import { setUp } from '../support/set-up.js'
 import type { Tenant } from '../support/tenants.js'
 import { todayLocal } from '../support/time.js'
 import { auth, tokenFor } from '../support/tokens.js'
+import type { Database } from '../../src/db/database.js'
 
 /**
  * Every /v1 route x every role x (own record, another owner's in the same organisation, another
@@ -65,6 +66,9 @@ interface Context {
   fixed: Record<Scope, string>
   token: (caller: Caller) => string | undefined
   cw: Casework
+  db: Database
+  /** Job runs: two of the organisation's (one requested by another admin) and another organisation's. */
+  runs: Record<Scope, string>
 }
 
 const letters = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('')
@@ -92,7 +96,7 @@ const today = todayLocal()
 const MENTOR_READERS: Role[] = ['coordinator', 'admin', 'mentor']
 const CASE: Role[] = ['coordinator', 'mentor']
 const MATCH_READERS: Role[] = ['coordinator', 'integration', 'mentor', 'referrer']
-const CONCERN_ROLES: Role[] = ['coordinator', 'mentor', 'referrer']
+const CONCERN_ROLES: Role[] = ['coordinator', 'admin', 'mentor', 'referrer']
 const idsOf = (body: any): string[] => body.data.map((r: { id: string }) => r.id)
 
 /** A mentor lifecycle action on a mentor freshly taken to the state the action starts from. */
@@ -109,6 +113,19 @@ const vetting = (path: string, payload: () => Record<string, unknown>): Record<s
   [`GET /v1/mentors/{id}/${path}`]: { roles: CASE, ok: 200, kind: 'record', ownOnly: ['mentor'], make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/${path}` }) },
   [`POST /v1/mentors/{id}/${path}`]: { roles: ['coordinator'], ok: 201, kind: 'record', make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/${path}`, payload: payload() }) }
 })
+
+/** A concern raised just now by a coordinator of the scope's organisation, acknowledged when asked. */
+async function freshConcern (ctx: Context, s: Scope, extra: Record<string, unknown> = {}, acknowledged = false): Promise<string> {
+  const coordinator = (s === 'foreign' ? ctx.b : ctx.a).token('coordinator')
+  const raised = await ctx.app.inject({ method: 'POST', url: '/v1/safeguarding-concerns', headers: auth(coordinator), payload: { match_id: ctx.cw.match[s], category: 'other', description: 'Seemed withdrawn today.', ...extra } })
+  if (raised.statusCode !== 201) throw new Error(`concern: ${raised.statusCode} ${raised.body}`)
+  const id = raised.json().id as string
+  if (acknowledged) {
+    const ack = await ctx.app.inject({ method: 'POST', url: `/v1/safeguarding-concerns/${id}/acknowledge`, headers: auth(coordinator), payload: {} })
+    if (ack.statusCode !== 200) throw new Error(`acknowledge: ${ack.statusCode} ${ack.body}`)
+  }
+  return id
+}
 
 /** The concern of the scope as the caller reckons it: its own is one it raised. */
 const concernOf = (ctx: Context, s: Scope, caller: Caller): string => {
@@ -196,6 +213,21 @@ const MATRIX: Record<string, Entry> = {
     ids: (body) => body.data.map((n: { subject_id: string | null }) => n.subject_id).filter((id: string | null) => id !== null)
   },
 
+  'POST /v1/notifications/{id}/retry': {
+    roles: ['admin'], ok: 202, kind: 'record',
+    make: async (ctx, s) => {
+      const row = await ctx.db.insertInto('notifications').values({
+        organisation_id: s === 'foreign' ? ctx.b.orgId : ctx.a.orgId, dedupe_key: `matrix-${randomUUID()}`, kind: 'test',
+        recipient: 'matrix@council.example', subject: 'Matrix', body: 'Matrix', status: 'failed'
+      }).returning('id').executeTakeFirstOrThrow()
+      return { url: `/v1/notifications/${row.id}/retry` }
+    }
+  },
+  'GET /v1/jobs/runs': {
+    roles: ['admin'], ok: 200, kind: 'list',
+    make: async () => ({ url: '/v1/jobs/runs?limit=200' }), ids: idsOf, records: (ctx) => ctx.runs
+  },
+
   'POST /v1/users': {
     roles: ['admin'], ok: 201, kind: 'none',
     make: async () => ({ url: '/v1/users', payload: { email: `staff-${letters(8).toLowerCase()}@council.example`, name: 'Matrix Staff', roles: ['coordinator'] } })
@@ -227,7 +259,7 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/mentors/{id}/compliance': { roles: MENTOR_READERS, ok: 200, kind: 'record', ownOnly: ['mentor'], make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/compliance` }) },
   'POST /v1/mentors/{id}/approve': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('approve', 'vetted') },
   'POST /v1/mentors/{id}/suspend': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('suspend', 'approved') },
-  'POST /v1/mentors/{id}/reinstate': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('reinstate', 'suspended') },
+  'POST /v1/mentors/{id}/reinstate': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: mentorAction('reinstate', 'suspended') },
   'POST /v1/mentors/{id}/withdraw': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('withdraw', 'approved') },
   ...vetting('interviews', () => ({ held_on: today, interviewer: 'Pat Lead', outcome: 'passed' })),
   ...vetting('references', () => ({ referee_name: 'Alex Referee', relationship: 'employer', requested_on: today })),
@@ -327,6 +359,24 @@ const MATRIX: Record<string, Entry> = {
       payload: { category: 'online_safety', description: 'Mentioned messages from an adult they met online.', ...(c.caller === 'referrer' ? { referral_id: ctx.cw.matchReferral[s] } : { match_id: ctx.cw.match[s] }) }
     })
   },
+  'POST /v1/safeguarding-concerns/{id}/acknowledge': {
+    roles: ['coordinator', 'admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({ url: `/v1/safeguarding-concerns/${c.fresh ? await freshConcern(ctx, s) : concernOf(ctx, s, 'coordinator')}/acknowledge`, payload: {} })
+  },
+  'POST /v1/safeguarding-concerns/{id}/lado-referral': {
+    roles: ['coordinator', 'admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({
+      url: `/v1/safeguarding-concerns/${c.fresh ? await freshConcern(ctx, s, { kind: 'allegation_about_staff' }) : concernOf(ctx, s, 'coordinator')}/lado-referral`,
+      payload: { referred_on: today, lado_reference: 'LADO-2026-0001' }
+    })
+  },
+  'POST /v1/safeguarding-concerns/{id}/outcome': {
+    roles: ['admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({
+      url: `/v1/safeguarding-concerns/${c.fresh ? await freshConcern(ctx, s, {}, true) : concernOf(ctx, s, 'coordinator')}/outcome`,
+      payload: { outcome: 'unfounded', note: 'Looked into with the school; no further action.' }
+    })
+  },
   'POST /v1/safeguarding-concerns/{id}/actions': {
     roles: ['coordinator'], ok: 201, kind: 'record',
     make: async (ctx, s) => ({ url: `/v1/safeguarding-concerns/${s === 'own' ? ctx.cw.concern.coordinatorOwn : concernOf(ctx, s, 'coordinator')}/actions`, payload: { action: 'Spoke to the designated safeguarding lead.' } })
@@ -349,7 +399,7 @@ async function createUser (app: FastifyInstance, tenant: Tenant): Promise<string
 }
 
 t.test('access matrix', async (t) => {
-  const { app, tenant: a, other: b } = await setUp(t, { other: true })
+  const { app, db, tenant: a, other: b } = await setUp(t, { other: true })
   const programmeA = await a.programme()
   const programmeB = await b.programme()
 
@@ -364,8 +414,14 @@ t.test('access matrix', async (t) => {
       : scope === 'other' ? await makeReferral(a, programmeA, COLLEAGUE_REFERRER) : await makeReferral(b, programmeB, FOREIGN_REFERRER)
 
   const cw = await buildCasework(app, a, b, programmeA, programmeB)
+  const run = async (tenant: Tenant, sub: string): Promise<string> => {
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs/dbs-renewal-alerts/runs', headers: auth(tenant.token('admin', { sub })), payload: {} })
+    if (res.statusCode !== 202) throw new Error(`job run: ${res.statusCode} ${res.body}`)
+    return res.json().id
+  }
   const ctx: Context = {
-    app, a, b, programmeA, programmeB, cw,
+    app, a, b, programmeA, programmeB, cw, db,
+    runs: { own: await run(a, 'admin-own'), other: await run(a, 'admin-colleague'), foreign: await run(b, 'admin-elsewhere') },
     userA: await createUser(app, a),
     userB: await createUser(app, b),
     referral,

@@ -31,6 +31,8 @@ export interface MailListener {
   held: () => number
   /** Messages answered with a failure. */
   refused: () => number
+  /** The Message-ID of every message whose data arrived, refused ones too, in order. */
+  arrivals: string[]
   /** Stop answering: messages received from now on wait until `resume`. */
   pause: () => void
   resume: () => void
@@ -55,6 +57,7 @@ function decodeText (raw: string): string {
  */
 export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailListenerOptions = {}): Promise<MailListener> {
   const messages: ReceivedMail[] = []
+  const arrivals: string[] = []
   const closed = new Set<string>()
   let failures = opts.failTimes ?? 0
   let received = 0
@@ -79,6 +82,7 @@ export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailLi
         received += 1
         held += 1
         const raw = Buffer.concat(chunks).toString('utf8')
+        arrivals.push(header(raw, 'Message-ID'))
         void (async () => {
           if (opts.delayMs !== undefined) await new Promise((r) => setTimeout(r, opts.delayMs))
           await gate()
@@ -122,6 +126,7 @@ export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailLi
     received: () => received,
     held: () => held,
     refused: () => refused,
+    arrivals,
     pause: () => { paused = true },
     resume: () => {
       paused = false

@@ -60,6 +60,9 @@ export function testConfig (databaseUrl: string, overrides: Record<string, strin
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     OUTBOX_POLL_MS: '100',
     RATE_LIMIT_MAX: '100000',
+    // Loading test modules stalls the event loop for seconds on a busy machine: back-pressure is
+    // tested on its own (test/operations/pressure.test.ts).
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...overrides
   })
   return { ...config, queueBackend }

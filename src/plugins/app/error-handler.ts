@@ -79,52 +79,58 @@ export function clientErrorHandler (err: Error & { code?: string }, socket: Sock
   socket.destroy(err)
 }
 
+/**
+ * Renders any error as RFC 9457 problem+json: the one error handler, also called by the few hooks
+ * that answer inside a third-party plugin with an error handler of its own (the queue dashboard).
+ */
+export function renderError (error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof AppError) {
+    if (error.headers !== undefined) void reply.headers(error.headers)
+    const extra: Record<string, unknown> = {}
+    if (error.errors !== undefined) extra.errors = error.errors
+    if (error.reasons !== undefined) extra.reasons = error.reasons
+    send(request, reply, error.code, error.status, problemTypes[error.code].title, error.message, extra)
+    return
+  }
+  const fe = error as FastifyError & { validation?: AjvError[], validationContext?: string, code?: string }
+  if (fe.validation !== undefined) {
+    const errors = fieldErrors(fe.validation, fe.validationContext)
+    const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ')
+    fromCode(request, reply, 'validation_failed', detail, { errors })
+    return
+  }
+  if (isConnectionError(error) || (error as { name?: string }).name === 'NoHostAvailable') {
+    void reply.header('retry-after', '5')
+    fromCode(request, reply, 'service_unavailable', 'A backing service is unavailable; retry shortly')
+    return
+  }
+  const pgCode = (error as { code?: string }).code
+  // 22P05/22021: text PostgreSQL cannot store (e.g. U+0000), should any reach it past the input guard.
+  if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003' || pgCode === '22P05' || pgCode === '22021') {
+    fromCode(request, reply, 'validation_failed', 'A value is out of range or malformed', { errors: [{ path: 'body', message: 'contains a value out of range' }] })
+    return
+  }
+  if (pgCode === '23505') {
+    fromCode(request, reply, 'conflict', 'A record with the same unique value already exists')
+    return
+  }
+  const status = fe.statusCode ?? 500
+  if (status === 429) {
+    fromCode(request, reply, 'rate_limited', 'Too many requests; slow down')
+    return
+  }
+  if (status === 413) { fromCode(request, reply, 'payload_too_large'); return }
+  if (status === 415) { fromCode(request, reply, 'unsupported_media_type', error.message); return }
+  if (status >= 400 && status < 500) {
+    fromCode(request, reply, 'validation_failed', error.message, { errors: [{ path: 'body', message: error.message }] })
+    return
+  }
+  request.log.error({ err: error }, 'unhandled error')
+  fromCode(request, reply, 'internal_error', 'An unexpected error occurred; it has been logged with the request id')
+}
+
 export default fp(async function errorHandlerPlugin (app: FastifyInstance) {
-  app.setErrorHandler(function handle (error: FastifyError | AppError | Error, request, reply) {
-    if (error instanceof AppError) {
-      if (error.headers !== undefined) void reply.headers(error.headers)
-      const extra: Record<string, unknown> = {}
-      if (error.errors !== undefined) extra.errors = error.errors
-      if (error.reasons !== undefined) extra.reasons = error.reasons
-      send(request, reply, error.code, error.status, problemTypes[error.code].title, error.message, extra)
-      return
-    }
-    const fe = error as FastifyError & { validation?: AjvError[], validationContext?: string, code?: string }
-    if (fe.validation !== undefined) {
-      const errors = fieldErrors(fe.validation, fe.validationContext)
-      const detail = errors.map((e) => `${e.path} ${e.message}`).join('; ')
-      fromCode(request, reply, 'validation_failed', detail, { errors })
-      return
-    }
-    if (isConnectionError(error) || (error as { name?: string }).name === 'NoHostAvailable') {
-      void reply.header('retry-after', '5')
-      fromCode(request, reply, 'service_unavailable', 'A backing service is unavailable; retry shortly')
-      return
-    }
-    const pgCode = (error as { code?: string }).code
-    // 22P05/22021: text PostgreSQL cannot store (e.g. U+0000), should any reach it past the input guard.
-    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22008' || pgCode === '22003' || pgCode === '22P05' || pgCode === '22021') {
-      fromCode(request, reply, 'validation_failed', 'A value is out of range or malformed', { errors: [{ path: 'body', message: 'contains a value out of range' }] })
-      return
-    }
-    if (pgCode === '23505') {
-      fromCode(request, reply, 'conflict', 'A record with the same unique value already exists')
-      return
-    }
-    const status = fe.statusCode ?? 500
-    if (status === 429) {
-      fromCode(request, reply, 'rate_limited', 'Too many requests; slow down')
-      return
-    }
-    if (status === 413) { fromCode(request, reply, 'payload_too_large'); return }
-    if (status === 415) { fromCode(request, reply, 'unsupported_media_type', error.message); return }
-    if (status >= 400 && status < 500) {
-      fromCode(request, reply, 'validation_failed', error.message, { errors: [{ path: 'body', message: error.message }] })
-      return
-    }
-    request.log.error({ err: error }, 'unhandled error')
-    fromCode(request, reply, 'internal_error', 'An unexpected error occurred; it has been logged with the request id')
-  })
+  app.setErrorHandler(renderError)
 
   app.setNotFoundHandler(function notFound (request, reply) {
     fromCode(request, reply, 'not_found', `No route ${request.method} ${request.url.split('?')[0]}`)

@@ -4,12 +4,14 @@ import type { Queue } from 'bullmq'
 import { createNotificationsQueue, type NotificationJob } from '../../jobs/queues.js'
 import { createQueueBackend, type QueueBackend } from '../../jobs/queue-backend.js'
 import { createDispatch, type Dispatch } from '../../jobs/dispatch.js'
+import { createScheduledJobsQueue, type ScheduledJobData } from '../../jobs/scheduled/scheduled-queue.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Where the queues live (Redis or PostgreSQL); every queue is made through it. */
     queueBackend: QueueBackend
-    queues: { notifications: Queue<NotificationJob> }
+    /** Every queue the API adds jobs to, by name (metrics and the dashboard show each). */
+    queues: { notifications: Queue<NotificationJob>, 'scheduled-jobs': Queue<ScheduledJobData> }
     /** Hands committed outbox rows to the queues; call it after the transaction commits. */
     dispatch: Dispatch
   }
@@ -18,11 +20,13 @@ declare module 'fastify' {
 export default fp(async function queuesPlugin (app: FastifyInstance) {
   const backend = createQueueBackend(app.config)
   const notifications = createNotificationsQueue(backend)
+  const scheduled = createScheduledJobsQueue(backend)
   app.decorate('queueBackend', backend)
-  app.decorate('queues', { notifications })
+  app.decorate('queues', { notifications, 'scheduled-jobs': scheduled })
   app.decorate('dispatch', createDispatch({ notifications }))
   app.addHook('onClose', async () => {
     await notifications.close().catch(() => {})
+    await scheduled.close().catch(() => {})
     await backend.close()
   })
 }, { name: 'queues', dependencies: ['config'] })

@@ -11,12 +11,18 @@ import reportRoutes from './reports.js'
 import matchingRoutes from './matching.js'
 import matchRoutes from './matches.js'
 import concernRoutes from './safeguarding-concerns.js'
+import auditEventRoutes from './audit-events.js'
+import { purposeOf } from '../../audit/accessor.js'
+import retentionRoutes from './retention.js'
+import webhookRoutes from './webhooks.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
   // Casework answers carry personal data: no browser, proxy or client cache may keep them.
   app.addHook('onRequest', async (_request, reply) => { void reply.header('cache-control', 'no-store') })
   app.addHook('onRequest', app.authenticate)
+  // A purpose too long to record is refused before anything is read.
+  app.addHook('onRequest', async (request) => { purposeOf(request) })
   await app.register(organisationRoutes)
   await app.register(programmeRoutes)
   await app.register(referralRoutes)
@@ -29,4 +35,7 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(matchingRoutes)
   await app.register(matchRoutes)
   await app.register(concernRoutes)
+  await app.register(auditEventRoutes)
+  await app.register(retentionRoutes)
+  await app.register(webhookRoutes)
 }

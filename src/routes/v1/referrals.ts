@@ -15,6 +15,8 @@ import { decodeCursor, pageOf, renderedPage } from '../../lib/cursor.js'
 import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
 import type { Role } from '../../auth/roles.js'
+import { accessorOf } from '../../audit/accessor.js'
+import { recordAccess } from '../../audit/audit.repository.js'
 
 const READERS = ['coordinator', 'admin', 'integration', 'referrer'] as const
 
@@ -34,8 +36,10 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
     }
   }, async (request, reply) => {
     const created: string[] = []
+    const who = accessorOf(request)
     const result = await runIdempotent<Referral>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/referrals', request.body, async (trx) => {
       const { row, notificationIds } = await service.createReferral(trx, request.caller, request.body, today())
+      await recordAccess(trx, who, [{ action: 'create', resourceType: 'referral', resourceId: row.id, referralId: row.id }])
       created.push(...notificationIds)
       return { status: 201, body: service.toReferral(row, await caseworkFor(trx, request.caller, row.id)) }
     })
@@ -54,7 +58,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
     }
   }, async (request, reply) => {
     const { limit, cursor, ...filter } = request.query
-    const rows = await repo.listReferrals(app.db, service.scopeFor(request.caller), filter, decodeCursor(cursor), limit, app.config.SCHEDULE_TZ)
+    const rows = await repo.listReferrals(app.db, accessorOf(request), service.scopeFor(request.caller), filter, decodeCursor(cursor), limit, app.config.SCHEDULE_TZ)
     const page = pageOf(rows, limit)
     // Rendered by PostgreSQL to the response schema (see REFERRAL_JSON): a string with a JSON type is sent as it is.
     return await reply.type('application/json; charset=utf-8').send(renderedPage(page.rows, page.next) as never)
@@ -70,7 +74,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       response: { 200: ReferralRef, ...problems(404) }
     }
   }, async (request, reply) => {
-    const row = await repo.renderReferral(app.db, service.scopeFor(request.caller), request.params.id, seesCasework(request.caller))
+    const row = await repo.renderReferral(app.db, accessorOf(request), service.scopeFor(request.caller), request.params.id, seesCasework(request.caller))
     if (row === undefined) throw notFound('Referral')
     // Rendered by PostgreSQL to the response schema (see REFERRAL_JSON): a string with a JSON type is sent as it is.
     return await reply.header('etag', service.etagOf(row)).type('application/json; charset=utf-8').send(row.body as never)
@@ -86,8 +90,11 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       response: { 200: ReferralRef, ...problems(404, 409, 412, 422) }
     }
   }, async (request, reply) => {
-    const row = await app.db.transaction().execute(async (trx) =>
-      await service.updateReferral(trx, request.caller, request.params.id, request.body, request.headers['if-match'], today()))
+    // The event goes first in the change's transaction: a change refused or failing takes it back.
+    const row = await app.db.transaction().execute(async (trx) => {
+      await recordAccess(trx, accessorOf(request), [{ action: 'update', resourceType: 'referral', resourceId: request.params.id, referralId: request.params.id }])
+      return await service.updateReferral(trx, request.caller, request.params.id, request.body, request.headers['if-match'], today())
+    })
     return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row, await caseworkFor(app.db, request.caller, row.id)))
   })
 
@@ -101,8 +108,17 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       response: { 200: ReferralRef, ...problems(404, 422) }
     }
   }, async (request, reply) => {
-    await app.db.transaction().execute(async (trx) => { await linkReferrals(trx, request.caller, request.params.id, request.body.referral_id) })
-    const row = await repo.renderReferral(app.db, service.scopeFor(request.caller), request.params.id, true)
+    const { id } = request.params
+    const other = request.body.referral_id
+    // Both referrals change; their events are written once the link is made (both then known to be the organisation's).
+    await app.db.transaction().execute(async (trx) => {
+      await linkReferrals(trx, request.caller, id, other)
+      await recordAccess(trx, accessorOf(request), [
+        { action: 'update', resourceType: 'referral', resourceId: id, referralId: id },
+        { action: 'update', resourceType: 'referral', resourceId: other, referralId: other }
+      ])
+    })
+    const row = await repo.renderReferral(app.db, accessorOf(request), service.scopeFor(request.caller), id, true)
     if (row === undefined) throw notFound('Referral')
     return await reply.header('etag', service.etagOf(row)).type('application/json; charset=utf-8').send(row.body as never)
   })
@@ -118,7 +134,10 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
   }, async (request) => {
     const row = await repo.findReferral(app.db, service.scopeFor(request.caller), request.params.id)
     if (row === undefined) throw notFound('Referral')
-    return { data: (await repo.listHistory(app.db, row.id)) as any[] }
+    const history = await repo.listHistory(app.db, row.id)
+    // Committed before anything is answered: a read nobody recorded is never sent.
+    await recordAccess(app.db, accessorOf(request), [{ action: 'read', resourceType: 'referral', resourceId: row.id, referralId: row.id }])
+    return { data: history as any[] }
   })
 
   const actions: Array<{ path: string, action: service.Action, roles: readonly Role[], body: TSchema, operationId: string, summary: string }> = [
@@ -139,8 +158,10 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
         response: { 200: ReferralRef, ...problems(404, 409, 412) }
       }
     }, async (request: FastifyRequest<{ Params: { id: string }, Body: service.TransitionInput, Headers: { 'if-match'?: string } }>, reply) => {
-      const { row, notificationIds } = await app.db.transaction().execute(async (trx) =>
-        await service.transition(trx, request.caller, request.params.id, a.action, request.body ?? {}, request.headers['if-match'], a.roles))
+      const { row, notificationIds } = await app.db.transaction().execute(async (trx) => {
+        await recordAccess(trx, accessorOf(request), [{ action: 'status_change', resourceType: 'referral', resourceId: request.params.id, referralId: request.params.id }])
+        return await service.transition(trx, request.caller, request.params.id, a.action, request.body ?? {}, request.headers['if-match'], a.roles)
+      })
       await app.dispatch.notifications(notificationIds, request.log)
       return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row, await caseworkFor(app.db, request.caller, row.id)))
     })

@@ -1,0 +1,181 @@
+import { sql, type Compilable, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import type { Executor } from '../db/database.js'
+import type { AuditEventsTable, DB } from '../db/types.js'
+import { prepare, type Prepared } from '../db/prepared.js'
+import type { Position } from '../lib/cursor.js'
+
+/**
+ * Access events: one for every read or change of a young person's or a mentor's record.
+ *
+ * - A change writes its events with `recordAccess` inside the change's own transaction: they commit
+ *   with it, or roll back with it.
+ * - A read writes its events in the read's own statement (`auditedRead`, `readWithEvents`): the
+ *   statement selects the rows and, in a data-modifying CTE, inserts one event per row returned.
+ *   Both are one atomic statement, so no row leaves the database without its event committed, and
+ *   the read costs no extra round trip.
+ */
+
+export const AUDIT_ACTIONS = ['read', 'create', 'update', 'status_change', 'export', 'dispose'] as const
+export type AuditAction = typeof AUDIT_ACTIONS[number]
+
+export const AUDIT_RESOURCE_TYPES = [
+  'referral', 'mentor', 'match', 'session', 'goal', 'evaluation', 'concern', 'report',
+  'interview', 'reference', 'dbs_check', 'training', 'compliance', 'suggestions', 'subject_access_request', 'erasure_request',
+  'notification'
+] as const
+export type AuditResourceType = typeof AUDIT_RESOURCE_TYPES[number]
+
+export const AUDIT_OUTCOMES = ['success', 'denied'] as const
+export type AuditOutcome = typeof AUDIT_OUTCOMES[number]
+
+/** Who is accessing, and why: a request's caller, or a job run. */
+export interface Accessor {
+  org: string
+  actorId: string
+  actorRole: string
+  /** The `X-Access-Purpose` given, if any. */
+  purpose: string | null
+  /** The request id, or the job run id. */
+  requestId: string
+}
+
+/** One record read or changed. */
+export interface AccessedRecord {
+  action: AuditAction
+  resourceType: AuditResourceType
+  resourceId: string
+  /** The referral whose young person the record is about. */
+  referralId?: string | null
+  /** The mentor whose record it is or who is party to it. */
+  mentorId?: string | null
+  outcome?: AuditOutcome
+}
+
+/** Writes one event per record, in one statement, in the caller's transaction. */
+export async function recordAccess (db: Executor, who: Accessor, records: AccessedRecord[]): Promise<void> {
+  if (records.length === 0) return
+  await db.insertInto('audit_events').values(records.map((r) => ({
+    organisation_id: who.org,
+    actor_id: who.actorId,
+    actor_role: who.actorRole,
+    action: r.action,
+    resource_type: r.resourceType,
+    resource_id: r.resourceId,
+    referral_id: r.referralId ?? null,
+    mentor_id: r.mentorId ?? null,
+    purpose: who.purpose,
+    outcome: r.outcome ?? 'success',
+    request_id: who.requestId
+  }))).execute()
+}
+
+/**
+ * What the events of a read say, as columns of the read's own result. `order` (a list's ORDER BY, in
+ * those columns) with `p.audit_limit` writes events for the first rows only: a list fetches one row
+ * more than its page to tell whether another follows, and that row is not returned.
+ */
+export interface ReadEvent {
+  action?: AuditAction
+  resourceType: AuditResourceType
+  /** The column holding the record's id. */
+  resourceId: string
+  /** The column holding the referral id (the young person), if any. */
+  referralId?: string
+  /** The column holding the mentor id, if any. */
+  mentorId?: string
+  /** The ORDER BY of a list, in result columns (`cursor_at desc, id desc`); the page is `audit_limit` rows. */
+  order?: string
+}
+
+/** The accessor as statement parameters (`audit_limit`: the rows of a list page that are returned). */
+export interface AccessParams {
+  audit_org: string
+  audit_actor: string
+  audit_role: string
+  audit_purpose: string | null
+  audit_request: string
+  audit_limit?: number
+}
+
+export function accessParams (who: Accessor, pageLimit?: number): AccessParams {
+  return {
+    audit_org: who.org,
+    audit_actor: who.actorId,
+    audit_role: who.actorRole,
+    audit_purpose: who.purpose,
+    audit_request: who.requestId,
+    audit_limit: pageLimit
+  }
+}
+
+type AnySelect<R> = SelectQueryBuilder<any, any, R>
+
+/** `with r as (<read>), e as (insert one event per row of r) select * from r`, the events written whatever the caller does with the rows. */
+function withEvents<R> (read: AnySelect<R>, event: ReadEvent, p: { [K in keyof AccessParams]: unknown }): RawBuilder<R> {
+  const col = (c: string | undefined): RawBuilder<unknown> => c === undefined ? sql`null` : sql`r.${sql.ref(c)}`
+  const rows = event.order === undefined
+    ? sql`r`
+    : sql`(select * from r order by ${sql.raw(event.order)} limit ${p.audit_limit}::int) r`
+  const order = event.order === undefined ? sql`` : sql` order by ${sql.raw(event.order)}`
+  return sql<R>`with r as (${read}), e as (
+    insert into audit_events (organisation_id, actor_id, actor_role, action, resource_type, resource_id, referral_id, mentor_id, purpose, request_id)
+    select ${p.audit_org}::uuid, ${p.audit_actor}::text, ${p.audit_role}::text, ${sql.lit(event.action ?? 'read')}, ${sql.lit(event.resourceType)},
+      ${col(event.resourceId)}, ${col(event.referralId)}, ${col(event.mentorId)}, ${p.audit_purpose}::text, ${p.audit_request}::text
+    from ${rows}
+  ) select * from r${order}`
+}
+
+/**
+ * A prepared read that writes its access events in the same statement (see `prepare`): `build`
+ * makes the read; its parameters are those of the read plus `accessParams(...)`.
+ */
+export function auditedRead<P extends object, R> (
+  name: string,
+  event: ReadEvent,
+  build: (db: Kysely<DB>, p: P) => AnySelect<R>
+): Prepared<P & AccessParams, R> {
+  return prepare<P & AccessParams, R>(name, (db, p) => {
+    const raw = withEvents(build(db, p), event, p)
+    return { compile: () => raw.compile(db) } satisfies Compilable<R>
+  })
+}
+
+/** A read built at run time (filters vary) that writes its access events in the same statement. */
+export async function readWithEvents<R> (db: Executor, who: Accessor, event: ReadEvent, read: AnySelect<R>, pageLimit?: number): Promise<R[]> {
+  return (await withEvents(read, event, accessParams(who, pageLimit)).execute(db)).rows
+}
+
+export type AuditEventRow = Omit<AuditEventsTable, 'id' | 'at' | 'outcome' | 'organisation_id'> & { id: string, at: Date, outcome: string }
+
+export interface AuditFilter {
+  actor_id?: string
+  resource_type?: string
+  resource_id?: string
+  referral_id?: string
+  mentor_id?: string
+  action?: string
+  from?: string
+  to?: string
+}
+
+const EVENT_COLUMNS = ['id', 'at', 'actor_id', 'actor_role', 'action', 'resource_type', 'resource_id', 'referral_id', 'mentor_id', 'purpose', 'outcome', 'request_id'] as const
+
+/**
+ * One page (plus one row) of an organisation's events, newest first; `from`/`to` are instants (`to`
+ * excluded). Keyset on (at, id): each filter has an index led by (organisation_id, <filter>).
+ */
+export async function listEvents (db: Executor, org: string, filter: AuditFilter, after: Position | null, limit: number): Promise<Array<AuditEventRow & { cursor_at: string }>> {
+  let q = db.selectFrom('audit_events').select(EVENT_COLUMNS)
+    .select(sql<string>`to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
+    .where('organisation_id', '=', org)
+  if (filter.actor_id !== undefined) q = q.where('actor_id', '=', filter.actor_id)
+  if (filter.resource_type !== undefined) q = q.where('resource_type', '=', filter.resource_type)
+  if (filter.resource_id !== undefined) q = q.where('resource_id', '=', filter.resource_id)
+  if (filter.referral_id !== undefined) q = q.where('referral_id', '=', filter.referral_id)
+  if (filter.mentor_id !== undefined) q = q.where('mentor_id', '=', filter.mentor_id)
+  if (filter.action !== undefined) q = q.where('action', '=', filter.action)
+  if (filter.from !== undefined) q = q.where('at', '>=', sql<Date>`${filter.from}::timestamptz`)
+  if (filter.to !== undefined) q = q.where('at', '<', sql<Date>`${filter.to}::timestamptz`)
+  if (after !== null) q = q.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(sql<Date>`${after.exact}::timestamptz`, after.id)))
+  return await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+}
