@@ -30,7 +30,7 @@ export function summaryCsv (s: ProgrammeSummary): string {
       header: ['figure', 'value'],
       rows: [
         ['programme_id', s.programme_id], ['programme_name', s.programme_name], ['from', s.from], ['to', s.to], ['generated_on', s.generated_on],
-        ['referrals_submitted', s.referrals.submitted],
+        ['referrals_submitted', s.referrals.submitted], ['young_people', s.referrals.young_people],
         ['referrals_accepted', s.decisions.accepted], ['referrals_declined', s.decisions.declined], ['acceptance_rate', s.decisions.acceptance_rate],
         ['referrals_matched', s.time_to_match.matched], ['median_days_to_match', s.time_to_match.median_days],
         ['waiting_list', s.waiting_list.count], ['waiting_list_oldest_wait_days', s.waiting_list.oldest_wait_days], ['waiting_list_oldest_accepted_on', s.waiting_list.oldest_accepted_on],

@@ -21,6 +21,7 @@ export const ProgrammeSummarySchema = Type.Object({
   generated_on: DateOnly,
   referrals: Type.Object({
     submitted: Type.Integer({ minimum: 0, description: 'Referrals submitted in the period (the cohort the next figures describe)' }),
+    young_people: Type.Integer({ minimum: 0, description: 'The young people the cohort is about: referrals linked as one young person count once' }),
     by_status: Type.Array(Type.Object({ status: Type.String(), count: Count }), { description: 'The cohort by current status' }),
     by_team: Type.Array(Type.Object({ organisation: Type.String(), team: Type.Union([Type.String(), Type.Null()]), count: Count }), { description: 'The cohort by referring organisation and team' })
   }),

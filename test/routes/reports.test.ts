@@ -63,6 +63,7 @@ t.test('programme summary', async (t) => {
     t.same([s.from, s.to, s.generated_on], [from, to, today])
     t.same(s.referrals, {
       submitted: 6,
+      young_people: 6,
       by_status: [{ status: 'accepted', count: 1 }, { status: 'closed', count: 1 }, { status: 'declined', count: 2 }, { status: 'matched', count: 1 }, { status: 'submitted', count: 1 }],
       by_team: [
         { organisation: 'Ravens Wood School', team: 'Pastoral', count: 3 },

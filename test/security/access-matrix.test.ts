@@ -198,6 +198,10 @@ const MATRIX: Record<string, Entry> = {
   },
   'POST /v1/referrals/{id}/accept': { roles: ['coordinator'], ok: 200, kind: 'record', make: action('accept', {}) },
   'POST /v1/referrals/{id}/decline': { roles: ['coordinator'], ok: 200, kind: 'record', make: action('decline', { reason_code: 'better_served_elsewhere' }) },
+  'POST /v1/referrals/{id}/link': {
+    roles: ['coordinator', 'admin'], ok: 200, kind: 'record',
+    make: async (ctx, s) => ({ url: `/v1/referrals/${await ctx.referral(s)}/link`, payload: { referral_id: await ctx.referral(s) } })
+  },
   'POST /v1/referrals/{id}/withdraw': {
     roles: ['referrer', 'coordinator'], ok: 200, kind: 'record', ownOnly: ['referrer'],
     make: action('withdraw', { reason: 'The family moved out of the area.' })
