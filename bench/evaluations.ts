@@ -69,7 +69,7 @@ async function measure (url: string, org: string, asOf: string): Promise<Measure
     const t0 = performance.now()
     let phases = ''
     const logger = pino({ level: 'info' }, { write: (line: string) => { phases = JSON.stringify((JSON.parse(line) as { ms?: unknown }).ms ?? '') } })
-    const counts = await runEvaluationReminders({ db, org, asOf, runId: randomUUID(), log: logger, dispatch: async () => {} })
+    const counts = await runEvaluationReminders({ db, org, asOf, asOfInstant: new Date(), timeZone: 'Europe/London', runId: randomUUID(), log: logger, dispatch: async () => {} })
     const ms = performance.now() - t0
     clearInterval(timer)
     peak = Math.max(peak, process.memoryUsage().heapUsed)

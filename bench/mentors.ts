@@ -90,7 +90,7 @@ async function scan (url: string, handler: ScheduledJobHandler, org: string, asO
     const timer = setInterval(sample, 10)
     const gcTimer = global.gc === undefined ? null : setInterval(() => { global.gc?.(); live = Math.max(live, process.memoryUsage().heapUsed) }, 250)
     const t0 = performance.now()
-    const counts = await handler({ db, org, asOf, runId: randomUUID(), log: pino({ level: 'silent' }), dispatch: async () => {} })
+    const counts = await handler({ db, org, asOf, asOfInstant: new Date(), timeZone: 'Europe/London', runId: randomUUID(), log: pino({ level: 'silent' }), dispatch: async () => {} })
     const ms = performance.now() - t0
     clearInterval(timer)
     if (gcTimer !== null) clearInterval(gcTimer)

@@ -15,6 +15,11 @@ import * as m0015 from './0015_create_evaluations.js'
 import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0030 from './0030_create_audit_events.js'
+import * as m0040 from './0040_create_data_protection.js'
+import * as m0050 from './0050_create_bank_holidays.js'
+import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
+import * as m0060 from './0060_create_webhooks.js'
+import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
 import * as m0081 from './0081_alter_notifications_retried.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
@@ -40,6 +45,11 @@ export const migrations: Record<string, Migration> = {
   '0020_alter_created_at_milliseconds': m0020,
   '0021_create_matching_indexes': m0021,
   '0030_create_audit_events': m0030,
+  '0040_create_data_protection': m0040,
+  '0050_create_bank_holidays': m0050,
+  '0051_alter_safeguarding_concerns_workflow': m0051,
+  '0060_create_webhooks': m0060,
+  '0061_alter_mentors_announced_cleared': m0061,
   '0080_create_operations_indexes': m0080,
   '0081_alter_notifications_retried': m0081,
   '0090_alter_matches_closure_evaluation': m0090

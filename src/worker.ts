@@ -1,18 +1,27 @@
 import pino, { type Logger } from 'pino'
+import { sql } from 'kysely'
+import { within } from './lib/within.js'
 import type { Config } from './config/config.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
-import { createNotificationsQueue, notificationBackoff, NOTIFICATIONS_QUEUE, type NotificationJob } from './jobs/queues.js'
+import { createNotificationsQueue, createWebhooksQueue, notificationBackoff, NOTIFICATIONS_QUEUE, WEBHOOKS_QUEUE, type NotificationJob, type WebhookJob } from './jobs/queues.js'
 import { createQueueBackend } from './jobs/queue-backend.js'
 import { notificationProcessor } from './jobs/notification-send.job.js'
 import { startOutboxRelay } from './jobs/outbox-relay.js'
+import { startWebhookRelay } from './jobs/webhook-relay.js'
+import { webhookProcessor } from './jobs/webhook-delivery.job.js'
 import { loggerOptions } from './logger.js'
 import { startScheduledJobs } from './jobs/scheduled/scheduled-jobs.worker.js'
 
 export interface WorkerHandle {
   log: Logger
+  /** True when PostgreSQL and the queue backend both answer within a few seconds. */
+  healthy: () => Promise<boolean>
   close: () => Promise<void>
 }
+
+/** How long a health check waits for each of PostgreSQL and the queue backend. */
+const HEALTH_CHECK_MS = 3000
 
 export interface WorkerOptions {
   logger?: Logger
@@ -23,7 +32,7 @@ export interface WorkerOptions {
 /** Starts the BullMQ workers and the outbox relay. Closing waits for jobs in progress. */
 export async function startWorker (config: Config, options: WorkerOptions = {}): Promise<WorkerHandle> {
   const log = options.logger ?? pino(loggerOptions(config.LOG_LEVEL))
-  const database = options.database ?? createDatabase(config.DATABASE_URL, Math.max(4, config.WORKER_CONCURRENCY + 2))
+  const database = options.database ?? createDatabase(config.DATABASE_URL, 2 * config.WORKER_CONCURRENCY + 4)
   const mailer = options.mailer ?? createMailer(config, log)
   const backend = createQueueBackend(config)
   const queue = createNotificationsQueue(backend)
@@ -42,17 +51,62 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   })
   worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
 
+  // Webhook deliveries: one attempt a job, the row held through the request (a connection each).
+  const webhooks = createWebhooksQueue(backend)
+  const webhookWorker = backend.worker<WebhookJob>(WEBHOOKS_QUEUE, webhookProcessor({ db: database.db, config, notifications: queue, log }), {
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: Math.max(config.WORKER_LOCK_MS, config.WEBHOOK_TIMEOUT_MS + 5000),
+    stalledInterval: config.WORKER_LOCK_MS,
+    autorun: true
+  })
+  webhookWorker.on('failed', (job, err) => {
+    log.warn({ queue: WEBHOOKS_QUEUE, job_id: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'webhook job failed')
+  })
+  webhookWorker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'webhook worker error') })
+
   const relay = startOutboxRelay(database.db, queue, log, config.OUTBOX_POLL_MS)
+  const webhookRelay = startWebhookRelay(database.db, webhooks, log, {
+    databaseUrl: config.DATABASE_URL,
+    intervalMs: config.OUTBOX_POLL_MS,
+    reclaimMs: config.WEBHOOK_TIMEOUT_MS + config.WORKER_LOCK_MS + 60_000
+  })
   const scheduled = await startScheduledJobs({ config, db: database.db, log, backend, notifications: queue })
   log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY, queues: backend.kind }, 'workers started')
 
+  // A Redis restarted empty has lost every waiting job and the daily schedulers: on noticing, queue
+  // the waiting messages again and set the schedulers, rather than wait for the relay's two minutes.
+  let watching: Promise<void> | null = null
+  const watch = setInterval(() => {
+    watching ??= backend.lostData()
+      .then(async (lost) => {
+        if (!lost) return
+        log.warn({ queues: backend.kind }, 'the queue backend lost its jobs (restarted empty): queuing waiting messages again and setting the daily schedulers')
+        relay.requeueLost()
+        await scheduled.reassert()
+      })
+      .catch(() => {})
+      .finally(() => { watching = null })
+  }, config.OUTBOX_POLL_MS)
+
   return {
     log,
+    async healthy () {
+      const checks = await Promise.allSettled([
+        within(HEALTH_CHECK_MS, sql`select 1`.execute(database.db)),
+        within(HEALTH_CHECK_MS, backend.ping())
+      ])
+      return checks.every((c) => c.status === 'fulfilled')
+    },
     async close () {
+      clearInterval(watch)
+      if (watching !== null) await watching
       await scheduled.close()
       await relay.stop()
+      await webhookRelay.stop()
       await worker.close()
+      await webhookWorker.close()
       await queue.close().catch(() => {})
+      await webhooks.close().catch(() => {})
       await backend.close()
       await mailer.close()
       if (options.database === undefined) await database.db.destroy()

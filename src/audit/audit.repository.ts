@@ -20,7 +20,8 @@ export type AuditAction = typeof AUDIT_ACTIONS[number]
 
 export const AUDIT_RESOURCE_TYPES = [
   'referral', 'mentor', 'match', 'session', 'goal', 'evaluation', 'concern', 'report',
-  'interview', 'reference', 'dbs_check', 'training', 'compliance', 'suggestions', 'subject_access_request', 'erasure_request'
+  'interview', 'reference', 'dbs_check', 'training', 'compliance', 'suggestions', 'subject_access_request', 'erasure_request',
+  'notification'
 ] as const
 export type AuditResourceType = typeof AUDIT_RESOURCE_TYPES[number]
 

@@ -12,6 +12,8 @@ const EnvSchema = Type.Object({
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
   // The longest an API query may run; a server that gives no answer a second later is treated as down.
   DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 7000 }),
+  // At start-up, how long PostgreSQL may take to answer (down, starting, frozen) before the process gives up.
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 60000 }),
   // Unset: the local Redis if one answers, else (EMBEDDED=auto) the queues run on PostgreSQL.
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** `auto`: with nothing installed, an embedded PostgreSQL and queues on PostgreSQL. Production: never. */
@@ -50,7 +52,13 @@ const EnvSchema = Type.Object({
   // Back-pressure: past either threshold the API answers 503 with Retry-After (0 turns a check off).
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000 }),
   // Unset: 90% of the V8 heap limit.
-  PRESSURE_MAX_HEAP_USED_MB: Type.Optional(Type.Integer({ minimum: 0 }))
+  PRESSURE_MAX_HEAP_USED_MB: Type.Optional(Type.Integer({ minimum: 0 })),
+  // Seconds after a failed webhook attempt before each retry (N entries: N retries), jittered.
+  WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(,\\s*\\d+(\\.\\d+)?\\s*)*$', default: '5,300,1800,7200,18000,36000,36000' }),
+  // A webhook attempt without a 2xx answer within this time has failed.
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120000, default: 15000 }),
+  // Lets webhook URLs reach loopback, private and link-local addresses (development and tests only).
+  WEBHOOK_ALLOW_PRIVATE: Type.Boolean({ default: false })
 })
 
 type Env = Static<typeof EnvSchema>
@@ -60,7 +68,9 @@ export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
 
 export type QueueBackendKind = 'redis' | 'postgres'
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE' | 'DATABASE_URL' | 'REDIS_URL'> {
+export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE' | 'DATABASE_URL' | 'REDIS_URL' | 'WEBHOOK_RETRY_SCHEDULE'> {
+  /** Seconds before each retry of a failed webhook delivery. */
+  WEBHOOK_RETRY_SCHEDULE: number[]
   CORS_ORIGINS: string[]
   /** Milliseconds. */
   RATE_LIMIT_WINDOW: number
@@ -140,7 +150,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     given: { DATABASE_URL: cfg.DATABASE_URL !== undefined, REDIS_URL: cfg.REDIS_URL !== undefined },
     CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
     RATE_LIMIT_WINDOW: window,
-    JWT_MAX_AGE: Math.floor(maxAge / 1000)
+    JWT_MAX_AGE: Math.floor(maxAge / 1000),
+    WEBHOOK_RETRY_SCHEDULE: cfg.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number.parseFloat(s.trim()))
   }
 }
 

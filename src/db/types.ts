@@ -58,6 +58,7 @@ export interface ReferralsTable {
   /** What a referrer may see of the current match: `{status, mentor_first_name}`. */
   match_summary: Json<unknown> | null
   version: Generated<number>
+  anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -102,6 +103,7 @@ export interface NotificationsTable {
   provider_message_id: string | null
   enqueued_at: Date | null
   sent_at: Date | null
+  anonymised_at: Generated<Date | null>
   /** When an operator sent it again after it failed, and who (once at most). */
   retried_at: Generated<Date | null>
   retried_by: Generated<string | null>
@@ -117,6 +119,7 @@ export interface UsersTable {
   roles: string[]
   subject: string | null
   active: Generated<boolean>
+  safeguarding_lead: Generated<boolean>
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
@@ -147,7 +150,9 @@ export interface MentorsTable {
   works_in_care_system: Generated<boolean>
   subject: string | null
   approved_at: Date | null
+  announced_cleared: boolean | null
   version: Generated<number>
+  anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -235,6 +240,8 @@ export interface JobRunsTable {
   name: string
   status: Generated<string>
   as_of: string
+  /** The instant a run judges, for jobs that judge one (safeguarding deadlines); null: the day's run time. */
+  as_of_instant: Date | null
   trigger: string
   requested_by: string | null
   counts: Json<Record<string, number>>
@@ -346,8 +353,35 @@ export interface SafeguardingConcernsTable {
   immediate_risk: boolean
   raised_by: string
   raised_role: string
+  anonymised_at: Generated<Date | null>,
+  kind: Generated<string>
+  raised_at: Generated<Date>
+  mentor_id: string | null
+  acknowledgement_due_at: Date | null
+  acknowledged_at: Date | null
+  acknowledged_by: string | null
+  acknowledged_role: string | null
+  acknowledgement_escalated_at: Date | null
+  lado_due_at: Date | null
+  lado_referred_on: string | null
+  lado_reference: string | null
+  lado_recorded_by: string | null
+  lado_recorded_at: Date | null
+  lado_escalated_at: Date | null
+  outcome: string | null
+  outcome_note: string | null
+  outcome_by: string | null
+  outcome_at: Date | null
+  retention_class: string | null
+  mentor_suspended: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
+}
+
+export interface BankHolidaysTable {
+  region: string
+  date: string
+  name: string
 }
 
 export interface SafeguardingConcernActionsTable {
@@ -396,6 +430,69 @@ export interface EvaluationResponsesTable {
   created_at: Timestamp
 }
 
+export interface RetentionSchedulesTable {
+  organisation_id: string
+  classes: Json<Record<string, number>>
+  updated_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface LegalHoldsTable {
+  id: Generated<string>
+  organisation_id: string
+  referral_id: string | null
+  mentor_id: string | null
+  reason: string
+  placed_by: string
+  released_at: Date | null
+  released_by: string | null
+  release_reason: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface SubjectAccessRequestsTable {
+  id: Generated<string>
+  organisation_id: string
+  subject: Json<unknown>
+  referral_ids: string[]
+  mentor_ids: string[]
+  received_on: string
+  due_on: string
+  extended_months: Generated<number>
+  extensions: Json<Array<{ months: number, reason: string, by: string, at: string }>>
+  requester: Json<{ name: string, relationship: string }>
+  identity_verified: boolean
+  status: Generated<string>
+  sent_on: string | null
+  completed_by: string | null
+  created_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface ErasureRequestsTable {
+  id: Generated<string>
+  organisation_id: string
+  subject: Json<unknown>
+  referral_ids: string[]
+  mentor_ids: string[]
+  reason: string
+  status: Generated<string>
+  erasable: Json<unknown>
+  retained: Json<unknown>
+  requested_by: string
+  approved_by: string | null
+  approved_at: Date | null
+  counts: Json<Record<string, number>> | null
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 /** Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. */
 export interface AuditEventsTable {
   id: Generated<string>
@@ -439,9 +536,60 @@ export interface DB {
   match_goals: MatchGoalsTable
   safeguarding_concerns: SafeguardingConcernsTable
   safeguarding_concern_actions: SafeguardingConcernActionsTable
+  bank_holidays: BankHolidaysTable
   evaluations: EvaluationsTable
   evaluation_responses: EvaluationResponsesTable
+  retention_schedules: RetentionSchedulesTable
+  legal_holds: LegalHoldsTable
+  subject_access_requests: SubjectAccessRequestsTable
+  erasure_requests: ErasureRequestsTable
   audit_events: AuditEventsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+}
+
+export interface WebhookEndpointsTable {
+  id: Generated<string>
+  organisation_id: string
+  url: string
+  description: string | null
+  events: string[]
+  enabled: Generated<boolean>
+  disabled_reason: string | null
+  secret: string
+  previous_secret: string | null
+  previous_secret_expires_at: Date | null
+  failing_since: Date | null
+  created_by: string
+  version: Generated<number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookEventsTable {
+  id: Generated<string>
+  organisation_id: string
+  type: string
+  body: string
+  created_at: Timestamp
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>
+  organisation_id: string
+  endpoint_id: string
+  event_id: string
+  status: Generated<string>
+  attempt: Generated<number>
+  response_status: number | null
+  duration_ms: number | null
+  last_error: string | null
+  next_attempt_at: Date | null
+  enqueued_at: Date | null
+  succeeded_at: Date | null
+  created_at: Timestamp
+  updated_at: Timestamp
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>
@@ -464,3 +612,8 @@ export type MatchGoalRow = Selectable<MatchGoalsTable>
 export type SafeguardingConcernRow = Selectable<SafeguardingConcernsTable>
 export type EvaluationRow = Selectable<EvaluationsTable>
 export type EvaluationResponseRow = Selectable<EvaluationResponsesTable>
+export type LegalHoldRow = Selectable<LegalHoldsTable>
+export type SubjectAccessRequestRow = Selectable<SubjectAccessRequestsTable>
+export type ErasureRequestRow = Selectable<ErasureRequestsTable>
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>

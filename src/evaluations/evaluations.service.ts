@@ -8,6 +8,7 @@ import { AppError, notFound } from '../errors/catalogue.js'
 import { daysBetween } from '../lib/dates.js'
 import { MEASURE_NAMES, RESPONDENTS, type Evaluation, type Measures, type RecordEvaluation, type Respondent } from '../schemas/evaluations.js'
 import { planSchedule } from './schedule.js'
+import { emitEvent } from '../webhooks/webhook-events.js'
 import * as repo from './evaluations.repository.js'
 
 export interface SyncCounts { matches: number, inserted: number, moved: number, cancelled: number }
@@ -129,6 +130,7 @@ export async function recordEvaluation (trx: Transaction<DB>, caller: Caller, ma
     recorded_by: caller.sub,
     recorded_role: primaryRole(caller, ['coordinator', 'mentor'])
   })
+  await emitEvent(trx, row.organisation_id, 'evaluation.completed', { id: row.id, status: row.status, programme_id: row.programme_id, match_id: row.match_id })
   const responses = await repo.insertResponses(trx, input.responses.map((r) => ({
     evaluation_id: row.id,
     organisation_id: row.organisation_id,

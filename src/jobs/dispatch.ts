@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
-import type { NotificationJob } from './queues.js'
+import type { NotificationJob, WebhookJob } from './queues.js'
 
 /** A logger as the API's requests and the workers both have one. */
 interface Log { warn: (obj: object, msg: string) => void }
@@ -26,26 +26,41 @@ export interface DispatchOptions {
  * A second job for one row is harmless: the sender locks the row and skips it once sent.
  */
 export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: string[], options: DispatchOptions = {}): Promise<void> {
-  if (ids.length === 0) return
-  const timeoutMs = options.timeoutMs ?? DISPATCH_TIMEOUT_MS
+  const opts = (id: string): { jobId: string, priority?: number } => ({
+    jobId: `${id}${options.jobIdSuffix ?? ''}`,
+    ...(options.urgent === true ? { priority: 1 } : {})
+  })
+  await addJobs(queue, ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: opts(id) })), options.timeoutMs)
+}
+
+/**
+ * Adds one delivery job per due webhook attempt (job id = delivery and attempt, so a second claim of
+ * the same attempt is not doubled; a reclaim, whose first job was lost, gets a fresh id). Throws when
+ * the jobs could not be added; the deliveries stay due in PostgreSQL.
+ */
+export async function addWebhookJobs (queue: Queue<WebhookJob>, due: Array<{ id: string, attempt: number, reclaimed: boolean }>, timeoutMs?: number): Promise<void> {
+  const suffix = `-relay-${Date.now()}`
+  await addJobs(queue, due.map((d) => ({
+    name: 'deliver',
+    data: { delivery_id: d.id, attempt: d.attempt },
+    opts: { jobId: `${d.id}-${d.attempt}${d.reclaimed ? suffix : ''}` }
+  })), timeoutMs)
+}
+
+/** Adds jobs only when the queue backend answers now (see addNotificationJobs). */
+async function addJobs<D> (queue: Queue<D>, jobs: Array<{ name: string, data: D, opts: { jobId: string, priority?: number } }>, timeoutMs = DISPATCH_TIMEOUT_MS): Promise<void> {
+  if (jobs.length === 0) return
   const connection = queue.opts.connection
   // Connecting for the first time is worth a short wait; reconnecting means Redis is down.
   if (connection instanceof Redis && ['reconnecting', 'close', 'end'].includes(connection.status)) {
     throw new Error(`Redis is not reachable (${connection.status})`)
   }
-  const opts = (id: string): { jobId: string, priority?: number } => ({
-    jobId: `${id}${options.jobIdSuffix ?? ''}`,
-    ...(options.urgent === true ? { priority: 1 } : {})
-  })
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => { reject(new Error(`the queue backend did not answer within ${timeoutMs} ms`)) }, timeoutMs)
   })
   try {
-    await Promise.race([
-      queue.addBulk(ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: opts(id) }))),
-      timeout
-    ])
+    await Promise.race([(queue as Queue).addBulk(jobs as never), timeout])
   } finally {
     clearTimeout(timer)
   }

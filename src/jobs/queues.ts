@@ -23,3 +23,23 @@ export function createNotificationsQueue (backend: QueueBackend): Queue<Notifica
 export function notificationBackoff (baseMs: number): (attemptsMade: number) => number {
   return (attemptsMade) => Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000)
 }
+
+export const WEBHOOKS_QUEUE = 'webhooks'
+
+/** One attempt of one delivery: `attempt` is the number it will be, so a stale or second job does nothing. */
+export interface WebhookJob { delivery_id: string, attempt: number }
+
+/**
+ * The retry schedule of webhook deliveries lives in PostgreSQL (next_attempt_at), not in the job: a
+ * job is one attempt. Job retries cover only a fault of this side (the database unreachable).
+ */
+export const webhookJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 3600, count: 10000 },
+  removeOnFail: { age: 24 * 3600 }
+}
+
+export function createWebhooksQueue (backend: QueueBackend): Queue<WebhookJob> {
+  return backend.queue<WebhookJob>(WEBHOOKS_QUEUE, webhookJobOptions)
+}

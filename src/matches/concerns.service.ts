@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
@@ -11,25 +11,57 @@ import { recipientsWithRole } from '../users/users.repository.js'
 import { findReferral } from '../referrals/referrals.repository.js'
 import { findMatch } from './matches.repository.js'
 import { scopeFor as matchScope } from './matches.service.js'
+import { suspendForAllegation } from '../mentors/mentors.service.js'
+import { findMentor } from '../mentors/mentors.repository.js'
+import { deadlinesFor, type ConcernKind } from '../safeguarding/workflow.service.js'
+import { safeguardingLeads } from '../safeguarding/safeguarding.repository.js'
 
 type Trx = Transaction<DB>
 
-export interface ConcernInput { match_id?: string, referral_id?: string, category: string, description: string, occurred_on?: string, immediate_risk?: boolean }
+export interface ConcernInput {
+  match_id?: string
+  referral_id?: string
+  kind?: ConcernKind
+  mentor_id?: string
+  category: string
+  description: string
+  occurred_on?: string
+  raised_at?: string
+  immediate_risk?: boolean
+}
 
-/** Coordinators see every concern; mentors and referrers the ones they raised. */
-const seesAll = (caller: Caller): boolean => hasRole(caller, 'coordinator')
+/** Coordinators and admins see every concern; mentors and referrers the ones they raised. */
+export const seesAll = (caller: Caller): boolean => hasRole(caller, 'coordinator', 'admin')
+
+const fieldError = (path: string, message: string, detail = `${path} ${message}`): AppError =>
+  new AppError('validation_failed', detail, { errors: [{ path, message }] })
+
+/** When the concern was raised: now, or earlier when a coordinator or admin records one received before. */
+function raisedAtOf (caller: Caller, body: ConcernInput, now: Date): Date {
+  if (body.raised_at === undefined) return now
+  if (!hasRole(caller, 'coordinator', 'admin')) {
+    throw new AppError('forbidden', 'Only a coordinator or an admin records a concern received earlier', { errors: [{ path: 'body/raised_at', message: 'may be given only by a coordinator or an admin' }] })
+  }
+  const at = new Date(body.raised_at)
+  if (at.getTime() > now.getTime()) throw fieldError('body/raised_at', 'must not be in the future')
+  return at
+}
 
 /**
  * Records a concern and, in the same transaction, one alert per coordinator. The alert names the
  * referral's reference only: the details stay in Waymark, behind a coordinator's sign-in.
  */
-export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput, today: string): Promise<{ row: SafeguardingConcernRow, reference: string, notificationIds: string[] }> {
+export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput, clock: { today: string, timeZone: string, now?: Date }): Promise<{ row: SafeguardingConcernRow, reference: string, notificationIds: string[] }> {
   const org = caller.org as string
+  const today = clock.today
+  const kind = body.kind ?? 'about_young_person'
+  const raisedAt = raisedAtOf(caller, body, clock.now ?? new Date())
   if (body.occurred_on !== undefined && body.occurred_on > today) {
     throw new AppError('validation_failed', 'body/occurred_on must not be in the future', { errors: [{ path: 'body/occurred_on', message: 'must not be in the future' }] })
   }
   let referralId: string
   let matchId: string | null = null
+  let matchMentor: string | null = null
   let reference: string
   if (body.match_id !== undefined) {
     // A mentor only about its own matches; a referrer only about its own referrals' matches.
@@ -40,6 +72,7 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     }
     referralId = match.referral_id
     matchId = match.id
+    matchMentor = match.mentor_id
     reference = match.reference
   } else if (body.referral_id !== undefined) {
     if (hasRole(caller, 'mentor') && !hasRole(caller, 'coordinator', 'referrer')) {
@@ -52,6 +85,9 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
   } else {
     throw new AppError('validation_failed', 'Name the match or the referral the concern is about', { errors: [{ path: 'body/match_id', message: 'match_id or referral_id is required' }] })
   }
+  const mentorId = await allegedMentor(trx, caller, kind, body, matchMentor)
+  const deadlines = await deadlinesFor(trx, raisedAt, body.immediate_risk === true, kind, clock.timeZone)
+  const suspended = mentorId !== null && await suspendForAllegation(trx, caller, mentorId, today)
   const row = await trx.insertInto('safeguarding_concerns').values({
     organisation_id: org,
     referral_id: referralId,
@@ -61,11 +97,19 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     occurred_on: body.occurred_on ?? null,
     immediate_risk: body.immediate_risk === true,
     raised_by: caller.sub,
-    raised_role: primaryRole(caller, ['coordinator', 'mentor', 'referrer'])
+    raised_role: primaryRole(caller, ['coordinator', 'admin', 'mentor', 'referrer']),
+    kind,
+    raised_at: raisedAt,
+    mentor_id: mentorId,
+    mentor_suspended: suspended,
+    acknowledgement_due_at: deadlines.acknowledgement,
+    lado_due_at: deadlines.lado
   }).returningAll().executeTakeFirstOrThrow()
-  const coordinators = await recipientsWithRole(trx, org, 'coordinator')
-  const message = concernRaised({ reference, category: body.category, raisedRole: row.raised_role, immediateRisk: row.immediate_risk })
-  const notificationIds = await insertNotifications(trx, coordinators.map((c) => ({
+  // Coordinators and safeguarding leads, each once.
+  const recipients = new Map<string, { id: string, email: string }>()
+  for (const u of [...await recipientsWithRole(trx, org, 'coordinator'), ...await safeguardingLeads(trx, org)]) recipients.set(u.id, u)
+  const message = concernRaised({ reference, category: body.category, kind, raisedRole: row.raised_role, immediateRisk: row.immediate_risk })
+  const notificationIds = await insertNotifications(trx, [...recipients.values()].map((c) => ({
     organisation_id: org,
     dedupe_key: `safeguarding-concern:${row.id}:${c.id}`,
     kind: 'safeguarding_concern',
@@ -75,6 +119,25 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     subject_id: row.id
   })))
   return { row, reference, notificationIds }
+}
+
+/**
+ * The mentor an allegation is about: `mentor_id`, or the mentor of the match. A mentor raising one names
+ * another mentor; the mentor must be of the organisation. Null for any other kind of concern.
+ */
+async function allegedMentor (trx: Trx, caller: Caller, kind: string, body: ConcernInput, matchMentor: string | null): Promise<string | null> {
+  if (kind !== 'allegation_about_mentor') {
+    if (body.mentor_id !== undefined) throw fieldError('body/mentor_id', 'is only for an allegation about a mentor')
+    return null
+  }
+  const id = body.mentor_id ?? (hasRole(caller, 'coordinator', 'admin', 'referrer') ? matchMentor : null)
+  if (id === null) throw fieldError('body/mentor_id', 'is required for an allegation about a mentor')
+  if (hasRole(caller, 'mentor') && !hasRole(caller, 'coordinator', 'admin', 'referrer') && id === caller.mentorId) {
+    throw fieldError('body/mentor_id', 'must name the mentor the allegation is about, not yourself')
+  }
+  const mentor = await findMentor(trx, { org: caller.org as string }, id)
+  if (mentor === undefined) throw fieldError('body/mentor_id', 'is not a mentor of your organisation')
+  return mentor.id
 }
 
 export interface ConcernView extends SafeguardingConcernRow { reference: string }
@@ -91,10 +154,23 @@ export async function findConcern (db: Executor, caller: Caller, id: string): Pr
   return await base(db, caller).where('safeguarding_concerns.id', '=', id).executeTakeFirst()
 }
 
-export async function listConcerns (db: Executor, caller: Caller, filter: { referral_id?: string, match_id?: string }, after: Position | null, limit: number): Promise<ConcernView[]> {
+export type ConcernQueue = 'unacknowledged' | 'overdue' | 'open' | 'closed'
+
+export async function listConcerns (db: Executor, caller: Caller, filter: { referral_id?: string, match_id?: string, mentor_id?: string, kind?: string, status?: ConcernQueue }, after: Position | null, limit: number): Promise<ConcernView[]> {
   let q = base(db, caller)
   if (filter.referral_id !== undefined) q = q.where('safeguarding_concerns.referral_id', '=', filter.referral_id)
   if (filter.match_id !== undefined) q = q.where('safeguarding_concerns.match_id', '=', filter.match_id)
+  if (filter.mentor_id !== undefined) q = q.where('safeguarding_concerns.mentor_id', '=', filter.mentor_id)
+  if (filter.kind !== undefined) q = q.where('safeguarding_concerns.kind', '=', filter.kind)
+  if (filter.status === 'closed') q = q.where('safeguarding_concerns.outcome_at', 'is not', null)
+  if (filter.status !== undefined && filter.status !== 'closed') q = q.where('safeguarding_concerns.outcome_at', 'is', null)
+  if (filter.status === 'unacknowledged') q = q.where('safeguarding_concerns.acknowledged_at', 'is', null)
+  if (filter.status === 'overdue') {
+    q = q.where((eb) => eb.or([
+      eb.and([eb('safeguarding_concerns.acknowledged_at', 'is', null), eb('safeguarding_concerns.acknowledgement_due_at', '<', sql<Date>`now()`)]),
+      eb.and([eb('safeguarding_concerns.lado_recorded_at', 'is', null), eb('safeguarding_concerns.lado_due_at', '<', sql<Date>`now()`)])
+    ]))
+  }
   if (after !== null) q = q.where((eb) => eb(eb.refTuple('safeguarding_concerns.created_at', 'safeguarding_concerns.id'), '<', eb.tuple(after.at, after.id)))
   return await q.orderBy('safeguarding_concerns.created_at', 'desc').orderBy('safeguarding_concerns.id', 'desc').limit(limit + 1).execute()
 }
@@ -118,11 +194,39 @@ export async function addAction (trx: Trx, caller: Caller, id: string, body: { a
   await trx.insertInto('safeguarding_concern_actions').values({ concern_id: concern.id, action: body.action, outcome: body.outcome ?? null, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']) }).execute()
 }
 
-export function toConcern (row: ConcernView, actions: Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>): any {
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
+const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Date): boolean => due !== null && met === null && closed === null && due.getTime() < now.getTime()
+
+/**
+ * The API shape. Coordinators and admins see the whole workflow; the mentor or referrer who raised it
+ * sees where it stands, without the LADO's reference or the outcome's note.
+ */
+export function toConcern (row: ConcernView, actions: Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>, caller?: Caller, now: Date = new Date()): any {
+  const staff = caller === undefined || seesAll(caller)
+  const ackOverdue = passed(row.acknowledgement_due_at, row.acknowledged_at, row.outcome_at, now)
+  const ladoOverdue = passed(row.lado_due_at, row.lado_recorded_at, row.outcome_at, now)
   return {
-    id: row.id, referral_id: row.referral_id, reference: row.reference, match_id: row.match_id, category: row.category,
+    id: row.id, referral_id: row.referral_id, reference: row.reference, match_id: row.match_id,
+    kind: row.kind, mentor_id: row.mentor_id, category: row.category,
     description: row.description, occurred_on: row.occurred_on, immediate_risk: row.immediate_risk,
-    raised_by: row.raised_by, raised_role: row.raised_role,
+    raised_at: row.raised_at.toISOString(), raised_by: row.raised_by, raised_role: row.raised_role,
+    status: row.outcome_at === null ? 'open' : 'closed',
+    overdue: ackOverdue || ladoOverdue,
+    acknowledgement: {
+      due_at: iso(row.acknowledgement_due_at), acknowledged_at: iso(row.acknowledged_at),
+      acknowledged_by: row.acknowledged_by, acknowledged_role: row.acknowledged_role, overdue: ackOverdue
+    },
+    lado_referral: row.lado_due_at === null && row.lado_recorded_at === null
+      ? null
+      : {
+          due_at: iso(row.lado_due_at), referred_on: row.lado_referred_on, lado_reference: staff ? row.lado_reference : null,
+          recorded_by: row.lado_recorded_by, recorded_at: iso(row.lado_recorded_at), overdue: ladoOverdue
+        },
+    mentor_suspended: row.mentor_suspended,
+    outcome: row.outcome === null
+      ? null
+      : { outcome: row.outcome, note: staff ? row.outcome_note : null, recorded_by: row.outcome_by, recorded_at: iso(row.outcome_at) },
+    retention_class: row.retention_class,
     actions: actions.map((a) => ({ ...a, at: a.at.toISOString() })),
     created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString()
   }

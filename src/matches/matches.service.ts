@@ -15,6 +15,7 @@ import { assertMatchable, type MatchingDeps } from '../matching/matching.service
 import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import { emitEvent } from '../webhooks/webhook-events.js'
 
 type Trx = Transaction<DB>
 
@@ -114,6 +115,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   })
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
   await repo.insertHistory(trx, { match_id: row.id, from_status: null, to_status: 'proposed', on_date: today, actor_id: actor.id, actor_role: actor.role, reason: 'introduction arranged' })
+  await emitEvent(trx, org, 'match.created', { id: row.id, reference: referral.reference, status: 'proposed', programme_id: programme.id, referral_id: referral.id })
   await matchTransition(trx, org, referral.id, 'matched', actor, 'matched with a mentor', { status: 'proposed', mentor_first_name: mentor.given_name })
   const referrer = referral.referrer as { email: string }
   const notificationIds = await insertNotifications(trx, [{
@@ -286,6 +288,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   }
   await repo.updateMatch(trx, row.id, set)
   await repo.insertHistory(trx, { match_id: row.id, from_status: row.status, to_status: t.to, on_date: day, actor_id: actor.id, actor_role: actor.role, reason })
+  await emitEvent(trx, org, 'match.status_changed', { id: row.id, reference: row.reference, status: t.to, previous_status: row.status, programme_id: row.programme_id, referral_id: row.referral_id })
   await syncEvaluationSchedule(trx, row.id, today)
   const summary = { status: t.to, mentor_first_name: row.mentor_given_name }
   if (action === 'close') {

@@ -81,6 +81,17 @@ export async function updateMentor (db: Executor, id: string, set: MentorUpdate)
     .executeTakeFirstOrThrow()
 }
 
+/** The clearance last announced to webhook subscribers, per mentor (null: never worked out). */
+export async function announcedClearance (db: Executor, ids: string[]): Promise<Array<{ id: string, organisation_id: string, announced_cleared: boolean | null }>> {
+  if (ids.length === 0) return []
+  return await db.selectFrom('mentors').select(['id', 'organisation_id', 'announced_cleared']).where('id', 'in', ids).execute()
+}
+
+/** Not a change of the mentor's record: its version (and ETag) stays. */
+export async function setAnnouncedClearance (db: Executor, id: string, cleared: boolean): Promise<void> {
+  await db.updateTable('mentors').set({ announced_cleared: cleared }).where('id', '=', id).execute()
+}
+
 export interface MentorHistoryInput {
   mentor_id: string
   from_status: string | null

@@ -10,6 +10,8 @@ import { evaluate, isClearStatus } from './compliance.js'
 import { loadRecords } from './compliance.repository.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { pauseMatchesOfMentor } from '../matches/matches.service.js'
+import { announceClearance } from './clearance.js'
+import { checkApproval, checkReinstatement } from '../safeguarding/workflow.service.js'
 
 type Trx = Transaction<DB>
 
@@ -103,6 +105,7 @@ export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor
   })
   await repo.setProgrammes(trx, row.id, body.programme_ids)
   await repo.insertHistory(trx, { mentor_id: row.id, from_status: null, to_status: 'applicant', actor_id: caller.sub, actor_role: primaryRole(caller) })
+  await announceClearance(trx, [row.id], today)
   return { ...row, programme_ids: [...body.programme_ids].sort() }
 }
 
@@ -135,6 +138,7 @@ export async function updateMentor (trx: Trx, caller: Caller, id: string, patch:
     else set[k] = JSON_FIELDS.has(k) && v !== null ? json(v) : v
   }
   const updated = await repo.updateMentor(trx, row.id, set)
+  await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: programmeIds !== undefined ? [...programmeIds].sort() : row.programme_ids }
 }
 
@@ -170,15 +174,37 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   checkIfMatch(ifMatch, row, 'mentor')
   const t = TRANSITIONS[action]
   if (!t.from.includes(row.status as MentorStatus)) throw invalidTransition(row.status, t.verb)
+  if (action === 'reinstate') await checkReinstatement(trx, caller, row.id)
+  if (action === 'approve') {
+    const open = await checkApproval(trx, caller, row.id)
+    if (open.length > 0) throw new AppError('rule_refused', 'An allegation about the mentor is open', { reasons: open })
+  }
   if (action === 'approve' || action === 'reinstate') await requireClear(trx, row, today)
+  return await apply(trx, caller, row, action, reason, today)
+}
+
+/**
+ * An allegation about an approved mentor suspends it at once, whoever raised it: access ends and its
+ * active matches pause, as a coordinator's suspension does. False when the mentor was not approved.
+ */
+export async function suspendForAllegation (trx: Trx, caller: Caller, mentorId: string, today: string): Promise<boolean> {
+  const row = await repo.lockMentor(trx, { org: caller.org as string }, mentorId)
+  if (row === undefined || !TRANSITIONS.suspend.from.includes(row.status as MentorStatus)) return false
+  await apply(trx, caller, row, 'suspend', 'safeguarding allegation recorded', today)
+  return true
+}
+
+async function apply (trx: Trx, caller: Caller, row: repo.MentorWithProgrammes, action: MentorAction, reason: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+  const t = TRANSITIONS[action]
   const updated = await repo.updateMentor(trx, row.id, {
     status: t.to,
     ...(action === 'approve' ? { approved_at: new Date() } : {})
   })
-  await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']), reason: reason ?? null })
+  await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator', 'admin']), reason: reason ?? null })
   // The mentor's access ends with this change (see the authentication plugin); its matches stop too.
   // The match history says why without repeating the suspension's reason, which referrers' staff may not see.
   if (action === 'suspend' || action === 'withdraw') await pauseMatchesOfMentor(trx, caller, row.id, `mentor ${t.to}`, today)
+  await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: row.programme_ids }
 }
 

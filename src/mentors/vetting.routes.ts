@@ -13,6 +13,7 @@ import type { Role } from '../auth/roles.js'
 import * as vetting from './vetting.repository.js'
 import * as repo from './mentors.repository.js'
 import { mentorForVetting, scopeFor } from './mentors.service.js'
+import { announceClearance } from './clearance.js'
 
 const READERS: readonly Role[] = ['coordinator', 'mentor']
 const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ data: Type.Array(item) })
@@ -51,7 +52,9 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     invalid(errors)
     const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/interviews', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
-      return { status: 201, body: await vetting.insertInterview(trx, { mentor_id: mentor.id, held_on: b.held_on, interviewer: b.interviewer, outcome: b.outcome, notes: b.notes ?? null, recorded_by: request.caller.sub }) }
+      const created = await vetting.insertInterview(trx, { mentor_id: mentor.id, held_on: b.held_on, interviewer: b.interviewer, outcome: b.outcome, notes: b.notes ?? null, recorded_by: request.caller.sub })
+      await announceClearance(trx, [mentor.id], today())
+      return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)
   })
@@ -77,7 +80,9 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     invalid(errors)
     const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/references', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
-      return { status: 201, body: await vetting.insertReference(trx, { mentor_id: mentor.id, referee_name: b.referee_name, relationship: b.relationship, requested_on: b.requested_on, received_on: b.received_on ?? null, satisfactory: b.satisfactory ?? null, recorded_by: request.caller.sub }) }
+      const created = await vetting.insertReference(trx, { mentor_id: mentor.id, referee_name: b.referee_name, relationship: b.relationship, requested_on: b.requested_on, received_on: b.received_on ?? null, satisfactory: b.satisfactory ?? null, recorded_by: request.caller.sub })
+      await announceClearance(trx, [mentor.id], today())
+      return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)
   })
@@ -101,7 +106,9 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     invalid(errors)
     const row = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors/:id/trainings', { params: request.params, body: request.body }, async (trx) => {
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
-      return { status: 201, body: await vetting.insertTraining(trx, { mentor_id: mentor.id, kind: b.kind, title: b.title ?? null, completed_on: b.completed_on, hours: b.hours, provider: b.provider, recorded_by: request.caller.sub }) }
+      const created = await vetting.insertTraining(trx, { mentor_id: mentor.id, kind: b.kind, title: b.title ?? null, completed_on: b.completed_on, hours: b.hours, provider: b.provider, recorded_by: request.caller.sub })
+      await announceClearance(trx, [mentor.id], today())
+      return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)
   })
@@ -155,6 +162,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
         recorded_by: request.caller.sub
       })
       const statusChecks = await vetting.insertStatusChecks(trx, checks.map((c) => ({ dbs_check_id: row.id, checked_on: c.checked_on, result: c.result, recorded_by: request.caller.sub })))
+      await announceClearance(trx, [mentor.id], now)
       return { status: 201, body: { ...row, status_checks: statusChecks } }
     })
     return await reply.code(201).send(result.body)
@@ -191,6 +199,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
         throw new AppError('rule_refused', 'The certificate is not on the DBS Update Service', { reasons: [{ code: 'not_on_update_service', message: 'Only a certificate on the Update Service can be status-checked' }] })
       }
       const [created] = await vetting.insertStatusChecks(trx, [{ dbs_check_id: dbs.id, checked_on: b.checked_on, result: b.result, recorded_by: request.caller.sub }])
+      await announceClearance(trx, [mentor.id], today())
       return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)

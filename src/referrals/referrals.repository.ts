@@ -30,7 +30,7 @@ const REFERRAL_COLUMNS = [
   'id', 'organisation_id', 'programme_id', 'reference', 'status', 'created_by', 'young_person', 'referrer', 'needs',
   'risks', 'preferences', 'consent', 'other_services', 'screening', 'referrer_key', 'education_setting_key', 'team_key',
   'funded_place', 'information_request', 'decline', 'withdrawal', 'accepted_at', 'matched_at', 'closed_at', 'match_summary',
-  'version', 'created_at', 'updated_at'
+  'anonymised_at', 'version', 'created_at', 'updated_at'
 ] as const satisfies ReadonlyArray<keyof ReferralsTable>
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn

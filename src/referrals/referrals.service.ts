@@ -13,6 +13,7 @@ import { findOrganisation } from '../organisations/organisations.repository.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import * as templates from '../notifications/templates/referrals.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import { emitEvent } from '../webhooks/webhook-events.js'
 
 type Trx = Transaction<DB>
 
@@ -152,6 +153,7 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
     ...keys
   })
   await repo.insertHistory(trx, { referral_id: row.id, from_status: null, to_status: 'submitted', actor_id: caller.sub, actor_role: primaryRole(caller), reason: screening.outcome === 'needs_review' ? 'screening: needs review' : null })
+  await emitEvent(trx, org, 'referral.created', { id: row.id, reference, status: 'submitted', programme_id: programme.id })
   const message = templates.referralAcknowledgement({ reference, programme: programme.name })
   const notificationIds = await insertNotifications(trx, [{
     organisation_id: org,
@@ -298,7 +300,7 @@ async function apply (trx: Trx, row: ReferralRow, action: Action, input: Transit
       break
   }
   const updated = await repo.updateReferral(trx, row.id, set)
-  await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: t.to, actor_id: actor.id, actor_role: actor.role, reason })
+  await recordStatusChange(trx, row, t.to, actor, reason)
   const referrer = row.referrer as { email: string }
   const notificationIds = await insertNotifications(trx, messages.map((m) => ({
     organisation_id: row.organisation_id,
@@ -330,7 +332,13 @@ export async function matchTransition (trx: Trx, org: string, referralId: string
     ...(to === 'accepted' ? { matched_at: null } : {}),
     ...(to === 'closed' ? { closed_at: now } : {})
   })
+  await recordStatusChange(trx, row, to, actor, reason)
+}
+
+/** Every status change of a referral: its history entry and its webhook event, in the change's transaction. */
+async function recordStatusChange (trx: Trx, row: ReferralRow, to: ReferralStatus, actor: { id: string, role: string }, reason: string | null): Promise<void> {
   await repo.insertHistory(trx, { referral_id: row.id, from_status: row.status, to_status: to, actor_id: actor.id, actor_role: actor.role, reason })
+  await emitEvent(trx, row.organisation_id, 'referral.status_changed', { id: row.id, reference: row.reference, status: to, previous_status: row.status, programme_id: row.programme_id })
 }
 
 /** Keeps the referrer's view of the match current as the match changes status (no new referral version). */

@@ -10,6 +10,7 @@ export const UserSchema = Type.Object({
   roles: Type.Array(StaffRole),
   subject: Type.Union([Type.String(), Type.Null()]),
   active: Type.Boolean(),
+  safeguarding_lead: Type.Boolean({ description: 'Receives new concerns and every escalation of a missed safeguarding deadline' }),
   created_at: Instant,
   updated_at: Instant
 })
@@ -19,7 +20,8 @@ export const CreateUserSchema = Type.Object({
   email: Email,
   name: ShortText(200),
   roles: Type.Array(StaffRole, { minItems: 1, uniqueItems: true }),
-  subject: Type.Optional(ShortText(200, { description: 'The `sub` of this person\'s tokens at the identity provider' }))
+  subject: Type.Optional(ShortText(200, { description: 'The `sub` of this person\'s tokens at the identity provider' })),
+  safeguarding_lead: Type.Optional(Type.Boolean({ description: 'A designated safeguarding lead (default false): told of new concerns and of missed deadlines' }))
 }, { additionalProperties: false })
 
 export const UpdateUserSchema = Type.Object({
@@ -27,13 +29,15 @@ export const UpdateUserSchema = Type.Object({
   name: Type.Optional(ShortText(200)),
   roles: Type.Optional(Type.Array(StaffRole, { minItems: 1, uniqueItems: true })),
   subject: Type.Optional(Type.Union([ShortText(200), Type.Null()])),
-  active: Type.Optional(Type.Boolean())
+  active: Type.Optional(Type.Boolean()),
+  safeguarding_lead: Type.Optional(Type.Boolean())
 }, { additionalProperties: false, minProperties: 1 })
 
 export const ListUsersQuerySchema = Type.Object({
   ...ListQueryFields,
   role: Type.Optional(StaffRole),
-  active: Type.Optional(Type.Boolean())
+  active: Type.Optional(Type.Boolean()),
+  safeguarding_lead: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
 export const UserPageSchema = Page(UserSchema)

@@ -3,7 +3,7 @@ import type { Executor } from '../db/database.js'
 import type { UserRow } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
 
-export async function insertUser (db: Executor, values: { organisation_id: string, email: string, name: string, roles: string[], subject: string | null }): Promise<UserRow> {
+export async function insertUser (db: Executor, values: { organisation_id: string, email: string, name: string, roles: string[], subject: string | null, safeguarding_lead?: boolean }): Promise<UserRow> {
   return await db.insertInto('users').values(values).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -11,15 +11,16 @@ export async function findUser (db: Executor, org: string, id: string): Promise<
   return await db.selectFrom('users').selectAll().where('organisation_id', '=', org).where('id', '=', id).executeTakeFirst()
 }
 
-export async function listUsers (db: Executor, org: string, filter: { role?: string, active?: boolean }, after: Position | null, limit: number): Promise<UserRow[]> {
+export async function listUsers (db: Executor, org: string, filter: { role?: string, active?: boolean, safeguarding_lead?: boolean }, after: Position | null, limit: number): Promise<UserRow[]> {
   let q = db.selectFrom('users').selectAll().where('organisation_id', '=', org)
   if (filter.role !== undefined) q = q.where(sql<boolean>`${filter.role} = any(roles)`)
   if (filter.active !== undefined) q = q.where('active', '=', filter.active)
+  if (filter.safeguarding_lead !== undefined) q = q.where('safeguarding_lead', '=', filter.safeguarding_lead)
   if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
   return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
 }
 
-export async function updateUser (db: Executor, org: string, id: string, expectedVersion: number, set: { email?: string, name?: string, roles?: string[], subject?: string | null, active?: boolean }): Promise<UserRow | undefined> {
+export async function updateUser (db: Executor, org: string, id: string, expectedVersion: number, set: { email?: string, name?: string, roles?: string[], subject?: string | null, active?: boolean, safeguarding_lead?: boolean }): Promise<UserRow | undefined> {
   return await db.updateTable('users')
     .set({ ...set, version: sql`version + 1`, updated_at: sql`now()` })
     .where('organisation_id', '=', org).where('id', '=', id).where('version', '=', expectedVersion)

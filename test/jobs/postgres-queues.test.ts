@@ -10,7 +10,7 @@ import { startMailListener } from '../support/mail.js'
 import { startTestWorker } from '../support/worker.js'
 import { createQueueBackend, queueSchema } from '../../src/jobs/queue-backend.js'
 import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
-import { scheduledJobs } from '../../src/jobs/scheduled/registry.js'
+import { scheduledJobs, schedulerOf } from '../../src/jobs/scheduled/registry.js'
 
 /**
  * Queues on BullMQ's PostgreSQL backend (what a machine without Redis gets): the same service, with
@@ -45,8 +45,8 @@ t.test('on the PostgreSQL queue backend: acknowledgement sent, job runs, daily s
   const queue = createScheduledJobsQueue(backend)
   t.teardown(async () => { await queue.close(); await backend.close() })
   const schedulers = await queue.getJobSchedulers()
-  t.same(schedulers.map((s) => s.key).sort(), Object.keys(scheduledJobs).map((n) => `daily:${n}`).sort(), 'one daily scheduler per job')
-  t.equal(schedulers[0].pattern, '30 7 * * *')
+  t.same(schedulers.map((s) => s.key).sort(), Object.keys(scheduledJobs).map((n) => schedulerOf(n, '07:30').key).sort(), 'one scheduler per job')
+  t.equal(schedulers.find((s) => s.key.startsWith('daily:'))?.pattern, '30 7 * * *')
 
   const schema = queueSchema(config.QUEUE_PREFIX)
   const tables = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema}`.execute(db)

@@ -96,7 +96,7 @@ const today = todayLocal()
 const MENTOR_READERS: Role[] = ['coordinator', 'admin', 'mentor']
 const CASE: Role[] = ['coordinator', 'mentor']
 const MATCH_READERS: Role[] = ['coordinator', 'integration', 'mentor', 'referrer']
-const CONCERN_ROLES: Role[] = ['coordinator', 'mentor', 'referrer']
+const CONCERN_ROLES: Role[] = ['coordinator', 'admin', 'mentor', 'referrer']
 const idsOf = (body: any): string[] => body.data.map((r: { id: string }) => r.id)
 
 /** A mentor lifecycle action on a mentor freshly taken to the state the action starts from. */
@@ -113,6 +113,19 @@ const vetting = (path: string, payload: () => Record<string, unknown>): Record<s
   [`GET /v1/mentors/{id}/${path}`]: { roles: CASE, ok: 200, kind: 'record', ownOnly: ['mentor'], make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/${path}` }) },
   [`POST /v1/mentors/{id}/${path}`]: { roles: ['coordinator'], ok: 201, kind: 'record', make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/${path}`, payload: payload() }) }
 })
+
+/** A concern raised just now by a coordinator of the scope's organisation, acknowledged when asked. */
+async function freshConcern (ctx: Context, s: Scope, extra: Record<string, unknown> = {}, acknowledged = false): Promise<string> {
+  const coordinator = (s === 'foreign' ? ctx.b : ctx.a).token('coordinator')
+  const raised = await ctx.app.inject({ method: 'POST', url: '/v1/safeguarding-concerns', headers: auth(coordinator), payload: { match_id: ctx.cw.match[s], category: 'other', description: 'Seemed withdrawn today.', ...extra } })
+  if (raised.statusCode !== 201) throw new Error(`concern: ${raised.statusCode} ${raised.body}`)
+  const id = raised.json().id as string
+  if (acknowledged) {
+    const ack = await ctx.app.inject({ method: 'POST', url: `/v1/safeguarding-concerns/${id}/acknowledge`, headers: auth(coordinator), payload: {} })
+    if (ack.statusCode !== 200) throw new Error(`acknowledge: ${ack.statusCode} ${ack.body}`)
+  }
+  return id
+}
 
 /** The concern of the scope as the caller reckons it: its own is one it raised. */
 const concernOf = (ctx: Context, s: Scope, caller: Caller): string => {
@@ -242,7 +255,7 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/mentors/{id}/compliance': { roles: MENTOR_READERS, ok: 200, kind: 'record', ownOnly: ['mentor'], make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/compliance` }) },
   'POST /v1/mentors/{id}/approve': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('approve', 'vetted') },
   'POST /v1/mentors/{id}/suspend': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('suspend', 'approved') },
-  'POST /v1/mentors/{id}/reinstate': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('reinstate', 'suspended') },
+  'POST /v1/mentors/{id}/reinstate': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: mentorAction('reinstate', 'suspended') },
   'POST /v1/mentors/{id}/withdraw': { roles: ['coordinator'], ok: 200, kind: 'record', make: mentorAction('withdraw', 'approved') },
   ...vetting('interviews', () => ({ held_on: today, interviewer: 'Pat Lead', outcome: 'passed' })),
   ...vetting('references', () => ({ referee_name: 'Alex Referee', relationship: 'employer', requested_on: today })),
@@ -340,6 +353,24 @@ const MATRIX: Record<string, Entry> = {
     make: async (ctx, s, c) => ({
       url: '/v1/safeguarding-concerns',
       payload: { category: 'online_safety', description: 'Mentioned messages from an adult they met online.', ...(c.caller === 'referrer' ? { referral_id: ctx.cw.matchReferral[s] } : { match_id: ctx.cw.match[s] }) }
+    })
+  },
+  'POST /v1/safeguarding-concerns/{id}/acknowledge': {
+    roles: ['coordinator', 'admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({ url: `/v1/safeguarding-concerns/${c.fresh ? await freshConcern(ctx, s) : concernOf(ctx, s, 'coordinator')}/acknowledge`, payload: {} })
+  },
+  'POST /v1/safeguarding-concerns/{id}/lado-referral': {
+    roles: ['coordinator', 'admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({
+      url: `/v1/safeguarding-concerns/${c.fresh ? await freshConcern(ctx, s, { kind: 'allegation_about_staff' }) : concernOf(ctx, s, 'coordinator')}/lado-referral`,
+      payload: { referred_on: today, lado_reference: 'LADO-2026-0001' }
+    })
+  },
+  'POST /v1/safeguarding-concerns/{id}/outcome': {
+    roles: ['admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({
+      url: `/v1/safeguarding-concerns/${c.fresh ? await freshConcern(ctx, s, {}, true) : concernOf(ctx, s, 'coordinator')}/outcome`,
+      payload: { outcome: 'unfounded', note: 'Looked into with the school; no further action.' }
     })
   },
   'POST /v1/safeguarding-concerns/{id}/actions': {

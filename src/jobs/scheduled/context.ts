@@ -7,6 +7,10 @@ export interface ScheduledJobContext {
   org: string | null
   /** The local day (SCHEDULE_TZ) the run is for: today, or a day an operator or a test chose. */
   asOf: string
+  /** The instant the run judges: now, an instant an operator or a test chose, or the start of `asOf`. */
+  asOfInstant: Date
+  /** SCHEDULE_TZ: the zone local days and times are reckoned in. */
+  timeZone: string
   runId: string
   log: Logger
   /** Hands committed outbox rows to the send queue at once; the outbox relay is the fallback. */

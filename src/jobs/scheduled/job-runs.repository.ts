@@ -3,8 +3,15 @@ import type { Executor } from '../../db/database.js'
 import type { JobRunRow } from '../../db/types.js'
 import type { Position } from '../../lib/cursor.js'
 
-export async function insertRun (db: Executor, values: { name: string, organisation_id: string | null, as_of: string, trigger: 'api' | 'schedule', requested_by: string | null }): Promise<JobRunRow> {
-  return await db.insertInto('job_runs').values({ ...values, counts: JSON.stringify({}) }).returningAll().executeTakeFirstOrThrow()
+export interface NewRun { name: string, organisation_id: string | null, as_of: string, trigger: 'api' | 'schedule', requested_by: string | null }
+
+/**
+ * A run judges the local day `as_of` and an instant: the one given, else the start of that day in
+ * `timeZone` (a backfill for a day looks at what was due by the time the day began).
+ */
+export async function insertRun (db: Executor, values: NewRun, at: { instant: Date | null, timeZone: string }): Promise<JobRunRow> {
+  const instant = at.instant ?? sql<Date>`(${values.as_of}::date)::timestamp at time zone ${at.timeZone}`
+  return await db.insertInto('job_runs').values({ ...values, as_of_instant: instant, counts: JSON.stringify({}) }).returningAll().executeTakeFirstOrThrow()
 }
 
 export async function findRun (db: Executor, id: string, org?: string): Promise<JobRunRow | undefined> {

@@ -7,8 +7,8 @@ import type { NotificationJob } from '../queues.js'
 import type { QueueBackend } from '../queue-backend.js'
 import { createDispatch } from '../dispatch.js'
 import { claimRun, failRun, finishRun, insertRun } from './job-runs.repository.js'
-import { scheduledJobs } from './registry.js'
-import { createScheduledJobsQueue, dailyPattern, SCHEDULED_JOBS_QUEUE, type ScheduledJobData } from './scheduled-queue.js'
+import { scheduledJobs, schedulerOf } from './registry.js'
+import { createScheduledJobsQueue, SCHEDULED_JOBS_QUEUE, type ScheduledJobData } from './scheduled-queue.js'
 
 export interface ScheduledJobsOptions {
   config: Config
@@ -16,14 +16,25 @@ export interface ScheduledJobsOptions {
   log: Logger
   backend: QueueBackend
   notifications: Queue<NotificationJob>
+  /** How often the daily schedulers are checked for (default SCHEDULER_CHECK_MS). */
+  checkEveryMs?: number
 }
 
 /**
- * Runs scheduled jobs: the daily job schedulers (one per registered name, at SCHEDULE_TIME in
- * SCHEDULE_TZ, across every organisation) and runs requested through the API (one organisation).
+ * Runs scheduled jobs: the job schedulers (one per registered name, daily at SCHEDULE_TIME or every
+ * 15 minutes, in SCHEDULE_TZ, across every organisation) and runs requested through the API (one organisation).
  * Each run is a job_runs row; a retried BullMQ job resumes the same run.
  */
-export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ close: () => Promise<void> }> {
+export interface ScheduledJobsHandle {
+  /** Sets again the daily schedulers the queue backend no longer has. */
+  reassert: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/** How often the daily schedulers are checked for and set again if missing. */
+export const SCHEDULER_CHECK_MS = 3 * 60_000
+
+export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<ScheduledJobsHandle> {
   const { config, db, log } = o
   const queue = createScheduledJobsQueue(o.backend)
 
@@ -35,8 +46,9 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
     if (handler === undefined) throw new Error(`unknown scheduled job ${job.data.name}`)
     let runId = job.data.run_id
     if (runId === undefined) {
-      // A daily scheduler's job: one run over every organisation, for the local day it fires on.
-      const run = await insertRun(db, { name: job.data.name, organisation_id: null, as_of: todayIn(config.SCHEDULE_TZ), trigger: 'schedule', requested_by: null })
+      // A scheduler's job: one run over every organisation, for the local day and the instant it fires on.
+      const now = new Date()
+      const run = await insertRun(db, { name: job.data.name, organisation_id: null, as_of: todayIn(config.SCHEDULE_TZ, now), trigger: 'schedule', requested_by: null }, { instant: now, timeZone: config.SCHEDULE_TZ })
       runId = run.id
       await job.updateData({ ...job.data, run_id: runId })
     }
@@ -44,7 +56,8 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
     if (run === undefined) return 'skipped'
     const started = Date.now()
     try {
-      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, runId, log: log.child({ job: run.name, run_id: runId }), dispatch })
+      const asOfInstant = run.as_of_instant ?? run.created_at
+      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, asOfInstant, timeZone: config.SCHEDULE_TZ, runId, log: log.child({ job: run.name, run_id: runId }), dispatch })
       await finishRun(db, runId, counts)
       log.info({ job: run.name, run_id: runId, as_of: run.as_of, ms: Date.now() - started, counts }, 'scheduled job finished')
       return counts
@@ -62,24 +75,53 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
 
   let timer: NodeJS.Timeout | null = null
   let closed = false
+  const names = Object.keys(scheduledJobs)
+  const upsert = async (name: string): Promise<void> => {
+    const { key, pattern } = schedulerOf(name, config.SCHEDULE_TIME)
+    await queue.upsertJobScheduler(key, { pattern, tz: config.SCHEDULE_TZ }, { name, data: { name } })
+  }
   const schedule = async (): Promise<void> => {
     try {
-      for (const name of Object.keys(scheduledJobs)) {
-        await queue.upsertJobScheduler(`daily:${name}`, { pattern: dailyPattern(config.SCHEDULE_TIME), tz: config.SCHEDULE_TZ }, { name, data: { name } })
-      }
-      log.info({ jobs: Object.keys(scheduledJobs), at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'daily job schedulers set')
+      for (const name of names) await upsert(name)
+      log.info({ jobs: names, at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'job schedulers set')
     } catch (err) {
       // Redis unreachable at start-up: try again shortly rather than fail the worker.
-      log.warn({ err: { message: (err as Error).message } }, 'could not set the daily job schedulers; retrying')
+      log.warn({ err: { message: (err as Error).message } }, 'could not set the job schedulers; retrying')
       if (!closed) timer = setTimeout(() => { void schedule() }, 5000)
     }
   }
   await schedule()
 
+  // Sets again any scheduler that is missing (a Redis restarted or flushed loses them); one that is
+  // there is left alone, its next run untouched.
+  let checking: Promise<void> | null = null
+  const reassert = async (): Promise<void> => {
+    if (checking !== null) return await checking
+    checking = (async () => {
+      try {
+        const missing: string[] = []
+        for (const name of names) {
+          if (await queue.getJobScheduler(schedulerOf(name, config.SCHEDULE_TIME).key) === undefined) missing.push(name)
+        }
+        for (const name of missing) await upsert(name)
+        if (missing.length > 0) log.warn({ jobs: missing, at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'job schedulers were missing and are set again')
+      } catch (err) {
+        log.warn({ err: { message: (err as Error).message } }, 'could not check the job schedulers; will try again')
+      } finally {
+        checking = null
+      }
+    })()
+    await checking
+  }
+  const check = setInterval(() => { void reassert() }, o.checkEveryMs ?? SCHEDULER_CHECK_MS)
+
   return {
+    reassert,
     async close () {
       closed = true
       if (timer !== null) clearTimeout(timer)
+      clearInterval(check)
+      if (checking !== null) await checking
       await worker.close()
       await queue.close().catch(() => {})
     }

@@ -16,9 +16,3 @@ export const scheduledJobOptions = {
 export function createScheduledJobsQueue (backend: QueueBackend): Queue<ScheduledJobData> {
   return backend.queue<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, scheduledJobOptions)
 }
-
-/** The cron pattern of a daily run at HH:MM (interpreted in the scheduler's time zone). */
-export function dailyPattern (time: string): string {
-  const [hh, mm] = time.split(':').map((n) => Number.parseInt(n, 10))
-  return `${mm} ${hh} * * *`
-}

@@ -32,7 +32,9 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'matching', description: 'Mentor suggestions for a referral, and optimal plans for a whole programme' },
         { name: 'matches', description: 'Matches, their lifecycle, sessions and goals' },
         { name: 'safeguarding', description: 'Safeguarding concerns: raised, alerted at once, followed up, never edited' },
-        { name: 'audit', description: 'Access events: who read or changed a young person\'s or a mentor\'s record, and why (`X-Access-Purpose`)' }
+        { name: 'audit', description: 'Access events: who read or changed a young person\'s or a mentor\'s record, and why (`X-Access-Purpose`)' },
+        { name: 'data-protection', description: 'Retention, legal holds, subject access and erasure (UK GDPR, DPA 2018)' },
+        { name: 'webhooks', description: 'Webhook endpoints (Standard Webhooks 1.0), their delivery log and redelivery' }
       ]
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }

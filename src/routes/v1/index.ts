@@ -13,6 +13,8 @@ import matchRoutes from './matches.js'
 import concernRoutes from './safeguarding-concerns.js'
 import auditEventRoutes from './audit-events.js'
 import { purposeOf } from '../../audit/accessor.js'
+import retentionRoutes from './retention.js'
+import webhookRoutes from './webhooks.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes (app: FastifyInstance): Promise<void> {
@@ -34,4 +36,6 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(matchRoutes)
   await app.register(concernRoutes)
   await app.register(auditEventRoutes)
+  await app.register(retentionRoutes)
+  await app.register(webhookRoutes)
 }

@@ -124,12 +124,13 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
   const actions: Array<{ path: service.MentorAction, operationId: string, summary: string }> = [
     { path: 'approve', operationId: 'approveMentor', summary: 'Approve: refused (422, with every reason) unless the mentor meets every requirement of each of its programmes today' },
     { path: 'suspend', operationId: 'suspendMentor', summary: 'Suspend an approved mentor' },
-    { path: 'reinstate', operationId: 'reinstateMentor', summary: 'Reinstate a suspended mentor: refused (422) unless compliance is clear' },
+    { path: 'reinstate', operationId: 'reinstateMentor', summary: 'Reinstate a suspended mentor: refused (422) unless compliance is clear; after an allegation, only once it has an outcome (409) and by someone other than who recorded it (403)' },
     { path: 'withdraw', operationId: 'withdrawMentor', summary: 'Withdraw the mentor; final' }
   ]
   for (const a of actions) {
     app.post(`/mentors/:id/${a.path}`, {
-      config: { roles: ['coordinator'] },
+      // Reinstating after an allegation is a second person's decision, which an admin may take.
+      config: { roles: a.path === 'reinstate' ? ['coordinator', 'admin'] : ['coordinator'] },
       // The body is optional: an action without one is the same as `{}`.
       preValidation: async (request) => { if (request.body === undefined || request.body === null) request.body = {} },
       schema: {

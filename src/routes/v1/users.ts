@@ -19,7 +19,7 @@ export default async function userRoutes (fastify: FastifyInstance): Promise<voi
       body: CreateUserSchema, response: { 201: UserSchema, ...problems(409) }
     }
   }, async (request, reply) => {
-    const row = await repo.insertUser(app.db, { organisation_id: request.caller.org as string, email: request.body.email, name: request.body.name, roles: request.body.roles, subject: request.body.subject ?? null })
+    const row = await repo.insertUser(app.db, { organisation_id: request.caller.org as string, email: request.body.email, name: request.body.name, roles: request.body.roles, subject: request.body.subject ?? null, safeguarding_lead: request.body.safeguarding_lead ?? false })
     return await reply.code(201).header('location', `/v1/users/${row.id}`).header('etag', etagOf(row)).send(row as any)
   })
 
