@@ -22,6 +22,7 @@ import * as m0060 from './0060_create_webhooks.js'
 import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
 import * as m0081 from './0081_alter_notifications_retried.js'
+import * as m0082 from './0082_create_webhook_deliveries_created_index.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
 
 /**
@@ -52,5 +53,6 @@ export const migrations: Record<string, Migration> = {
   '0061_alter_mentors_announced_cleared': m0061,
   '0080_create_operations_indexes': m0080,
   '0081_alter_notifications_retried': m0081,
+  '0082_create_webhook_deliveries_created_index': m0082,
   '0090_alter_matches_closure_evaluation': m0090
 }

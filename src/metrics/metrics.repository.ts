@@ -59,3 +59,13 @@ export async function jobRunFigures (db: Executor): Promise<JobRunFigures> {
     last: last.rows.map((r) => ({ ...r, seconds: r.seconds ?? 0 }))
   }
 }
+
+/** Webhook deliveries recorded in the last 24 hours, by status. */
+export async function webhookDeliveryFigures (db: Executor): Promise<Record<'pending' | 'succeeded' | 'failed' | 'exhausted', number>> {
+  const rows = await sql<{ status: 'pending' | 'succeeded' | 'failed' | 'exhausted', n: number }>`
+    select status, count(*)::int as n from webhook_deliveries
+    where created_at > now() - interval '24 hours' group by status`.execute(db)
+  const out = { pending: 0, succeeded: 0, failed: 0, exhausted: 0 }
+  for (const r of rows.rows) out[r.status] = r.n
+  return out
+}
