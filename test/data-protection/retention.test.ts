@@ -186,3 +186,40 @@ t.test('notifications are anonymised after their class, and idempotency keys go 
   const after = await send(app, admin, 'GET', '/v1/notifications', undefined, 200)
   for (const n of after.data) t.match(n, { recipient: 'anonymised@anonymised.invalid', subject: 'Anonymised', kind: /./ })
 })
+
+t.test('concerns are kept for the time of their class: an allegation from its outcome, never while it is open', async (t) => {
+  const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t)
+  const programmeId = await tenant.programme()
+  const today = todayLocal()
+  const concernUrl = (id: string, step: string): string => `/v1/safeguarding-concerns/${id}/${step}`
+  const allegation = async (outcome: string | null): Promise<string> => {
+    const match = await makeMatch(app, coordinator, programmeId)
+    const raised = await post(app, coordinator, '/v1/safeguarding-concerns', {
+      match_id: match.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Said the mentor asked to meet at home.'
+    }, 201)
+    if (outcome !== null) {
+      await post(app, coordinator, concernUrl(raised.id, 'acknowledge'), {}, 200)
+      await post(app, coordinator, concernUrl(raised.id, 'lado-referral'), { referred_on: today, lado_reference: 'LADO/2026/301' }, 200)
+      await post(app, admin, concernUrl(raised.id, 'outcome'), { outcome, note: 'The LADO advised no further action.' }, 200)
+    }
+    return raised.id
+  }
+  const unfounded = await allegation('unfounded')
+  const substantiated = await allegation('substantiated')
+  const open = await allegation(null)
+  const about = await post(app, coordinator, '/v1/safeguarding-concerns', {
+    match_id: (await makeMatch(app, coordinator, programmeId)).matchId, category: 'abuse_or_neglect', description: 'Arrived hungry again.'
+  }, 201)
+  const anonymised = async (id: string): Promise<boolean> =>
+    (await db.selectFrom('safeguarding_concerns').select('anonymised_at').where('id', '=', id).executeTakeFirstOrThrow()).anonymised_at !== null
+
+  const tenYears = await runJob(app, admin, 'retention', addMonths(today, 121))
+  t.equal(tenYears.counts.concerns_anonymised, 1, 'ten years on, only the unfounded allegation goes (allegation_unfounded: 120 months)')
+  t.ok(await anonymised(unfounded))
+  for (const id of [substantiated, open, about.id as string]) t.notOk(await anonymised(id), 'the others are kept')
+
+  await runJob(app, admin, 'retention', addMonths(today, 301))
+  t.ok(await anonymised(about.id as string), 'a concern about the young person goes after 300 months')
+  t.notOk(await anonymised(substantiated), 'a substantiated allegation is kept 100 years')
+  t.notOk(await anonymised(open), 'an allegation with no outcome is never disposed of')
+})
