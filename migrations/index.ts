@@ -22,7 +22,9 @@ import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
 import * as m0060 from './0060_create_webhooks.js'
 import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
+import * as m0081 from './0081_alter_notifications_retried.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
+import * as m0100 from './0100_create_webhook_deliveries_created_index.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -52,5 +54,7 @@ export const migrations: Record<string, Migration> = {
   '0060_create_webhooks': m0060,
   '0061_alter_mentors_announced_cleared': m0061,
   '0080_create_operations_indexes': m0080,
-  '0090_alter_matches_closure_evaluation': m0090
+  '0081_alter_notifications_retried': m0081,
+  '0090_alter_matches_closure_evaluation': m0090,
+  '0100_create_webhook_deliveries_created_index': m0100
 }

@@ -22,6 +22,7 @@ import { ReferralSchema } from './schemas/referrals.js'
 import { MentorSchema } from './schemas/mentors.js'
 import healthRoutes from './routes/health.js'
 import v1Routes from './routes/v1/index.js'
+import queueDashboard from './jobs/dashboard.js'
 
 export interface BuildOptions {
   /** A logger stream, for tests that read what was logged. */
@@ -100,5 +101,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // Routes
   await app.register(healthRoutes)
   await app.register(v1Routes, { prefix: '/v1' })
+  await app.register(queueDashboard)
   return app
 }

@@ -1,34 +1,30 @@
-import { writeFile } from 'node:fs/promises'
 import pino from 'pino'
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig, type Config } from './config/config.js'
 import { chooseServices, type ServicesChoice } from './config/services.js'
 import { EmbeddedRefusedError, EmbeddedUnavailableError } from './embedded/embedded-postgres.js'
 import { createDatabase } from './db/database.js'
 import { ensureDatabase, migrateToLatest } from './db/migrate.js'
+import { DatabaseUnavailableError, withDatabaseRetry } from './db/startup.js'
+import { startHeartbeat } from './health-file.js'
 import { loggerOptions } from './logger.js'
 import { startServer } from './server.js'
 import { startWorker } from './worker.js'
 
 type Mode = 'all' | 'api' | 'worker'
 
-async function prepareDatabase (config: Config, log: pino.Logger): Promise<void> {
-  await ensureDatabase(config.DATABASE_URL)
-  const { db } = createDatabase(config.DATABASE_URL, 1)
-  try {
-    const result = await migrateToLatest(db)
-    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
-    if (applied.length > 0) log.info({ applied }, 'migrations applied')
-  } finally {
-    await db.destroy()
-  }
-}
-
-/** Touches a file every 10 s, for container health checks of a worker that serves no HTTP. */
-function heartbeat (file: string): () => Promise<void> {
-  const touch = (): void => { writeFile(file, new Date().toISOString()).catch(() => {}) }
-  touch()
-  const timer = setInterval(touch, 10_000)
-  return async () => { clearInterval(timer) }
+/** Creates the database if missing and migrates it, waiting for PostgreSQL as long as DATABASE_CONNECT_TIMEOUT_MS allows. */
+async function prepareDatabase (config: Config, log: pino.Logger, signal: AbortSignal): Promise<void> {
+  await withDatabaseRetry(config.DATABASE_URL, async () => {
+    await ensureDatabase(config.DATABASE_URL)
+    const { db } = createDatabase(config.DATABASE_URL, 1)
+    try {
+      const result = await migrateToLatest(db)
+      const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+      if (applied.length > 0) log.info({ applied }, 'migrations applied')
+    } finally {
+      await db.destroy()
+    }
+  }, { timeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, log, given: config.given.DATABASE_URL, signal })
 }
 
 async function main (): Promise<void> {
@@ -63,9 +59,11 @@ async function main (): Promise<void> {
   let services: ServicesChoice | null = null
   let closing = false
   let starting: Promise<unknown> = Promise.resolve()
+  const stopStarting = new AbortController()
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
+    stopStarting.abort()
     log.info({ signal }, 'shutting down: finishing requests and jobs in progress')
     const force = setTimeout(() => {
       log.error('shutdown took longer than 10 s; exiting')
@@ -98,7 +96,16 @@ async function main (): Promise<void> {
     config = services.config
     log.info({ database: services.database.kind, queues: services.queues.kind, ...(services.embedded !== null ? { data_dir: services.embedded.dataDir, embedded: services.embedded.how } : {}) }, services.summary)
     phase('services')
-    await prepareDatabase(config, log)
+    try {
+      await prepareDatabase(config, log, stopStarting.signal)
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError) {
+        log.fatal({ setting: 'DATABASE_URL' }, `cannot start: ${err.message}`)
+        await services.release().catch(() => {})
+        process.exit(1)
+      }
+      throw err
+    }
     phase('database')
     if (closing) return
     if (mode === 'all' || mode === 'api') {
@@ -109,7 +116,7 @@ async function main (): Promise<void> {
     if (mode === 'all' || mode === 'worker') {
       const worker = await startWorker(config, { logger: log })
       closers.push(worker.close)
-      if (config.HEALTH_FILE !== undefined) closers.push(heartbeat(config.HEALTH_FILE))
+      if (config.HEALTH_FILE !== undefined) closers.push(startHeartbeat(config.HEALTH_FILE, worker.healthy))
       phase('worker')
     }
   }

@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino'
+import { sql } from 'kysely'
+import { within } from './lib/within.js'
 import type { Config } from './config/config.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
@@ -13,8 +15,13 @@ import { startScheduledJobs } from './jobs/scheduled/scheduled-jobs.worker.js'
 
 export interface WorkerHandle {
   log: Logger
+  /** True when PostgreSQL and the queue backend both answer within a few seconds. */
+  healthy: () => Promise<boolean>
   close: () => Promise<void>
 }
+
+/** How long a health check waits for each of PostgreSQL and the queue backend. */
+const HEALTH_CHECK_MS = 3000
 
 export interface WorkerOptions {
   logger?: Logger
@@ -44,11 +51,12 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   })
   worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
 
-  // Webhook deliveries: one attempt a job, the row held through the request (a connection each).
+  // Webhook deliveries: one attempt a job, the row held through the request (a connection each). The
+  // job lock is renewed while the request runs; a dead worker's job is taken over once it lapses.
   const webhooks = createWebhooksQueue(backend)
   const webhookWorker = backend.worker<WebhookJob>(WEBHOOKS_QUEUE, webhookProcessor({ db: database.db, config, notifications: queue, log }), {
     concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: Math.max(config.WORKER_LOCK_MS, config.WEBHOOK_TIMEOUT_MS + 5000),
+    lockDuration: config.WORKER_LOCK_MS,
     stalledInterval: config.WORKER_LOCK_MS,
     autorun: true
   })
@@ -66,9 +74,33 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   const scheduled = await startScheduledJobs({ config, db: database.db, log, backend, notifications: queue })
   log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY, queues: backend.kind }, 'workers started')
 
+  // A Redis restarted empty has lost every waiting job and the daily schedulers: on noticing, queue
+  // the waiting messages again and set the schedulers, rather than wait for the relay's two minutes.
+  let watching: Promise<void> | null = null
+  const watch = setInterval(() => {
+    watching ??= backend.lostData()
+      .then(async (lost) => {
+        if (!lost) return
+        log.warn({ queues: backend.kind }, 'the queue backend lost its jobs (restarted empty): queuing waiting messages again and setting the daily schedulers')
+        relay.requeueLost()
+        await scheduled.reassert()
+      })
+      .catch(() => {})
+      .finally(() => { watching = null })
+  }, config.OUTBOX_POLL_MS)
+
   return {
     log,
+    async healthy () {
+      const checks = await Promise.allSettled([
+        within(HEALTH_CHECK_MS, sql`select 1`.execute(database.db)),
+        within(HEALTH_CHECK_MS, backend.ping())
+      ])
+      return checks.every((c) => c.status === 'fulfilled')
+    },
     async close () {
+      clearInterval(watch)
+      if (watching !== null) await watching
       await scheduled.close()
       await relay.stop()
       await webhookRelay.stop()

@@ -54,7 +54,9 @@ t.test('a bad setting is refused, naming it', async (t) => {
     [{ RATE_LIMIT_WINDOW: '5 fortnights' }, /RATE_LIMIT_WINDOW/],
     [{ JWT_MAX_AGE: 'forever' }, /JWT_MAX_AGE/],
     [{ JWT_MAX_AGE: '30s' }, /JWT_MAX_AGE/],
-    [{ JWT_MAX_AGE: '90d' }, /JWT_MAX_AGE/]
+    [{ JWT_MAX_AGE: '90d' }, /JWT_MAX_AGE/],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: 'a while' }, /DATABASE_CONNECT_TIMEOUT_MS/],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '-1' }, /DATABASE_CONNECT_TIMEOUT_MS/]
   ]
   for (const [env, named] of cases) {
     let error: unknown

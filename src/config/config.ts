@@ -12,6 +12,8 @@ const EnvSchema = Type.Object({
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
   // The longest an API query may run; a server that gives no answer a second later is treated as down.
   DATABASE_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600000, default: 7000 }),
+  // At start-up, how long PostgreSQL may take to answer (down, starting, frozen) before the process gives up.
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 60000 }),
   // Unset: the local Redis if one answers, else (EMBEDDED=auto) the queues run on PostgreSQL.
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /** `auto`: with nothing installed, an embedded PostgreSQL and queues on PostgreSQL. Production: never. */

@@ -75,10 +75,10 @@ export function createDatabase (connectionString: string, max: number, options: 
 export function isConnectionError (err: unknown): boolean {
   const e = err as { code?: string, message?: string }
   if (e === null || typeof e !== 'object') return false
-  const codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'])
+  const codes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'])
   if (e.code !== undefined && codes.has(e.code)) return true
   const msg = e.message ?? ''
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Query read timeout|Connection is not queryable/.test(msg)
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Query read timeout|Connection is not queryable|^timeout expired$/.test(msg)
 }
 
 /**

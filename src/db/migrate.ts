@@ -9,7 +9,9 @@ export async function ensureDatabase (connectionString: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''))
   if (name === '' || name === 'postgres') return
   url.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: url.toString() })
+  // Bounded both ways: a server that is down or frozen fails this, and the caller tries again.
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000, query_timeout: 30_000 })
+  client.on('error', () => {})
   await client.connect()
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [name])
@@ -22,8 +24,19 @@ export async function ensureDatabase (connectionString: string): Promise<void> {
       }
     }
   } finally {
-    await client.end()
+    await endClient(client)
   }
+}
+
+/** Ends a client, and drops its socket when a frozen server does not see the goodbye through. */
+async function endClient (client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    client.end().then(() => true, () => true),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1000) })
+  ])
+  clearTimeout(timer)
+  if (!ended) (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
 }
 
 /**

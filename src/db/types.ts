@@ -104,6 +104,9 @@ export interface NotificationsTable {
   enqueued_at: Date | null
   sent_at: Date | null
   anonymised_at: Generated<Date | null>
+  /** When an operator sent it again after it failed, and who (once at most). */
+  retried_at: Generated<Date | null>
+  retried_by: Generated<string | null>
   created_at: Timestamp
   updated_at: Timestamp
 }

@@ -68,7 +68,7 @@ async function addJobs<D> (queue: Queue<D>, jobs: Array<{ name: string, data: D,
 
 /** Hands committed outbox rows to the queues. Never throws: what it cannot hand over waits in the outbox. */
 export interface Dispatch {
-  notifications: (ids: string[], log: Log, options?: { urgent?: boolean }) => Promise<void>
+  notifications: (ids: string[], log: Log, options?: Pick<DispatchOptions, 'urgent' | 'jobIdSuffix'>) => Promise<void>
 }
 
 /**
@@ -81,7 +81,7 @@ export function createDispatch (queues: { notifications: Queue<NotificationJob> 
     async notifications (ids, log, options = {}) {
       if (ids.length === 0) return
       try {
-        await addNotificationJobs(queues.notifications, ids, { urgent: options.urgent })
+        await addNotificationJobs(queues.notifications, ids, { urgent: options.urgent, jobIdSuffix: options.jobIdSuffix })
       } catch (err) {
         log.warn({ err: { message: (err as Error).message }, notifications: ids.length, urgent: options.urgent === true },
           'could not enqueue notifications now; the outbox relay will')

@@ -1,23 +1,35 @@
 import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
-import { claimForRelay } from '../notifications/notifications.repository.js'
+import { claimForRelay, databaseNow } from '../notifications/notifications.repository.js'
 import type { NotificationJob } from './queues.js'
 import { addNotificationJobs, URGENT_KINDS } from './dispatch.js'
 
 /**
  * Moves outbox rows the API could not enqueue (Redis down, a crash between commit and enqueue) onto
  * the queue, and rows whose job was lost or failed without recording it (claimed again after two
- * minutes). The sender's row lock makes a second job for the same row harmless.
+ * minutes, or at once when the backend says it lost its jobs). The sender's row lock makes a second
+ * job for the same row harmless.
  */
-export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, log: Logger, intervalMs: number): { stop: () => Promise<void> } {
+export interface OutboxRelay {
+  /** The queue backend lost its jobs: queue every message it held again now, not two minutes on. */
+  requeueLost: () => void
+  stop: () => Promise<void>
+}
+
+export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, log: Logger, intervalMs: number): OutboxRelay {
   let running: Promise<void> | null = null
   let stopped = false
+  // Set when the backend lost its jobs: every row queued before then (by the database's clock, which
+  // stamps the claims) is queued again.
+  let lostSeen = 0
   const tick = async (): Promise<void> => {
+    const seen = lostSeen
     try {
+      const lost = seen > 0 ? await databaseNow(db) : null
       for (;;) {
         const ids = await db.transaction().execute(async (trx) => {
-          const claimed = await claimForRelay(trx, intervalMs * 3, 500)
+          const claimed = await claimForRelay(trx, intervalMs * 3, 500, lost)
           // Enqueue before the claim commits: if Redis is down, the claim rolls back too. A first claim
           // uses the notification id as job id, so a job the API already queued (perhaps waiting out a
           // retry backoff) is not doubled; a reclaim needs a fresh id, since BullMQ keeps old ones.
@@ -33,14 +45,21 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
         if (ids.length > 0) log.info({ count: ids.length }, 'outbox relay enqueued notifications')
         if (ids.length < 500 || stopped) break
       }
+      // Every row queued before the loss is queued again (rows claimed now are stamped later).
+      if (lostSeen === seen) lostSeen = 0
     } catch (err) {
       log.warn({ err: { message: (err as Error).message } }, 'outbox relay could not run; will retry')
     }
   }
-  const timer = setInterval(() => {
+  const run = (): void => {
     if (running === null) running = tick().finally(() => { running = null })
-  }, intervalMs)
+  }
+  const timer = setInterval(run, intervalMs)
   return {
+    requeueLost () {
+      lostSeen += 1
+      if (running === null) run()
+    },
     async stop () {
       stopped = true
       clearInterval(timer)

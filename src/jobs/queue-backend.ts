@@ -15,6 +15,11 @@ export interface QueueBackend {
   worker: <D, R = unknown>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => Worker<D, R>
   /** Resolves when the backend answers now; for readiness. */
   ping: () => Promise<void>
+  /**
+   * True once after the backend lost what it held (a Redis restarted empty): the jobs of waiting
+   * messages and the job schedulers are gone. Redis keeps a marker key for it; PostgreSQL never loses them.
+   */
+  lostData: () => Promise<boolean>
   /** Closes what the backend opened for its queues (close the queues and workers first). */
   close: () => Promise<void>
 }
@@ -52,6 +57,8 @@ function redisBackend (config: Config): QueueBackend {
   const producer = createProducerConnection(config.REDIS_URL)
   producer.connect().catch(() => { /* retried by ioredis; readiness reports it */ })
   const workerConnections: Redis[] = []
+  const marker = `${config.QUEUE_PREFIX}:backend-marker`
+  let marked = false
   return {
     kind: 'redis',
     queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
@@ -66,6 +73,15 @@ function redisBackend (config: Config): QueueBackend {
       return new Worker<D, R>(name, processor, { ...options, connection, prefix: config.QUEUE_PREFIX })
     },
     ping: async () => { await producer.ping() },
+    lostData: async () => {
+      if (producer.status !== 'ready') return false
+      // Set only when missing: the first call of a process marks a new Redis, a later success means
+      // the marker, and every job with it, went away. With several workers, one of them sees it.
+      const set = await producer.set(marker, new Date().toISOString(), 'NX')
+      const lost = set === 'OK' && marked
+      marked = true
+      return lost
+    },
     close: async () => {
       for (const c of workerConnections) c.disconnect()
       producer.disconnect()
@@ -126,6 +142,7 @@ function postgresBackend (config: Config): QueueBackend {
       if (queues.length === 0) throw new Error('no queue to check')
       await Promise.all(queues.map(async (q) => await q.getJobCountByTypes('waiting')))
     },
+    lostData: async () => false,
     close: async () => {}
   }
 }

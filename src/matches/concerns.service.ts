@@ -3,7 +3,7 @@ import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, notFound } from '../errors/catalogue.js'
+import { AppError, notFound, unknownReference } from '../errors/catalogue.js'
 import type { Position } from '../lib/cursor.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import { concernRaised } from '../notifications/templates/safeguarding.js'
@@ -66,9 +66,9 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
   if (body.match_id !== undefined) {
     // A mentor only about its own matches; a referrer only about its own referrals' matches.
     const match = await findMatch(trx, matchScope(caller), body.match_id)
-    if (match === undefined) throw new AppError('validation_failed', 'No such match', { errors: [{ path: 'body/match_id', message: 'is not a match you can raise a concern about' }] })
+    if (match === undefined) throw unknownReference('body/match_id', 'is not a match you can raise a concern about')
     if (body.referral_id !== undefined && body.referral_id !== match.referral_id) {
-      throw new AppError('validation_failed', 'The referral is not the match\'s', { errors: [{ path: 'body/referral_id', message: 'is not the referral of this match' }] })
+      throw unknownReference('body/referral_id', 'is not the referral of this match')
     }
     referralId = match.referral_id
     matchId = match.id
@@ -79,7 +79,7 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
       throw new AppError('validation_failed', 'A mentor raises a concern about one of its matches', { errors: [{ path: 'body/match_id', message: 'is required' }] })
     }
     const referral = await findReferral(trx, seesAll(caller) ? { org } : { org, createdBy: caller.sub }, body.referral_id)
-    if (referral === undefined) throw new AppError('validation_failed', 'No such referral', { errors: [{ path: 'body/referral_id', message: 'is not a referral you can raise a concern about' }] })
+    if (referral === undefined) throw unknownReference('body/referral_id', 'is not a referral you can raise a concern about')
     referralId = referral.id
     reference = referral.reference
   } else {

@@ -48,15 +48,16 @@ export async function recordFailure (db: Executor, id: string, error: string, fi
 
 /**
  * Claims pending rows for the relay. `reclaimed` marks a row the relay queued before (over two minutes
- * ago) that is still pending: its first job was lost, stalled or failed without recording it.
+ * ago, or before `lostBefore`: when the queue backend lost its jobs) that is still pending: its first
+ * job was lost, stalled or failed without recording it.
  */
-export async function claimForRelay (db: Executor, graceMs: number, limit: number): Promise<Array<{ id: string, kind: string, reclaimed: boolean }>> {
+export async function claimForRelay (db: Executor, graceMs: number, limit: number, lostBefore: string | null = null): Promise<Array<{ id: string, kind: string, reclaimed: boolean }>> {
   const rows = await sql<{ id: string, kind: string, reclaimed: boolean }>`
     with claimed as (
       select id, enqueued_at from notifications
       where status = 'pending'
         and created_at < now() - make_interval(secs => ${graceMs / 1000})
-        and (enqueued_at is null or enqueued_at < now() - interval '2 minutes')
+        and (enqueued_at is null or enqueued_at < now() - interval '2 minutes' or enqueued_at < ${lostBefore}::timestamptz)
       order by enqueued_at nulls first, created_at
       limit ${limit}
       for update skip locked)
@@ -65,6 +66,12 @@ export async function claimForRelay (db: Executor, graceMs: number, limit: numbe
     where n.id = claimed.id
     returning n.id, n.kind, claimed.enqueued_at is not null as reclaimed`.execute(db)
   return rows.rows
+}
+
+/** The database's clock, to the microsecond: the cut-off between rows queued before a moment and rows claimed after it. */
+export async function databaseNow (db: Executor): Promise<string> {
+  const { rows } = await sql<{ now: string }>`select now()::text as now`.execute(db)
+  return rows[0].now
 }
 
 export interface NotificationFilter { status?: string, kind?: string, subject_id?: string }
@@ -93,4 +100,20 @@ export async function insertNotificationsBulk (db: Executor, rows: Array<NewNoti
     on conflict (dedupe_key) do nothing
     returning id`.execute(db)
   return res.rows.map((r) => r.id)
+}
+
+/**
+ * Makes a failed message pending again for an operator, once: only a row that failed and was never
+ * retried changes (so two operators asking together retry it once). Undefined when nothing changed.
+ */
+export async function markForRetry (db: Executor, org: string, id: string, by: string): Promise<NotificationRow | undefined> {
+  return await db.updateTable('notifications')
+    .set({ status: 'pending', retried_at: sql`now()`, retried_by: by, enqueued_at: sql`now()`, updated_at: sql`now()` })
+    .where('organisation_id', '=', org).where('id', '=', id)
+    .where('status', '=', 'failed').where('retried_at', 'is', null)
+    .returningAll().executeTakeFirst()
+}
+
+export async function findNotification (db: Executor, org: string, id: string): Promise<NotificationRow | undefined> {
+  return await db.selectFrom('notifications').selectAll().where('organisation_id', '=', org).where('id', '=', id).executeTakeFirst()
 }

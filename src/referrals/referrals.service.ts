@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, ReferralRow } from '../db/types.js'
 import type { Caller, Role } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, invalidTransition, notFound, type Reason } from '../errors/catalogue.js'
+import { AppError, invalidTransition, notFound, unknownReference, type Reason } from '../errors/catalogue.js'
 import type { CreateReferral, Referral, ReferralStatus, UpdateReferral } from '../schemas/referrals.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
 import { normalisePostcode } from '../lib/postcodes.js'
@@ -120,7 +120,7 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
   }
   const programme = await findProgramme(trx, org, input.programme_id)
   if (programme === undefined) {
-    throw new AppError('validation_failed', 'The programme does not exist', { errors: [{ path: 'body/programme_id', message: 'is not a programme of your organisation' }] })
+    throw unknownReference('body/programme_id', 'is not a programme of your organisation')
   }
   if (!programme.active) {
     throw new AppError('rule_refused', 'The programme is not taking referrals', { reasons: [{ code: 'programme_inactive', message: 'This programme is not currently taking referrals' }] })

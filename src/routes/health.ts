@@ -1,21 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { sql } from 'kysely'
+import { within } from '../lib/within.js'
 
 const Status = Type.Object({
   status: Type.String(),
   queue_backend: Type.Optional(Type.Enum(['redis', 'postgres'], { description: 'Where the queues live: Redis, or PostgreSQL (BullMQ PostgreSQL backend)' })),
   checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '`postgres`, and `redis` or (queues on PostgreSQL) `queues`: `ok` or `unreachable`' }))
 })
-
-async function within<T> (ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<T>((_resolve, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 export default async function healthRoutes (app: FastifyInstance): Promise<void> {
   app.get('/health/live', {

@@ -1,41 +1,12 @@
-import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
 import { auth, tokenFor } from '../support/tokens.js'
+import { tcpProxy } from '../support/proxy.js'
 import { build, createTestDatabase } from '../support/set-up.js'
 import { waitUntil } from '../support/time.js'
 
-/**
- * A TCP proxy to PostgreSQL that can freeze like a SIGSTOPped server: connections stay open and new
- * ones are accepted, but nothing moves either way until it thaws (bytes wait in the socket buffers).
- */
-async function freezingProxy (t: { teardown: (fn: () => unknown) => void }): Promise<{ port: number, freeze: () => void, thaw: () => void }> {
-  const pairs = new Set<[Socket, Socket]>()
-  let frozen = false
-  const server = createServer((client) => {
-    const upstream = connect(5432, '127.0.0.1')
-    const pair: [Socket, Socket] = [client, upstream]
-    pairs.add(pair)
-    client.pipe(upstream)
-    upstream.pipe(client)
-    if (frozen) { client.pause(); upstream.pause() }
-    const end = (): void => { client.destroy(); upstream.destroy(); pairs.delete(pair) }
-    for (const s of pair) { s.on('close', end); s.on('error', end) }
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(async () => {
-    for (const p of pairs) for (const s of p) s.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  return {
-    port: (server.address() as { port: number }).port,
-    freeze: () => { frozen = true; for (const p of pairs) for (const s of p) s.pause() },
-    thaw: () => { frozen = false; for (const p of pairs) for (const s of p) s.resume() }
-  }
-}
-
 t.test('PostgreSQL frozen: requests answer 503 within 10 s, readiness says so, and all recovers on thaw', async (t) => {
   const real = await createTestDatabase(t)
-  const proxy = await freezingProxy(t)
+  const proxy = await tcpProxy(t, 5432)
   const url = new URL(real)
   url.port = String(proxy.port)
   const { app } = await build(t, { DATABASE_URL: url.toString() })

@@ -8,6 +8,7 @@ import { setUp } from '../support/set-up.js'
 import type { Tenant } from '../support/tenants.js'
 import { todayLocal } from '../support/time.js'
 import { auth, tokenFor } from '../support/tokens.js'
+import type { Database } from '../../src/db/database.js'
 
 /**
  * Every /v1 route x every role x (own record, another owner's in the same organisation, another
@@ -35,7 +36,7 @@ interface Entry {
   ownOnly?: Role[]
   /**
    * The status when the record is not the caller's to see (default 404). A create that names a
-   * record in its body (a match's referral, a concern's match) refuses it as bad input: 400.
+   * record in its body (a match's referral, a concern's match) refuses it as a reference to nothing: 422 `unknown_reference`.
    */
   hidden?: number
   /**
@@ -65,6 +66,9 @@ interface Context {
   fixed: Record<Scope, string>
   token: (caller: Caller) => string | undefined
   cw: Casework
+  db: Database
+  /** Job runs: two of the organisation's (one requested by another admin) and another organisation's. */
+  runs: Record<Scope, string>
 }
 
 const letters = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('')
@@ -205,6 +209,21 @@ const MATRIX: Record<string, Entry> = {
     ids: (body) => body.data.map((n: { subject_id: string | null }) => n.subject_id).filter((id: string | null) => id !== null)
   },
 
+  'POST /v1/notifications/{id}/retry': {
+    roles: ['admin'], ok: 202, kind: 'record',
+    make: async (ctx, s) => {
+      const row = await ctx.db.insertInto('notifications').values({
+        organisation_id: s === 'foreign' ? ctx.b.orgId : ctx.a.orgId, dedupe_key: `matrix-${randomUUID()}`, kind: 'test',
+        recipient: 'matrix@council.example', subject: 'Matrix', body: 'Matrix', status: 'failed'
+      }).returning('id').executeTakeFirstOrThrow()
+      return { url: `/v1/notifications/${row.id}/retry` }
+    }
+  },
+  'GET /v1/jobs/runs': {
+    roles: ['admin'], ok: 200, kind: 'list',
+    make: async () => ({ url: '/v1/jobs/runs?limit=200' }), ids: idsOf, records: (ctx) => ctx.runs
+  },
+
   'POST /v1/users': {
     roles: ['admin'], ok: 201, kind: 'none',
     make: async () => ({ url: '/v1/users', payload: { email: `staff-${letters(8).toLowerCase()}@council.example`, name: 'Matrix Staff', roles: ['coordinator'] } })
@@ -257,7 +276,7 @@ const MATRIX: Record<string, Entry> = {
 
   'GET /v1/referrals/{id}/mentor-suggestions': { roles: ['coordinator'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/referrals/${ctx.cw.accepted[s]}/mentor-suggestions` }) },
   'POST /v1/matching/plans': {
-    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 400,
+    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 422,
     make: async (ctx, s) => ({ url: '/v1/matching/plans', payload: { programme_id: programmeOf(ctx, s) } })
   },
   'GET /v1/matching/plans/{id}': {
@@ -271,7 +290,7 @@ const MATRIX: Record<string, Entry> = {
     view: (t, caller, body) => { for (const m of body.data) matchView(t, caller, m) }
   },
   'POST /v1/matches': {
-    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 400,
+    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 422,
     make: async (ctx, s, c) => ({
       url: '/v1/matches',
       payload: { referral_id: c.fresh ? await ctx.cw.freshAccepted(s) : ctx.cw.accepted[s], mentor_id: ctx.cw.mentor[s], introduction: { scheduled_at: new Date().toISOString(), location: 'School library' } }
@@ -330,7 +349,7 @@ const MATRIX: Record<string, Entry> = {
     make: async (ctx, s, c) => ({ url: `/v1/safeguarding-concerns/${concernOf(ctx, s, c.caller)}` })
   },
   'POST /v1/safeguarding-concerns': {
-    roles: CONCERN_ROLES, ok: 201, kind: 'record', hidden: 400, ownOnly: ['mentor', 'referrer'],
+    roles: CONCERN_ROLES, ok: 201, kind: 'record', hidden: 422, ownOnly: ['mentor', 'referrer'],
     make: async (ctx, s, c) => ({
       url: '/v1/safeguarding-concerns',
       payload: { category: 'online_safety', description: 'Mentioned messages from an adult they met online.', ...(c.caller === 'referrer' ? { referral_id: ctx.cw.matchReferral[s] } : { match_id: ctx.cw.match[s] }) }
@@ -376,7 +395,7 @@ async function createUser (app: FastifyInstance, tenant: Tenant): Promise<string
 }
 
 t.test('access matrix', async (t) => {
-  const { app, tenant: a, other: b } = await setUp(t, { other: true })
+  const { app, db, tenant: a, other: b } = await setUp(t, { other: true })
   const programmeA = await a.programme()
   const programmeB = await b.programme()
 
@@ -391,8 +410,14 @@ t.test('access matrix', async (t) => {
       : scope === 'other' ? await makeReferral(a, programmeA, COLLEAGUE_REFERRER) : await makeReferral(b, programmeB, FOREIGN_REFERRER)
 
   const cw = await buildCasework(app, a, b, programmeA, programmeB)
+  const run = async (tenant: Tenant, sub: string): Promise<string> => {
+    const res = await app.inject({ method: 'POST', url: '/v1/jobs/dbs-renewal-alerts/runs', headers: auth(tenant.token('admin', { sub })), payload: {} })
+    if (res.statusCode !== 202) throw new Error(`job run: ${res.statusCode} ${res.body}`)
+    return res.json().id
+  }
   const ctx: Context = {
-    app, a, b, programmeA, programmeB, cw,
+    app, a, b, programmeA, programmeB, cw, db,
+    runs: { own: await run(a, 'admin-own'), other: await run(a, 'admin-colleague'), foreign: await run(b, 'admin-elsewhere') },
     userA: await createUser(app, a),
     userB: await createUser(app, b),
     referral,
@@ -503,7 +528,8 @@ t.test('access matrix', async (t) => {
     const intro = { scheduled_at: new Date().toISOString(), location: 'School library' }
     const post = async (token: string, url: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> => {
       const res = await app.inject({ method: 'POST', url, headers: auth(token), payload })
-      t.equal(res.statusCode, 400, res.body)
+      t.equal(res.statusCode, 422, res.body)
+      t.equal(res.json().code, 'unknown_reference')
       return bare(res.json())
     }
     t.same(

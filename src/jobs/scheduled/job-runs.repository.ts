@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '../../db/database.js'
 import type { JobRunRow } from '../../db/types.js'
+import type { Position } from '../../lib/cursor.js'
 
 export interface NewRun { name: string, organisation_id: string | null, as_of: string, trigger: 'api' | 'schedule', requested_by: string | null }
 
@@ -37,4 +38,15 @@ export async function failRun (db: Executor, id: string, error: string): Promise
   await db.updateTable('job_runs')
     .set({ status: 'failed', error: error.slice(0, 500), finished_at: sql`now()`, updated_at: sql`now()` })
     .where('id', '=', id).execute()
+}
+
+export interface JobRunFilter { name?: string, status?: string }
+
+/** An organisation's runs, newest first, by keyset on (created_at, id). */
+export async function listRuns (db: Executor, org: string, filter: JobRunFilter, after: Position | null, limit: number): Promise<JobRunRow[]> {
+  let q = db.selectFrom('job_runs').selectAll().where('organisation_id', '=', org)
+  if (filter.name !== undefined) q = q.where('name', '=', filter.name)
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status)
+  if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
+  return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
 }

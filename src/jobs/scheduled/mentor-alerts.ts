@@ -149,5 +149,5 @@ export async function writeAlertGroups<T extends string> (
 }
 
 export function emptyCounts (...keys: string[]): Record<string, number> {
-  return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', ...keys].map((k) => [k, 0]))
+  return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', 'clearance_changes', ...keys].map((k) => [k, 0]))
 }

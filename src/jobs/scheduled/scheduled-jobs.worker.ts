@@ -16,6 +16,8 @@ export interface ScheduledJobsOptions {
   log: Logger
   backend: QueueBackend
   notifications: Queue<NotificationJob>
+  /** How often the daily schedulers are checked for (default SCHEDULER_CHECK_MS). */
+  checkEveryMs?: number
 }
 
 /**
@@ -23,7 +25,16 @@ export interface ScheduledJobsOptions {
  * 15 minutes, in SCHEDULE_TZ, across every organisation) and runs requested through the API (one organisation).
  * Each run is a job_runs row; a retried BullMQ job resumes the same run.
  */
-export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ close: () => Promise<void> }> {
+export interface ScheduledJobsHandle {
+  /** Sets again the daily schedulers the queue backend no longer has. */
+  reassert: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/** How often the daily schedulers are checked for and set again if missing. */
+export const SCHEDULER_CHECK_MS = 3 * 60_000
+
+export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<ScheduledJobsHandle> {
   const { config, db, log } = o
   const queue = createScheduledJobsQueue(o.backend)
 
@@ -64,13 +75,15 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
 
   let timer: NodeJS.Timeout | null = null
   let closed = false
+  const names = Object.keys(scheduledJobs)
+  const upsert = async (name: string): Promise<void> => {
+    const { key, pattern } = schedulerOf(name, config.SCHEDULE_TIME)
+    await queue.upsertJobScheduler(key, { pattern, tz: config.SCHEDULE_TZ }, { name, data: { name } })
+  }
   const schedule = async (): Promise<void> => {
     try {
-      for (const name of Object.keys(scheduledJobs)) {
-        const { key, pattern } = schedulerOf(name, config.SCHEDULE_TIME)
-        await queue.upsertJobScheduler(key, { pattern, tz: config.SCHEDULE_TZ }, { name, data: { name } })
-      }
-      log.info({ jobs: Object.keys(scheduledJobs), at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'job schedulers set')
+      for (const name of names) await upsert(name)
+      log.info({ jobs: names, at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'job schedulers set')
     } catch (err) {
       // Redis unreachable at start-up: try again shortly rather than fail the worker.
       log.warn({ err: { message: (err as Error).message } }, 'could not set the job schedulers; retrying')
@@ -79,10 +92,36 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<{ cl
   }
   await schedule()
 
+  // Sets again any scheduler that is missing (a Redis restarted or flushed loses them); one that is
+  // there is left alone, its next run untouched.
+  let checking: Promise<void> | null = null
+  const reassert = async (): Promise<void> => {
+    if (checking !== null) return await checking
+    checking = (async () => {
+      try {
+        const missing: string[] = []
+        for (const name of names) {
+          if (await queue.getJobScheduler(schedulerOf(name, config.SCHEDULE_TIME).key) === undefined) missing.push(name)
+        }
+        for (const name of missing) await upsert(name)
+        if (missing.length > 0) log.warn({ jobs: missing, at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'job schedulers were missing and are set again')
+      } catch (err) {
+        log.warn({ err: { message: (err as Error).message } }, 'could not check the job schedulers; will try again')
+      } finally {
+        checking = null
+      }
+    })()
+    await checking
+  }
+  const check = setInterval(() => { void reassert() }, o.checkEveryMs ?? SCHEDULER_CHECK_MS)
+
   return {
+    reassert,
     async close () {
       closed = true
       if (timer !== null) clearTimeout(timer)
+      clearInterval(check)
+      if (checking !== null) await checking
       await worker.close()
       await queue.close().catch(() => {})
     }

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type, type Static } from 'typebox'
-import { bearer, Instant, problems, Uuid, Nullable } from '../../schemas/common.js'
+import { bearer, Instant, ListQueryFields, Page, problems, Uuid, Nullable } from '../../schemas/common.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { todayIn } from '../../lib/dates.js'
 import type { JobRunRow } from '../../db/types.js'
 import { isScheduledJob, scheduledJobs } from '../../jobs/scheduled/registry.js'
-import { failRun, findRun, insertRun } from '../../jobs/scheduled/job-runs.repository.js'
+import { failRun, findRun, insertRun, listRuns } from '../../jobs/scheduled/job-runs.repository.js'
+import { decodeCursor, pageOf } from '../../lib/cursor.js'
 
 
 export const JobRunSchema = Type.Object({
@@ -45,6 +46,11 @@ const RunJobBody = Type.Object({
   }))
 }, { additionalProperties: false })
 const RunParams = Type.Object({ run_id: Uuid }, { additionalProperties: false })
+const ListRunsQuery = Type.Object({
+  ...ListQueryFields,
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'Only runs of this job' })),
+  status: Type.Optional(Type.Enum(['queued', 'running', 'succeeded', 'failed'], { description: 'Only runs in this status' }))
+}, { additionalProperties: false })
 
 const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString())
 function toRun (r: JobRunRow): Static<typeof JobRunSchema> {
@@ -85,6 +91,22 @@ export default async function jobRoutes (fastify: FastifyInstance): Promise<void
       throw new AppError('service_unavailable', 'The job queue is unavailable; retry shortly', { headers: { 'retry-after': '5' } })
     }
     return await reply.code(202).header('location', `/v1/jobs/runs/${run.id}`).send(toRun(run))
+  })
+
+  app.get('/jobs/runs', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags: ['jobs'], operationId: 'listJobRuns', security: bearer,
+      summary: 'The runs of scheduled jobs for your organisation, newest first',
+      description: 'Runs requested through the API for your organisation. Filters: `name`, `status`.',
+      querystring: ListRunsQuery,
+      response: { 200: Page(JobRunSchema), ...problems() }
+    }
+  }, async (request) => {
+    const { limit, cursor, ...filter } = request.query
+    const rows = await listRuns(app.db, request.caller.org as string, filter, decodeCursor(cursor), limit)
+    const page = pageOf(rows, limit)
+    return { data: page.rows.map(toRun), next_cursor: page.next }
   })
 
   app.get('/jobs/runs/:run_id', {

@@ -56,7 +56,7 @@ export default async function matchingRoutes (fastify: FastifyInstance): Promise
       summary: 'Propose pairs for every waiting referral of a programme at once',
       description: 'Maximises the total fit plus a priority for waiting time under mentor capacities, exactly (Hungarian method on capacity slots, with a dual certificate in `summary.optimal`). A plan is a proposal: it creates no match; accept a pair with `POST /v1/matches`.',
       body: CreatePlanSchema,
-      response: { 201: PlanSchema, ...problems() }
+      response: { 201: PlanSchema, ...problems(422) }
     }
   }, async (request, reply) => {
     const row = await createPlan(deps(request.log), request.caller, request.body.programme_id, today())

@@ -80,7 +80,7 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
       summary: 'Update a mentor',
       description: `A coordinator may change every field; a mentor only its own ${['phone', 'languages', 'interests', 'skills', 'availability', 'delivery_modes', 'experience_summary'].join(', ')} (any other field is a 403 naming it). Honours \`If-Match\` (412 when stale).`,
       params: IdParams, headers: IfMatchHeaders, body: UpdateMentorSchema,
-      response: { 200: MentorRef, ...problems(404, 409, 412) }
+      response: { 200: MentorRef, ...problems(404, 409, 412, 422) }
     }
   }, async (request, reply) => {
     const row = await app.db.transaction().execute(async (trx) =>

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { bearer, Instant, ListQueryFields, Page, problems, Uuid, Nullable } from '../../schemas/common.js'
-import { listNotifications } from '../../notifications/notifications.repository.js'
+import { bearer, IdParams, Instant, ListQueryFields, Page, problems, Uuid, Nullable } from '../../schemas/common.js'
+import { findNotification, listNotifications, markForRetry } from '../../notifications/notifications.repository.js'
+import { URGENT_KINDS } from '../../jobs/dispatch.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
+import { AppError, notFound } from '../../errors/catalogue.js'
 
 
 const NotificationSchema = Type.Object({
@@ -19,6 +21,8 @@ const NotificationSchema = Type.Object({
   subject_type: Nullable(Type.String()),
   subject_id: Nullable(Uuid),
   sent_at: Nullable(Instant),
+  retried_at: Nullable(Instant),
+  retried_by: Nullable(Type.String({ description: 'The admin who sent it again after it failed' })),
   created_at: Instant,
   updated_at: Instant
 })
@@ -45,5 +49,32 @@ export default async function notificationRoutes (fastify: FastifyInstance): Pro
     const rows = await listNotifications(app.db, request.caller.org as string, filter, decodeCursor(cursor), limit)
     const page = pageOf(rows, limit)
     return { data: page.rows as any[], next_cursor: page.next }
+  })
+
+  app.post('/notifications/:id/retry', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags: ['notifications'], operationId: 'retryNotification', security: bearer,
+      summary: 'Send a failed message again, once',
+      description: 'A message whose sending failed (a permanent refusal, or every attempt spent) is queued again with fresh attempts. Allowed once per message; a message that is not `failed`, or was retried already, is a 409.',
+      params: IdParams,
+      response: { 202: NotificationSchema, ...problems(404, 409) }
+    }
+  }, async (request, reply) => {
+    const org = request.caller.org as string
+    const id = request.params.id
+    const row = await markForRetry(app.db, org, id, request.caller.sub)
+    if (row === undefined) {
+      const current = await findNotification(app.db, org, id)
+      if (current === undefined) throw notFound('Notification')
+      const reason = current.status !== 'failed'
+        ? { code: 'not_failed', message: `Only a failed message can be sent again; this one is ${current.status}` }
+        : { code: 'already_retried', message: 'This message was sent again once already' }
+      throw new AppError('invalid_transition', reason.message, { reasons: [reason] })
+    }
+    // BullMQ keeps a failed job's id for days: the retry needs one of its own (BullMQ allows a custom
+    // id with a colon only in three parts).
+    await app.dispatch.notifications([row.id], request.log, { urgent: URGENT_KINDS.has(row.kind), jobIdSuffix: ':retry:1' })
+    return await reply.code(202).send(row as any)
   })
 }

@@ -32,7 +32,7 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       summary: 'Raise a safeguarding concern; every coordinator and safeguarding lead is alerted at once',
       description: 'A mentor about one of its matches (`match_id`), a referrer about one of its referrals, a coordinator or admin about any. The alert (reference and category only) goes out ahead of all other mail. Deadlines run from `raised_at`: acknowledgement within 1 hour for an immediate risk, else by 23:59 on the next working day; an allegation must reach the LADO by 23:59 on the next working day, and an allegation about a mentor suspends the mentor at once (access ends, active matches pause). A concern is a record: what was reported is never edited or deleted. Honours `Idempotency-Key`.',
       headers: IdempotencyHeaders, body: CreateConcernSchema,
-      response: { 201: ConcernSchema, ...problems() }
+      response: { 201: ConcernSchema, ...problems(422) }
     }
   }, async (request, reply) => {
     const created: string[] = []

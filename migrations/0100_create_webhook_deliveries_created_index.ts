@@ -1,0 +1,10 @@
+import { sql, type Kysely } from 'kysely'
+
+/** Metrics count the last day's webhook deliveries by status: an index on when each was created. */
+export async function up (db: Kysely<any>): Promise<void> {
+  await sql`create index if not exists webhook_deliveries_created_idx on webhook_deliveries (created_at)`.execute(db)
+}
+
+export async function down (db: Kysely<any>): Promise<void> {
+  await sql`drop index if exists webhook_deliveries_created_idx`.execute(db)
+}
