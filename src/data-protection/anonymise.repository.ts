@@ -118,16 +118,13 @@ export async function anonymiseMentors (db: Executor, mentorIds: string[]): Prom
 export async function anonymiseConcerns (db: Executor, concernIds: string[]): Promise<Disposed> {
   if (concernIds.length === 0) return []
   const list = sql`${concernIds}::uuid[]`
-  await sql`alter table safeguarding_concerns disable trigger safeguarding_concerns_guard`.execute(db)
-  const concerns = await sql<Row>`
-    update safeguarding_concerns c set description = ${REPLACED},
-      outcome_note = case when c.outcome_note is null then null else ${REPLACED} end,
-      anonymised_at = now(), updated_at = now()
-    where c.id = any(${list})
-    returning c.id, c.referral_id, coalesce(c.mentor_id, (select mentor_id from matches where id = c.match_id)) as mentor_id`.execute(db)
-  await sql`alter table safeguarding_concerns enable trigger safeguarding_concerns_guard`.execute(db)
-  // Follow-up actions stay append-only but for this (see migration 0040).
+  // The guard lets this transaction replace the text (see migrations 0040 and 0052).
   await sql`select set_config('waymark.anonymising', 'on', true)`.execute(db)
+  const concerns = await sql<Row>`
+    update safeguarding_concerns c set description = ${REPLACED}, anonymised_at = now(), updated_at = now(),
+      outcome_note = case when c.outcome_note is null then null else ${REPLACED} end,
+      lado_reference = case when c.lado_reference is null then null else ${REPLACED} end
+    where c.id = any(${list}) returning c.id, c.referral_id, coalesce(c.mentor_id, (select mentor_id from matches where id = c.match_id)) as mentor_id`.execute(db)
   await sql`update safeguarding_concern_actions set outcome = ${REPLACED} where concern_id = any(${list}) and outcome is not null`.execute(db)
   await sql`select set_config('waymark.anonymising', 'off', true)`.execute(db)
   return as('concern', concerns.rows)

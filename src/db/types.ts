@@ -57,6 +57,12 @@ export interface ReferralsTable {
   closed_at: Date | null
   /** What a referrer may see of the current match: `{status, mentor_first_name}`. */
   match_summary: Json<unknown> | null
+  /** Shared by referrals a coordinator linked as one young person; null when linked to none. */
+  young_person_id: string | null
+  /** Given and family name normalised, in alphabetical order (duplicate detection). */
+  name_key: string | null
+  /** Whether any possible duplicate is recorded for it (in `referral_duplicates`). */
+  has_possible_duplicates: Generated<boolean>
   version: Generated<number>
   anonymised_at: Generated<Date | null>
   created_at: Timestamp
@@ -430,6 +436,25 @@ export interface EvaluationResponsesTable {
   created_at: Timestamp
 }
 
+export interface ReferralDuplicatesTable {
+  organisation_id: string
+  referral_id: string
+  duplicate_id: string
+  basis: string
+  created_at: Timestamp
+}
+
+export interface ReferralLinksTable {
+  id: Generated<string>
+  organisation_id: string
+  referral_id: string
+  linked_referral_id: string
+  young_person_id: string
+  actor_id: string
+  actor_role: string
+  created_at: Timestamp
+}
+
 export interface RetentionSchedulesTable {
   organisation_id: string
   classes: Json<Record<string, number>>
@@ -516,6 +541,8 @@ export interface DB {
   reference_counters: ReferenceCountersTable
   programmes: ProgrammesTable
   referrals: ReferralsTable
+  referral_duplicates: ReferralDuplicatesTable
+  referral_links: ReferralLinksTable
   referral_status_history: ReferralStatusHistoryTable
   idempotency_keys: IdempotencyKeysTable
   notifications: NotificationsTable

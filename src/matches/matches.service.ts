@@ -9,6 +9,7 @@ import type { ActivateMatch, CreateMatch, Match, MatchStatus } from '../schemas/
 import { findProgramme } from '../programmes/programmes.repository.js'
 import { lockReferral } from '../referrals/referrals.repository.js'
 import { matchTransition, setMatchSummary } from '../referrals/referrals.service.js'
+import { assertNoLinkedMatch } from '../referrals/links.service.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import { referralMatched } from '../notifications/templates/referrals.js'
 import { assertMatchable, type MatchingDeps } from '../matching/matching.service.js'
@@ -98,6 +99,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
       reasons: [{ code: 'referral_not_waiting', message: `The referral is ${referral.status}, not waiting for a match` }]
     })
   }
+  await assertNoLinkedMatch(trx, referral.id)
   const mentor = await repo.lockMentorRow(trx, org, body.mentor_id)
   if (mentor === undefined) {
     throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')

@@ -4,7 +4,8 @@ import type { NewReferral, ReferralRow, ReferralsTable, ReferralUpdate } from '.
 import { prepare, type Prepared } from '../db/prepared.js'
 import { accessParams, auditedRead, type AccessParams, type Accessor, type ReadEvent } from '../audit/audit.repository.js'
 import type { Position } from '../lib/cursor.js'
-import { OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
+import { CASEWORK_FIELDS, OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
+import { caseworkOf } from './links.repository.js'
 
 /** Who may see which referrals: the organisation, narrowed to the creator for a referrer. */
 export interface ReferralScope { org: string, createdBy?: string }
@@ -30,7 +31,7 @@ const REFERRAL_COLUMNS = [
   'id', 'organisation_id', 'programme_id', 'reference', 'status', 'created_by', 'young_person', 'referrer', 'needs',
   'risks', 'preferences', 'consent', 'other_services', 'screening', 'referrer_key', 'education_setting_key', 'team_key',
   'funded_place', 'information_request', 'decline', 'withdrawal', 'accepted_at', 'matched_at', 'closed_at', 'match_summary',
-  'anonymised_at', 'version', 'created_at', 'updated_at'
+  'young_person_id', 'name_key', 'has_possible_duplicates', 'anonymised_at', 'version', 'created_at', 'updated_at'
 ] as const satisfies ReadonlyArray<keyof ReferralsTable>
 const _everyColumn: Exclude<keyof ReferralsTable, typeof REFERRAL_COLUMNS[number]> extends never ? true : never = true
 void _everyColumn
@@ -41,7 +42,7 @@ void _everyColumn
  * the schema has neither.
  */
 const RENDER_SOURCES = { match: 'match_summary', submitted_at: 'created_at' } as const satisfies Partial<Record<keyof Referral, keyof ReferralsTable>>
-type Sourced = Exclude<keyof Referral, keyof typeof RENDER_SOURCES>
+type Sourced = Exclude<keyof Referral, keyof typeof RENDER_SOURCES | typeof CASEWORK_FIELDS[number]>
 const _everyField: Exclude<Sourced, keyof ReferralsTable> extends never ? true : never = true
 void _everyField
 
@@ -59,7 +60,8 @@ const isInstantSchema = (schema: unknown): boolean => (schema as { format?: stri
  * (`test/routes/referrals-rendering.test.ts`).
  */
 export function referralRenderColumns (): string[] {
-  return Object.entries(ReferralSchema.properties).map(([field, schema]) => {
+  const casework = new Set<string>(CASEWORK_FIELDS)
+  return Object.entries(ReferralSchema.properties).filter(([field]) => !casework.has(field)).map(([field, schema]) => {
     const column = `referrals.${(RENDER_SOURCES as Record<string, string>)[field] ?? field}`
     return isInstantSchema(schema) ? `${INSTANT_SQL(column)} as ${field}` : `${column} as ${field}`
   })
@@ -90,12 +92,29 @@ const renderInOrg = auditedRead<{ id: string, org: string }, RenderedReferral>('
 const renderOwn = auditedRead<{ id: string, org: string, createdBy: string }, RenderedReferral>('referral_render_own', READ_EVENT, (db, p) =>
   db.selectFrom('referrals').select(['id', 'version']).select(REFERRAL_JSON.as('body')).where('id', '=', p.id).where('organisation_id', '=', p.org).where('created_by', '=', p.createdBy))
 
-/** The referral as the API shows it, with its access event written by the same statement. */
-export async function renderReferral (db: Executor, who: Accessor, scope: ReferralScope, id: string): Promise<RenderedReferral | undefined> {
-  const rows = scope.createdBy === undefined
-    ? await renderInOrg(db, { id, org: scope.org, ...accessParams(who) })
-    : await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy, ...accessParams(who) })
-  return rows[0]
+const renderCasework = auditedRead<{ id: string, org: string }, RenderedReferral & { has_possible_duplicates: boolean, young_person_id: string | null }>('referral_render_casework', READ_EVENT, (db, p) =>
+  db.selectFrom('referrals').select(['id', 'version', 'has_possible_duplicates', 'young_person_id']).select(REFERRAL_JSON.as('body'))
+    .where('id', '=', p.id).where('organisation_id', '=', p.org))
+
+const NO_CASEWORK = ',"possible_duplicates":[],"linked_referral_ids":[]}'
+
+/**
+ * The referral as the API shows it, with its access event written by the same statement.
+ * `casework`: with the fields only coordinators and admins see (CASEWORK_FIELDS, last in the schema),
+ * looked up only for a referral whose row says it has possible duplicates or links, so the read of
+ * any other costs what it did.
+ */
+export async function renderReferral (db: Executor, who: Accessor, scope: ReferralScope, id: string, casework = false): Promise<RenderedReferral | undefined> {
+  if (scope.createdBy !== undefined) return (await renderOwn(db, { id, org: scope.org, createdBy: scope.createdBy, ...accessParams(who) }))[0]
+  if (!casework) return (await renderInOrg(db, { id, org: scope.org, ...accessParams(who) }))[0]
+  const row = (await renderCasework(db, { id, org: scope.org, ...accessParams(who) }))[0]
+  if (row === undefined) return undefined
+  let tail = NO_CASEWORK
+  if (row.has_possible_duplicates || row.young_person_id !== null) {
+    const c = await caseworkOf(db, row.id)
+    tail = `,"possible_duplicates":${JSON.stringify(c.possible_duplicates)},"linked_referral_ids":${JSON.stringify(c.linked_referral_ids)}}`
+  }
+  return { id: row.id, version: row.version, body: `${row.body.slice(0, -1)}${tail}` }
 }
 
 /** The referral, locked for a state change. */

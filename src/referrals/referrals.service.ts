@@ -13,6 +13,8 @@ import { findOrganisation } from '../organisations/organisations.repository.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import * as templates from '../notifications/templates/referrals.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
+import type { Casework } from './links.repository.js'
+import { nameKeyOf, recordDuplicates } from './links.service.js'
 import { emitEvent } from '../webhooks/webhook-events.js'
 
 type Trx = Transaction<DB>
@@ -26,7 +28,8 @@ export function scopeFor (caller: Caller): repo.ReferralScope {
 
 
 
-export function toReferral (row: ReferralRow): Referral {
+/** A referral as the API shows it; `casework` (possible duplicates, links) only for coordinators and admins. */
+export function toReferral (row: ReferralRow, casework?: Casework): Referral {
   return {
     id: row.id,
     reference: row.reference,
@@ -50,7 +53,8 @@ export function toReferral (row: ReferralRow): Referral {
     match: (row.match_summary ?? null) as Referral['match'],
     submitted_at: row.created_at as unknown as string,
     created_at: row.created_at as unknown as string,
-    updated_at: row.updated_at as unknown as string
+    updated_at: row.updated_at as unknown as string,
+    ...(casework !== undefined ? casework as Pick<Referral, 'possible_duplicates' | 'linked_referral_ids'> : {})
   }
 }
 
@@ -150,8 +154,10 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
     other_services: JSON.stringify(body.other_services ?? []),
     screening: JSON.stringify(screening),
     funded_place: input.funded_place === true,
+    name_key: nameKeyOf(body.young_person),
     ...keys
   })
+  await recordDuplicates(trx, row, true)
   await repo.insertHistory(trx, { referral_id: row.id, from_status: null, to_status: 'submitted', actor_id: caller.sub, actor_role: primaryRole(caller), reason: screening.outcome === 'needs_review' ? 'screening: needs review' : null })
   await emitEvent(trx, org, 'referral.created', { id: row.id, reference, status: 'submitted', programme_id: programme.id })
   const message = templates.referralAcknowledgement({ reference, programme: programme.name })
@@ -194,7 +200,8 @@ export async function updateReferral (trx: Trx, caller: Caller, id: string, patc
   const keys = quotaKeys(merged)
   const keysChanged = keys.referrer_key !== row.referrer_key || keys.education_setting_key !== row.education_setting_key || keys.team_key !== row.team_key
   if (keysChanged && !row.funded_place) await checkQuotas(trx, row.programme_id, rules, keys, row.id)
-  return await repo.updateReferral(trx, row.id, {
+  const updated = await repo.updateReferral(trx, row.id, {
+    name_key: nameKeyOf(merged.young_person),
     young_person: JSON.stringify(merged.young_person),
     referrer: JSON.stringify(merged.referrer),
     needs: JSON.stringify(merged.needs),
@@ -205,6 +212,8 @@ export async function updateReferral (trx: Trx, caller: Caller, id: string, patc
     screening: JSON.stringify(screening),
     ...keys
   })
+  if (patch.young_person !== undefined) await recordDuplicates(trx, updated, false)
+  return updated
 }
 
 export type Action = 'start_review' | 'request_information' | 'provide_information' | 'accept' | 'decline' | 'withdraw' | 'acknowledge'
@@ -240,10 +249,11 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
  * The referral's acknowledgement reached the referrer: a referral still `submitted` moves to
  * `acknowledged`, by the system. One a coordinator has already moved on stays where it is.
  */
-export async function acknowledge (trx: Trx, org: string, id: string): Promise<void> {
+export async function acknowledge (trx: Trx, org: string, id: string): Promise<boolean> {
   const row = await repo.lockReferral(trx, { org }, id)
-  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return
+  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return false
   await apply(trx, row, 'acknowledge', { note: 'acknowledgement sent to the referrer' }, { id: 'system', role: 'system' })
+  return true
 }
 
 async function apply (trx: Trx, row: ReferralRow, action: Action, input: TransitionInput, actor: { id: string, role: string }): Promise<Created> {

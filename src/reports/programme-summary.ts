@@ -23,13 +23,15 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
 
   const [cohortRows, toMatch, waiting, matchCounts, early, sessions, evaluations, outcomes] = await Promise.all([
     // One pass over the cohort: by status, by team, by decline reason, and the totals.
-    sql<{ set: number, status: string | null, organisation: string | null, team: string | null, reason_code: string | null, count: number, accepted: number, declined: number }>`
+    sql<{ set: number, status: string | null, organisation: string | null, team: string | null, reason_code: string | null, count: number, young_people: number, accepted: number, declined: number }>`
       select grouping(c.status, c.organisation, c.team, c.reason_code) as set, c.status, c.organisation, c.team, c.reason_code,
              count(*)::int as count,
+             count(distinct c.young_person)::int as young_people,
              count(*) filter (where c.accepted_at is not null)::int as accepted,
              count(*) filter (where c.status = 'declined')::int as declined
       from (
         select r.status, r.referrer->>'organisation' as organisation, r.referrer->>'team' as team, r.accepted_at,
+               coalesce(r.young_person_id, r.id) as young_person,
                case when r.status = 'declined' then coalesce(r.decline->>'reason_code', 'other') end as reason_code
         from ${cohort}) c
       group by grouping sets ((c.status), (c.organisation, c.team), (c.reason_code), ())`.execute(db),
@@ -84,7 +86,7 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
     .sort((x, y) => n(y.count) - n(x.count) || String(x.organisation).localeCompare(String(y.organisation)) || (x.team === null ? -1 : y.team === null ? 1 : x.team.localeCompare(y.team)))
   const declineReasons = cohortRows.rows.filter((r) => r.set === 0b1110 && r.reason_code !== null)
     .sort((x, y) => n(y.count) - n(x.count) || String(x.reason_code).localeCompare(String(y.reason_code)))
-  const d = cohortRows.rows.find((r) => r.set === 0b1111) ?? { count: 0, accepted: 0, declined: 0 }
+  const d = cohortRows.rows.find((r) => r.set === 0b1111) ?? { count: 0, young_people: 0, accepted: 0, declined: 0 }
   const w = waiting.rows[0]
   const mc = matchCounts.rows[0]
   const s = sessions.rows[0]
@@ -104,6 +106,7 @@ export async function programmeSummary (db: Executor, input: SummaryInput): Prom
     generated_on: today,
     referrals: {
       submitted: n(d.count),
+      young_people: n(d.young_people),
       by_status: byStatus.map((r) => ({ status: r.status as string, count: n(r.count) })),
       by_team: byTeam.map((r) => ({ organisation: r.organisation ?? '', team: r.team, count: n(r.count) }))
     },

@@ -108,6 +108,19 @@ export const ScreeningSchema = Type.Object({
 export type Screening = Static<typeof ScreeningSchema>
 
 
+export const DUPLICATE_BASES = ['date_of_birth_and_name', 'name_and_postcode_sector'] as const
+
+export const PossibleDuplicateSchema = Type.Object({
+  referral_id: Uuid,
+  reference: Type.String(),
+  status: Type.Enum([...REFERRAL_STATUSES]),
+  basis: Type.Enum([...DUPLICATE_BASES], { description: '`date_of_birth_and_name`: the same date of birth and a close name (one typo, or given and family names swapped); `name_and_postcode_sector`: the same name (perhaps swapped) in the same postcode sector' }),
+  submitted_at: Instant
+}, { description: 'Another referral that may be of the same young person' })
+
+/** Fields of a referral shown to coordinators and admins only, worked out for each read. */
+export const CASEWORK_FIELDS = ['possible_duplicates', 'linked_referral_ids'] as const
+
 export const ReferralSchema = Type.Object({
   id: Uuid,
   reference: Type.String(),
@@ -134,7 +147,13 @@ export const ReferralSchema = Type.Object({
   }, { description: 'Once matched: the match status and the mentor\'s first name, all a referrer sees of the mentor' }))),
   submitted_at: Instant,
   created_at: Instant,
-  updated_at: Instant
+  updated_at: Instant,
+  possible_duplicates: Type.Optional(Type.Array(PossibleDuplicateSchema, {
+    description: 'Coordinators and admins only (never referrers, mentors or integrations): other referrals of the organisation that may be of the same young person, not linked yet. A flag to judge; nothing is merged'
+  })),
+  linked_referral_ids: Type.Optional(Type.Array(Uuid, {
+    description: 'Coordinators and admins only: referrals linked with this one as the same young person (`POST /v1/referrals/{id}/link`), treated as one by matching'
+  }))
 }, { $id: 'Referral' })
 export type Referral = Static<typeof ReferralSchema>
 
@@ -157,6 +176,10 @@ export const AcceptReferralSchema = Type.Object({ funded_place: Type.Optional(Ty
 export const DeclineReferralSchema = Type.Object({ reason_code: Type.Enum([...DECLINE_REASONS]), note: Type.Optional(LongText(2000)) }, { additionalProperties: false })
 export const WithdrawReferralSchema = Type.Object({ reason: LongText(2000) }, { additionalProperties: false })
 export const StartReviewSchema = Type.Object({ note: Type.Optional(LongText(2000)) }, { additionalProperties: false })
+
+export const LinkReferralSchema = Type.Object({
+  referral_id: Uuid
+}, { additionalProperties: false, description: 'Another referral of the organisation that is of the same young person' })
 
 export const HistoryEntrySchema = Type.Object({
   from_status: Nullable(Type.Enum([...REFERRAL_STATUSES])),

@@ -5,7 +5,8 @@ import { recentlyVettedMentor } from '../support/mentors.js'
 import { post } from '../support/requests.js'
 import { setUp } from '../support/set-up.js'
 import { auth } from '../support/tokens.js'
-import { ReferralSchema } from '../../src/schemas/referrals.js'
+import { CASEWORK_FIELDS, ReferralSchema } from '../../src/schemas/referrals.js'
+import { caseworkOf } from '../../src/referrals/links.repository.js'
 import { findReferral } from '../../src/referrals/referrals.repository.js'
 import { toReferral } from '../../src/referrals/referrals.service.js'
 import fastJsonStringify from 'fast-json-stringify'
@@ -78,19 +79,23 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
     if (res.statusCode !== 200) throw new Error(res.body)
     return res.json()
   }
-  const reference = async (id: string): Promise<any> => {
+  /** With `casework`, as a coordinator reads one referral (possible duplicates and links included). */
+  const reference = async (id: string, casework = false): Promise<any> => {
     const row = await findReferral(app.db, { org: tenant.orgId }, id)
     if (row === undefined) throw new Error(`no referral ${id}`)
-    return JSON.parse(throughSchema(toReferral(row)))
+    return JSON.parse(throughSchema(toReferral(row, casework ? await caseworkOf(app.db, id) : undefined)))
   }
 
   t.test('GET: every state, against the schema\'s serializer', async (t) => {
+    let flagged = 0
     for (const [name, id] of Object.entries(ids)) {
-      const expected = await reference(id)
+      const expected = await reference(id, true)
+      if (expected.possible_duplicates.length > 0) flagged += 1
       const one = await get(id, coordinator)
       t.strictSame(one, expected, name)
       t.same(Object.keys(one).sort(), Object.keys(expected).sort(), `${name}: the same fields`)
     }
+    t.ok(flagged > 1, 'the same young person referred again and again is flagged, and renders so')
     const edgeRow = await get(edge, coordinator)
     t.equal(edgeRow.updated_at, '2026-03-29T00:59:59.999Z', 'truncated to the millisecond, as a JavaScript Date is')
     t.equal(edgeRow.closed_at, '2026-10-25T01:00:00.000Z')
@@ -137,7 +142,10 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
   t.test('top-level fields are those of the response schema, in its order', async (t) => {
     const res = await app.inject({ method: 'GET', url: `/v1/referrals?limit=1&status=matched`, headers: auth(coordinator) })
     const item = res.json().data[0]
-    t.same(Object.keys(item), Object.keys(ReferralSchema.properties))
+    const casework = new Set<string>(CASEWORK_FIELDS)
+    t.same(Object.keys(item), Object.keys(ReferralSchema.properties).filter((f) => !casework.has(f)), 'a list page leaves out the casework fields')
+    const one = await get(item.id, coordinator)
+    t.same(Object.keys(one), Object.keys(ReferralSchema.properties), 'a coordinator\'s read has them, last')
     t.same(item.match, { status: 'proposed', mentor_first_name: 'Jordan' })
   })
 

@@ -224,6 +224,10 @@ const MATRIX: Record<string, Entry> = {
   },
   'POST /v1/referrals/{id}/accept': { roles: ['coordinator'], ok: 200, kind: 'record', make: action('accept', {}) },
   'POST /v1/referrals/{id}/decline': { roles: ['coordinator'], ok: 200, kind: 'record', make: action('decline', { reason_code: 'better_served_elsewhere' }) },
+  'POST /v1/referrals/{id}/link': {
+    roles: ['coordinator', 'admin'], ok: 200, kind: 'record',
+    make: async (ctx, s) => ({ url: `/v1/referrals/${await ctx.referral(s)}/link`, payload: { referral_id: await ctx.referral(s) } })
+  },
   'POST /v1/referrals/{id}/withdraw': {
     roles: ['referrer', 'coordinator'], ok: 200, kind: 'record', ownOnly: ['referrer'],
     make: action('withdraw', { reason: 'The family moved out of the area.' })
@@ -249,6 +253,13 @@ const MATRIX: Record<string, Entry> = {
     roles: ['admin'], ok: 200, kind: 'list',
     make: async () => ({ url: '/v1/jobs/runs?limit=200' }), ids: idsOf, records: (ctx) => ctx.runs
   },
+  'GET /v1/audit-events': {
+    roles: ['admin'], ok: 200, kind: 'list',
+    make: async () => ({ url: '/v1/audit-events?limit=200' }),
+    ids: (body) => body.data.map((e: { resource_id: string }) => e.resource_id)
+  },
+  'GET /v1/referrals/{id}/access-log': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/referrals/${ctx.fixed[s]}/access-log` }) },
+  'GET /v1/mentors/{id}/access-log': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/access-log` }) },
 
   'POST /v1/users': {
     roles: ['admin'], ok: 201, kind: 'none',

@@ -3,12 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { TSchema } from 'typebox'
 import {
   AcceptReferralSchema, CreateReferralSchema, DeclineReferralSchema, HistorySchema, ListReferralsQuerySchema,
-  ProvideInformationSchema, ReferralPageSchema, ReferralRef, RequestInformationSchema, StartReviewSchema,
+  LinkReferralSchema, ProvideInformationSchema, ReferralPageSchema, ReferralRef, RequestInformationSchema, StartReviewSchema,
   UpdateReferralSchema, WithdrawReferralSchema, type Referral
 } from '../../schemas/referrals.js'
 import { bearer, IdempotencyHeaders, IdParams, IfMatchHeaders, problems } from '../../schemas/common.js'
 import * as service from '../../referrals/referrals.service.js'
 import * as repo from '../../referrals/referrals.repository.js'
+import { caseworkFor, linkReferrals, seesCasework } from '../../referrals/links.service.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { decodeCursor, pageOf, renderedPage } from '../../lib/cursor.js'
 import { todayIn } from '../../lib/dates.js'
@@ -28,7 +29,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
     schema: {
       tags: ['referrals'], operationId: 'createReferral', security: bearer,
       summary: 'Submit a referral',
-      description: 'Screens the referral against the programme rules: 422 with every reason when a hard rule refuses it, 409 when a quota is reached, otherwise 201 with `screening.outcome` `eligible` or `needs_review`. The referrer receives an acknowledgement quoting the reference. Honours `Idempotency-Key`.',
+      description: 'Screens the referral against the programme rules: 422 with every reason when a hard rule refuses it, 409 when a quota is reached, otherwise 201 with `screening.outcome` `eligible` or `needs_review`. The referrer receives an acknowledgement quoting the reference. Earlier referrals of the organisation that may be of the same young person are flagged in `possible_duplicates`, shown to coordinators and admins only. Honours `Idempotency-Key`.',
       headers: IdempotencyHeaders,
       body: CreateReferralSchema,
       response: { 201: ReferralRef, ...problems(409, 422) }
@@ -40,7 +41,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       const { row, notificationIds } = await service.createReferral(trx, request.caller, request.body, today())
       await recordAccess(trx, who, [{ action: 'create', resourceType: 'referral', resourceId: row.id, referralId: row.id }])
       created.push(...notificationIds)
-      return { status: 201, body: service.toReferral(row) }
+      return { status: 201, body: service.toReferral(row, await caseworkFor(trx, request.caller, row.id)) }
     })
     await app.dispatch.notifications(created, request.log)
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
@@ -68,11 +69,12 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
     schema: {
       tags: ['referrals'], operationId: 'getReferral', security: bearer,
       summary: 'A referral (with an ETag)',
+      description: 'Coordinators and admins also see `possible_duplicates` (other referrals that may be of the same young person) and `linked_referral_ids`.',
       params: IdParams,
       response: { 200: ReferralRef, ...problems(404) }
     }
   }, async (request, reply) => {
-    const row = await repo.renderReferral(app.db, accessorOf(request), service.scopeFor(request.caller), request.params.id)
+    const row = await repo.renderReferral(app.db, accessorOf(request), service.scopeFor(request.caller), request.params.id, seesCasework(request.caller))
     if (row === undefined) throw notFound('Referral')
     // Rendered by PostgreSQL to the response schema (see REFERRAL_JSON): a string with a JSON type is sent as it is.
     return await reply.header('etag', service.etagOf(row)).type('application/json; charset=utf-8').send(row.body as never)
@@ -93,7 +95,32 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
       await recordAccess(trx, accessorOf(request), [{ action: 'update', resourceType: 'referral', resourceId: request.params.id, referralId: request.params.id }])
       return await service.updateReferral(trx, request.caller, request.params.id, request.body, request.headers['if-match'], today())
     })
-    return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row))
+    return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row, await caseworkFor(app.db, request.caller, row.id)))
+  })
+
+  app.post('/referrals/:id/link', {
+    config: { roles: ['coordinator', 'admin'] },
+    schema: {
+      tags: ['referrals'], operationId: 'linkReferral', security: bearer,
+      summary: 'Link two referrals as one young person',
+      description: 'For a possible duplicate a coordinator has judged to be the same young person (a school and a social worker referring the same child). Nothing is merged: each referral stays as it is, and both (with any referral either was linked with) list each other in `linked_referral_ids`; matching allows one open match among them. Linking referrals already linked changes nothing. 422 `unknown_reference` when `referral_id` is not a referral of the organisation.',
+      params: IdParams, body: LinkReferralSchema,
+      response: { 200: ReferralRef, ...problems(404, 422) }
+    }
+  }, async (request, reply) => {
+    const { id } = request.params
+    const other = request.body.referral_id
+    // Both referrals change; their events are written once the link is made (both then known to be the organisation's).
+    await app.db.transaction().execute(async (trx) => {
+      await linkReferrals(trx, request.caller, id, other)
+      await recordAccess(trx, accessorOf(request), [
+        { action: 'update', resourceType: 'referral', resourceId: id, referralId: id },
+        { action: 'update', resourceType: 'referral', resourceId: other, referralId: other }
+      ])
+    })
+    const row = await repo.renderReferral(app.db, accessorOf(request), service.scopeFor(request.caller), id, true)
+    if (row === undefined) throw notFound('Referral')
+    return await reply.header('etag', service.etagOf(row)).type('application/json; charset=utf-8').send(row.body as never)
   })
 
   app.get('/referrals/:id/history', {
@@ -136,7 +163,7 @@ export default async function referralRoutes (fastify: FastifyInstance): Promise
         return await service.transition(trx, request.caller, request.params.id, a.action, request.body ?? {}, request.headers['if-match'], a.roles)
       })
       await app.dispatch.notifications(notificationIds, request.log)
-      return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row))
+      return await reply.header('etag', service.etagOf(row)).send(service.toReferral(row, await caseworkFor(app.db, request.caller, row.id)))
     })
   }
 }
