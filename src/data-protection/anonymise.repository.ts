@@ -110,10 +110,8 @@ export async function anonymiseMentors (db: Executor, mentorIds: string[]): Prom
 
 /**
  * Safeguarding concerns past their time: what was reported (the description, an outcome's note, the
- * follow-up outcomes) replaced; the kind, category, dates, deadlines and outcome kept. The guard on
- * concerns refuses any change to what was reported; the end of its retention period is the one
- * exception, so the guard is set aside inside this transaction alone: ALTER TABLE holds an exclusive
- * lock on the table until the transaction ends, so no other transaction ever writes to it unguarded.
+ * LADO reference, the follow-up outcomes) replaced; the kind, category, dates, deadlines and outcome
+ * kept. The guard on concerns refuses any other change.
  */
 export async function anonymiseConcerns (db: Executor, concernIds: string[]): Promise<Disposed> {
   if (concernIds.length === 0) return []
