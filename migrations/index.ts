@@ -17,6 +17,7 @@ import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0030 from './0030_create_audit_events.js'
 import * as m0040 from './0040_create_data_protection.js'
 import * as m0041 from './0041_create_subject_lookup_indexes.js'
+import * as m0042 from './0042_alter_subject_lookup_index_name.js'
 import * as m0050 from './0050_create_bank_holidays.js'
 import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
 import * as m0052 from './0052_alter_safeguarding_concern_guard.js'
@@ -52,6 +53,7 @@ export const migrations: Record<string, Migration> = {
   '0030_create_audit_events': m0030,
   '0040_create_data_protection': m0040,
   '0041_create_subject_lookup_indexes': m0041,
+  '0042_alter_subject_lookup_index_name': m0042,
   '0050_create_bank_holidays': m0050,
   '0051_alter_safeguarding_concerns_workflow': m0051,
   '0052_alter_safeguarding_concern_guard': m0052,

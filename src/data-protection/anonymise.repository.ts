@@ -66,9 +66,13 @@ export async function anonymiseReferrals (db: Executor, referralIds: string[]): 
     returning m.id, m.referral_id, m.mentor_id`.execute(db)
   const matchList = sql`${ids(matches.rows)}::uuid[]`
   await sql`update match_status_history set reason = ${REPLACED} where match_id = any(${matchList}) and reason is not null`.execute(db)
+  // Every session is a record disposed of; only those with notes have anything to replace.
   const sessions = await sql<Row>`
-    update match_sessions s set notes = null, updated_at = now() from matches m
-    where m.id = s.match_id and s.match_id = any(${matchList}) returning s.id, m.referral_id, m.mentor_id`.execute(db)
+    with s as (
+      select s.id, m.referral_id, m.mentor_id, s.notes is not null as noted from match_sessions s join matches m on m.id = s.match_id
+      where s.match_id = any(${matchList})),
+    changed as (update match_sessions set notes = null, updated_at = now() where id in (select id from s where noted))
+    select id, referral_id, mentor_id from s`.execute(db)
   const goals = await sql<Row>`
     update match_goals g set title = ${REPLACED}, description = null, progress_notes = '[]'::jsonb, updated_at = now(), version = g.version + 1
     from matches m where m.id = g.match_id and g.match_id = any(${matchList}) returning g.id, m.referral_id, m.mentor_id`.execute(db)
@@ -106,10 +110,8 @@ export async function anonymiseMentors (db: Executor, mentorIds: string[]): Prom
 
 /**
  * Safeguarding concerns past their time: what was reported (the description, an outcome's note, the
- * follow-up outcomes) replaced; the kind, category, dates, deadlines and outcome kept. The guard on
- * concerns refuses any change to what was reported; the end of its retention period is the one
- * exception, so the guard is set aside inside this transaction alone: ALTER TABLE holds an exclusive
- * lock on the table until the transaction ends, so no other transaction ever writes to it unguarded.
+ * LADO reference, the follow-up outcomes) replaced; the kind, category, dates, deadlines and outcome
+ * kept. The guard on concerns refuses any other change.
  */
 export async function anonymiseConcerns (db: Executor, concernIds: string[]): Promise<Disposed> {
   if (concernIds.length === 0) return []

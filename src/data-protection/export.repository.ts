@@ -40,6 +40,9 @@ export async function mentorRows (db: Executor, org: string, mentorIds: string[]
   const matches = await db.selectFrom('matches')
     .select(['id', 'mentor_id', 'programme_id', 'status', 'started_on', 'closed_on', 'close_reason_code', 'created_at', 'updated_at'])
     .where('organisation_id', '=', org).where('mentor_id', 'in', mentorIds).orderBy('created_at').orderBy('id').execute()
+  const allegations = await db.selectFrom('safeguarding_concerns')
+    .select(['id', 'mentor_id', 'kind', 'category', 'raised_at', 'occurred_on', 'acknowledged_at', 'lado_referred_on', 'outcome', 'outcome_at', 'mentor_suspended', 'created_at'])
+    .where('organisation_id', '=', org).where('mentor_id', 'in', mentorIds).orderBy('created_at').orderBy('id').execute()
   const emails = mentors.map((m) => m.email.toLowerCase())
   const notifications = await db.selectFrom('notifications').selectAll().where('organisation_id', '=', org)
     .where((eb) => eb.or([
@@ -48,5 +51,5 @@ export async function mentorRows (db: Executor, org: string, mentorIds: string[]
     ]))
     .orderBy('created_at').orderBy('id').execute()
   const accessLog = await db.selectFrom('audit_events').selectAll().where('organisation_id', '=', org).where('mentor_id', 'in', mentorIds).orderBy('at').orderBy('id').execute()
-  return { mentors, programmes, history, interviews, references, dbsChecks, dbsStatusChecks, trainings, matches, notifications, accessLog }
+  return { mentors, programmes, history, interviews, references, dbsChecks, dbsStatusChecks, trainings, matches, allegations, notifications, accessLog }
 }

@@ -111,6 +111,7 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
   note('dbs_check', rows.dbsChecks, () => null, own)
   note('training', rows.trainings, () => null, own)
   note('match', rows.matches, () => null, own)
+  note('concern', rows.allegations, () => null, (a) => a.mentor_id)
   note('notification', rows.notifications, () => null, (n) => (n.subject_type === 'mentor' ? n.subject_id : null))
   return {
     document: {
@@ -120,6 +121,7 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
         'mentors: the mentor\'s application and profile',
         'interviews, references, dbs_checks, trainings: vetting records kept by the coordinators',
         'matches: the mentor\'s matches, without the young people\'s details',
+        'allegations: allegations about the mentor, recorded under the safeguarding procedure',
         'notifications: messages the service sent to or about the mentor',
         'access_log: every read and change of the mentor\'s records'
       ],
@@ -127,6 +129,7 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
         'references[].referee_name: the referees are other people',
         'matches: the young people matched are other people; only dates, statuses and reasons are given',
         'access_log[].referral_id: the young people of the mentor\'s matches',
+        'allegations: what was reported and who it concerned (a child) are left out; the kind, dates and outcome are given',
         'notifications[].recipient: the address each message went to'
       ],
       records: {
@@ -138,7 +141,8 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
         dbs_checks: rows.dbsChecks.map((d) => clean(d)),
         dbs_status_checks: rows.dbsStatusChecks.map((d) => clean(d)),
         trainings: rows.trainings.map((t) => clean(t)),
-        matches: rows.matches.map((m) => clean(m))
+        matches: rows.matches.map((m) => clean(m)),
+        allegations: rows.allegations.map((a) => clean(a))
       },
       notifications: rows.notifications.map((n) => recipientRedacted(clean(n, 'dedupe_key', 'provider_message_id'))),
       access_log: rows.accessLog.map((e) => ({ ...clean(e), referral_id: e.referral_id === null ? null : REDACTED }))

@@ -153,6 +153,32 @@ function matchView (t: Test, caller: Caller, match: Record<string, any>): void {
  * the OpenAPI document spells it, stating the roles api.md allows, the success status, and how to make
  * an own / same-organisation / other-organisation record for it.
  */
+
+const tenantOf = (ctx: Context, s: Scope): Tenant => (s === 'foreign' ? ctx.b : ctx.a)
+
+/** Creates a data-protection record in the scope's organisation as an admin of it (not the calling one). */
+async function adminCreates (ctx: Context, s: Scope, url: string, payload: Record<string, unknown>): Promise<string> {
+  const res = await ctx.app.inject({ method: 'POST', url, headers: auth(tenantOf(ctx, s).token('admin', { sub: 'admin-requester' })), payload })
+  if (res.statusCode !== 201) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
+  return res.json().id as string
+}
+const sarFor = async (ctx: Context, s: Scope): Promise<string> => await adminCreates(ctx, s, '/v1/subject-access-requests', {
+  subject: { type: 'young_person', referral_id: ctx.fixed[s] }, received_on: today, requester: { name: 'A Parent', relationship: 'mother' }, identity_verified: true
+})
+const erasureFor = async (ctx: Context, s: Scope): Promise<string> => await adminCreates(ctx, s, '/v1/erasure-requests', {
+  subject: { type: 'young_person', referral_id: ctx.fixed[s] }, reason: 'Asked by the young person'
+})
+const heldReferral = async (ctx: Context, s: Scope): Promise<string> => {
+  const id = await ctx.referral(s)
+  await adminCreates(ctx, s, `/v1/referrals/${id}/legal-hold`, { reason: 'Inquiry' })
+  return id
+}
+const heldMentor = async (ctx: Context, s: Scope): Promise<string> => {
+  const id = await ctx.cw.freshMentor(s, 'vetted')
+  await adminCreates(ctx, s, `/v1/mentors/${id}/legal-hold`, { reason: 'Inquiry' })
+  return id
+}
+
 const MATRIX: Record<string, Entry> = {
   'POST /v1/organisations': {
     roles: ['platform_admin'], ok: 201, kind: 'none',
@@ -384,6 +410,39 @@ const MATRIX: Record<string, Entry> = {
       payload: { outcome: 'unfounded', note: 'Looked into with the school; no further action.' }
     })
   },
+  'GET /v1/organisation/retention': { roles: ORG_ROLES, ok: 200, kind: 'none', make: async () => ({ url: '/v1/organisation/retention' }) },
+  'PATCH /v1/organisation/retention': { roles: ['admin'], ok: 200, kind: 'none', make: async () => ({ url: '/v1/organisation/retention', payload: { classes: { notification: 24 } } }) },
+  'POST /v1/referrals/{id}/legal-hold': {
+    roles: ['admin'], ok: 201, kind: 'record',
+    make: async (ctx, s, c) => ({ url: `/v1/referrals/${c.fresh ? await ctx.referral(s) : ctx.fixed[s]}/legal-hold`, payload: { reason: 'Inquiry moratorium' } })
+  },
+  'DELETE /v1/referrals/{id}/legal-hold': {
+    roles: ['admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({ url: `/v1/referrals/${c.fresh ? await heldReferral(ctx, s) : ctx.fixed[s]}/legal-hold`, payload: { reason: 'Inquiry closed' } })
+  },
+  'POST /v1/mentors/{id}/legal-hold': {
+    roles: ['admin'], ok: 201, kind: 'record',
+    make: async (ctx, s, c) => ({ url: `/v1/mentors/${c.fresh ? await ctx.cw.freshMentor(s, 'vetted') : ctx.cw.mentor[s]}/legal-hold`, payload: { reason: 'Allegation under review' } })
+  },
+  'DELETE /v1/mentors/{id}/legal-hold': {
+    roles: ['admin'], ok: 200, kind: 'record',
+    make: async (ctx, s, c) => ({ url: `/v1/mentors/${c.fresh ? await heldMentor(ctx, s) : ctx.cw.mentor[s]}/legal-hold`, payload: {} })
+  },
+  'POST /v1/subject-access-requests': {
+    roles: ['admin'], ok: 201, kind: 'none',
+    make: async (ctx) => ({ url: '/v1/subject-access-requests', payload: { subject: { type: 'young_person', referral_id: ctx.fixed.own }, received_on: today, requester: { name: 'A Parent', relationship: 'mother' }, identity_verified: true } })
+  },
+  'GET /v1/subject-access-requests': { roles: ['admin'], ok: 200, kind: 'none', make: async () => ({ url: '/v1/subject-access-requests?status=open' }) },
+  'GET /v1/subject-access-requests/{id}': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/subject-access-requests/${await sarFor(ctx, s)}` }) },
+  'POST /v1/subject-access-requests/{id}/extend': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/subject-access-requests/${await sarFor(ctx, s)}/extend`, payload: { months: 2, reason: 'Complex' } }) },
+  'POST /v1/subject-access-requests/{id}/complete': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/subject-access-requests/${await sarFor(ctx, s)}/complete`, payload: { sent_on: today } }) },
+  'GET /v1/subject-access-requests/{id}/export': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/subject-access-requests/${await sarFor(ctx, s)}/export` }) },
+  'POST /v1/erasure-requests': {
+    roles: ['admin'], ok: 201, kind: 'none',
+    make: async (ctx) => ({ url: '/v1/erasure-requests', payload: { subject: { type: 'young_person', referral_id: ctx.fixed.own }, reason: 'Asked by the young person' } })
+  },
+  'GET /v1/erasure-requests/{id}': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/erasure-requests/${await erasureFor(ctx, s)}` }) },
+  'POST /v1/erasure-requests/{id}/approve': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/erasure-requests/${await erasureFor(ctx, s)}/approve` }) },
   'POST /v1/safeguarding-concerns/{id}/actions': {
     roles: ['coordinator'], ok: 201, kind: 'record',
     make: async (ctx, s) => ({ url: `/v1/safeguarding-concerns/${s === 'own' ? ctx.cw.concern.coordinatorOwn : concernOf(ctx, s, 'coordinator')}/actions`, payload: { action: 'Spoke to the designated safeguarding lead.' } })

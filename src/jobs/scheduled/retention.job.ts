@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { batchTransaction } from '../../db/database.js'
 import type { Database } from '../../db/database.js'
 import type { Transaction } from 'kysely'
@@ -22,6 +23,9 @@ const countName = (kind: string): string => `${kind}${kind.endsWith('h') ? 'es' 
  * Walks one class in batches, each in its own short transaction: the rows chosen are locked, anonymised
  * and audited together, so a run that dies loses at most its open batch, which the next run redoes.
  */
+/** Walkers per class: concurrent batches skip each other's locked rows, so two share a class safely. */
+const WALKERS = 2
+
 async function walk<P> (
   db: Database, counts: Counts, org: string, runId: string,
   choose: (trx: Transaction<DB>, after: P | null) => Promise<{ ids: string[], next: P | null }>,
@@ -30,6 +34,8 @@ async function walk<P> (
   let after: P | null = null
   for (;;) {
     const done: number = await batchTransaction(db, async (trx) => {
+      // A batch lost with the server is chosen again by the next run: its changes and events go together.
+      await sql`set local synchronous_commit = off`.execute(trx)
       const { ids, next } = await choose(trx, after)
       if (ids.length === 0) return 0
       const disposed = await dispose(trx, ids)
@@ -54,13 +60,16 @@ export async function retention (ctx: ScheduledJobContext): Promise<Counts> {
   const tz = ctx.timeZone
   for (const org of await organisationIds(ctx.db, ctx.org)) {
     const w: RetentionWindow = { org, asOf: ctx.asOf, tz, classes: (await findSchedule(ctx.db, org)).classes }
-    await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueReferrals(trx, w, after, BATCH)), anonymiseReferrals)
-    await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueMentors(trx, w, after, BATCH)), anonymiseMentors)
-    await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueConcerns(trx, w, after, BATCH)), anonymiseConcerns)
-    await walk(ctx.db, counts, org, ctx.runId, async (trx, after: { at: string, id: string } | null) => {
-      const rows = await dueNotifications(trx, w, after, BATCH)
-      return { ids: rows.map((r) => r.id), next: rows.length === 0 ? null : rows[rows.length - 1] }
-    }, anonymiseNotifications)
+    const each = async (fn: () => Promise<void>): Promise<void> => { await Promise.all(Array.from({ length: WALKERS }, fn)) }
+    await each(async () => { await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueReferrals(trx, w, after, BATCH)), anonymiseReferrals) })
+    await each(async () => { await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueMentors(trx, w, after, BATCH)), anonymiseMentors) })
+    await each(async () => { await walk(ctx.db, counts, org, ctx.runId, async (trx, after: string | null) => byId(await dueConcerns(trx, w, after, BATCH)), anonymiseConcerns) })
+    await each(async () => {
+      await walk(ctx.db, counts, org, ctx.runId, async (trx, after: { at: string, id: string } | null) => {
+        const rows = await dueNotifications(trx, w, after, BATCH)
+        return { ids: rows.map((r) => r.id), next: rows.length === 0 ? null : rows[rows.length - 1] }
+      }, anonymiseNotifications)
+    })
     const held = await heldPastTime(ctx.db, w)
     counts.held_skipped += held.referrals + held.mentors
   }
