@@ -1,28 +1,32 @@
 # syntax=docker/dockerfile:1
 
 # Build: type-check, then bundle the service and its migrations into dist/waymark.mjs.
-FROM node:24-bookworm-slim AS build
+# Pinned: a rebuild gets the same Node; bump the tag on purpose.
+FROM node:24.11.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/build.ts ./scripts/build.ts
+COPY scripts/build.ts scripts/runtime-modules.mjs scripts/runtime-modules.d.mts ./scripts/
 COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
 
-# Production dependencies only; not the embedded PostgreSQL binaries (optional), which production never uses.
-FROM node:24-bookworm-slim AS deps
+# What the bundle still loads from node_modules (scripts/runtime-modules.mjs: Swagger UI's and the queue
+# dashboard's files, with their dependencies), from the production install of the lockfile; not the
+# embedded PostgreSQL binaries (optional), which production never uses.
+FROM node:24.11.0-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+COPY scripts/runtime-modules.mjs ./scripts/
+RUN node scripts/runtime-modules.mjs node_modules /runtime/node_modules
 
-# Runtime: the bundle and production dependencies (the bundle leaves @fastify/swagger-ui, which serves
-# its own files, to node_modules), as the unprivileged node user.
-FROM node:24-bookworm-slim AS runtime
+# Runtime: the bundle and those few packages, as the unprivileged node user.
+FROM node:24.11.0-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
-COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=deps --chown=node:node /runtime/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 USER node

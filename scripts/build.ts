@@ -4,10 +4,11 @@
  * resolves and reads one file instead of some 1,500 at start-up, which takes most of a second off it.
  * The type check runs first (`tsc -p tsconfig.build.json`); esbuild only strips types.
  *
- * Left outside the bundle: @fastify/swagger-ui, which serves its own files from its package folder,
- * and pg-native, an optional driver pg loads only when asked.
+ * Left outside the bundle: the packages of scripts/runtime-modules.mjs (EXTERNAL), which read files of
+ * their own package folders at run time; the image copies only those (and their dependencies).
  */
 import { build } from 'esbuild'
+import { EXTERNAL } from './runtime-modules.mjs'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,7 +31,7 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['@fastify/swagger-ui', 'pg-native'],
+  external: EXTERNAL,
   // CommonJS dependencies inside an ES module still call require and read __dirname.
   banner: {
     js: [

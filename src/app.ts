@@ -7,6 +7,7 @@ import type { Config } from './config/config.js'
 import { loggerOptions } from './logger.js'
 import { cachedSerializerFactory } from './lib/serializers.js'
 import { bodyStrictValidatorFactory } from './lib/validators.js'
+import { PendingCompiles } from './lib/pending-compiles.js'
 import configPlugin from './plugins/external/config.js'
 import dbPlugin from './plugins/external/db.js'
 import queuesPlugin from './plugins/external/queues.js'
@@ -24,6 +25,13 @@ import healthRoutes from './routes/health.js'
 import v1Routes from './routes/v1/index.js'
 import queueDashboard from './jobs/dashboard.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Compiles the request validators and response serializers no request has needed yet (each compiles on first use). */
+    compileSchemas: () => Promise<number>
+  }
+}
+
 export interface BuildOptions {
   /** A logger stream, for tests that read what was logged. */
   logStream?: NodeJS.WritableStream
@@ -36,6 +44,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const logger: FastifyServerOptions['logger'] = options.logStream !== undefined
     ? { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream }
     : loggerOptions(config.LOG_LEVEL)
+  const pending = new PendingCompiles()
   const app = Fastify({
     logger,
     genReqId: (req) => {
@@ -52,8 +61,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     },
-    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory, buildSerializer: cachedSerializerFactory } }
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory(pending), buildSerializer: cachedSerializerFactory(pending) } }
   })
+  app.decorate('compileSchemas', async () => await pending.compileAll())
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
   // Infrastructure

@@ -83,6 +83,7 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
         if (!lost) return
         log.warn({ queues: backend.kind }, 'the queue backend lost its jobs (restarted empty): queuing waiting messages again and setting the daily schedulers')
         relay.requeueLost()
+        webhookRelay.requeueLost()
         await scheduled.reassert()
       })
       .catch(() => {})

@@ -2,6 +2,7 @@ import pg from 'pg'
 import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
+import { databaseNow } from '../notifications/notifications.repository.js'
 import { claimDue, WEBHOOK_CHANNEL } from '../webhooks/webhooks.repository.js'
 import type { WebhookJob } from './queues.js'
 import { addWebhookJobs } from './dispatch.js'
@@ -22,22 +23,28 @@ const BATCH = 500
  * by time and are found by the poll. The claim and the enqueue commit together, so with Redis down
  * nothing is marked queued and the next run tries again. Several relays share the work (skip locked).
  */
-export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: Logger, options: WebhookRelayOptions): { stop: () => Promise<void> } {
+export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: Logger, options: WebhookRelayOptions): { stop: () => Promise<void>, requeueLost: () => void } {
   let running: Promise<void> | null = null
   let again = false
   let stopped = false
+  // Set when the queue backend lost its jobs: every delivery queued before then (by the database's
+  // clock, which stamps the claims) is queued again at once.
+  let lostSeen = 0
 
   const tick = async (): Promise<void> => {
+    const seen = lostSeen
     try {
+      const lost = seen > 0 ? await databaseNow(db) : null
       for (;;) {
         again = false
         const claimed = await db.transaction().execute(async (trx) => {
-          const due = await claimDue(trx, options.reclaimMs, BATCH)
+          const due = await claimDue(trx, options.reclaimMs, BATCH, lost)
           await addWebhookJobs(queue, due)
           return due.length
         })
         if (stopped || (claimed < BATCH && !again)) break
       }
+      if (lostSeen === seen) lostSeen = 0
     } catch (err) {
       log.warn({ err: { message: (err as Error).message } }, 'webhook relay could not run; will retry')
     }
@@ -73,6 +80,10 @@ export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: 
   const timer = setInterval(wake, options.intervalMs)
 
   return {
+    requeueLost () {
+      lostSeen += 1
+      wake()
+    },
     async stop () {
       stopped = true
       clearInterval(timer)

@@ -1,4 +1,5 @@
 import fastJsonStringify, { type Options, type Schema } from 'fast-json-stringify'
+import type { PendingCompiles } from './pending-compiles.js'
 
 type Serializer = (data: unknown) => string
 type Schemas = Record<string, Schema>
@@ -11,21 +12,27 @@ type Schemas = Record<string, Schema>
  * Same behaviour as Fastify's default (`@fastify/fast-json-stringify-compiler`), including leaving
  * a schema's own `$id` out of the external schemas it resolves against.
  */
-export function cachedSerializerFactory (externalSchemas?: unknown, serializerOpts: Options = {}): (route: { schema?: unknown }) => Serializer {
-  const built = new Map<string, Serializer>()
-  return (route) => {
-    const schema = route.schema as Schema & { $id?: string }
-    const key = JSON.stringify(schema)
-    let serializer = built.get(key)
-    if (serializer === undefined) {
-      let schemas = (externalSchemas ?? {}) as Schemas
-      if (typeof schema.$id === 'string' && schemas[schema.$id] !== undefined) {
-        schemas = { ...schemas }
-        delete schemas[schema.$id]
+export function cachedSerializerFactory (pending: PendingCompiles) {
+  return (externalSchemas?: unknown, serializerOpts: Options = {}): (route: { schema?: unknown }) => Serializer => {
+    const built = new Map<string, () => Serializer>()
+    return (route) => {
+      const schema = route.schema as Schema & { $id?: string }
+      const key = JSON.stringify(schema)
+      let serializer = built.get(key)
+      if (serializer === undefined) {
+        // Built on first use, or when `pending` compiles everything.
+        serializer = pending.defer(() => {
+          let schemas = (externalSchemas ?? {}) as Schemas
+          if (typeof schema.$id === 'string' && schemas[schema.$id] !== undefined) {
+            schemas = { ...schemas }
+            delete schemas[schema.$id]
+          }
+          return fastJsonStringify(schema, { ...serializerOpts, schema: schemas })
+        })
+        built.set(key, serializer)
       }
-      serializer = fastJsonStringify(schema, { ...serializerOpts, schema: schemas })
-      built.set(key, serializer)
+      const serialize = serializer
+      return (data) => serialize()(data)
     }
-    return serializer
   }
 }

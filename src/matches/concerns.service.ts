@@ -136,7 +136,7 @@ async function allegedMentor (trx: Trx, caller: Caller, kind: string, body: Conc
     throw fieldError('body/mentor_id', 'must name the mentor the allegation is about, not yourself')
   }
   const mentor = await findMentor(trx, { org: caller.org as string }, id)
-  if (mentor === undefined) throw fieldError('body/mentor_id', 'is not a mentor of your organisation')
+  if (mentor === undefined) throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')
   return mentor.id
 }
 
@@ -199,7 +199,7 @@ const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Da
 
 /**
  * The API shape. Coordinators and admins see the whole workflow; the mentor or referrer who raised it
- * sees where it stands, without the LADO's reference or the outcome's note.
+ * sees where it stands, without the mentor's id, the LADO's reference or the outcome's note.
  */
 export function toConcern (row: ConcernView, actions: Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>, caller?: Caller, now: Date = new Date()): any {
   const staff = caller === undefined || seesAll(caller)
@@ -207,7 +207,7 @@ export function toConcern (row: ConcernView, actions: Array<{ action: string, ou
   const ladoOverdue = passed(row.lado_due_at, row.lado_recorded_at, row.outcome_at, now)
   return {
     id: row.id, referral_id: row.referral_id, reference: row.reference, match_id: row.match_id,
-    kind: row.kind, mentor_id: row.mentor_id, category: row.category,
+    kind: row.kind, mentor_id: staff ? row.mentor_id : null, category: row.category,
     description: row.description, occurred_on: row.occurred_on, immediate_risk: row.immediate_risk,
     raised_at: row.raised_at.toISOString(), raised_by: row.raised_by, raised_role: row.raised_role,
     status: row.outcome_at === null ? 'open' : 'closed',

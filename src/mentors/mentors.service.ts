@@ -203,7 +203,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
 export async function suspendForAllegation (trx: Trx, caller: Caller, mentorId: string, today: string): Promise<boolean> {
   const row = await repo.lockMentor(trx, { org: caller.org as string }, mentorId)
   if (row === undefined || !TRANSITIONS.suspend.from.includes(row.status as MentorStatus)) return false
-  await apply(trx, caller, row, 'suspend', 'safeguarding allegation recorded', today)
+  await apply(trx, caller, row, 'suspend', 'pending a safeguarding review', today)
   return true
 }
 

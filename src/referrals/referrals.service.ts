@@ -249,10 +249,11 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
  * The referral's acknowledgement reached the referrer: a referral still `submitted` moves to
  * `acknowledged`, by the system. One a coordinator has already moved on stays where it is.
  */
-export async function acknowledge (trx: Trx, org: string, id: string): Promise<void> {
+export async function acknowledge (trx: Trx, org: string, id: string): Promise<boolean> {
   const row = await repo.lockReferral(trx, { org }, id)
-  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return
+  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return false
   await apply(trx, row, 'acknowledge', { note: 'acknowledgement sent to the referrer' }, { id: 'system', role: 'system' })
+  return true
 }
 
 async function apply (trx: Trx, row: ReferralRow, action: Action, input: TransitionInput, actor: { id: string, role: string }): Promise<Created> {

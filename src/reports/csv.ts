@@ -1,6 +1,8 @@
-import type { ProgrammeSummary } from '../schemas/reports.js'
+import type { ProgrammeSummary, SectionName } from '../schemas/reports.js'
 
-type Cell = string | number | null
+export { SECTIONS } from '../schemas/reports.js'
+
+export type Cell = string | number | null
 
 /**
  * One field, quoted as RFC 4180 asks (a field holding a comma, a quote or a line break is quoted,
@@ -17,13 +19,11 @@ export function csvRows (rows: Cell[][]): string {
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n')
 }
 
-interface Section { name: string, header: string[], rows: Cell[][] }
+export interface Section { name: string, header: string[], rows: Cell[][] }
 
-/**
- * The summary as CSV: one section per table, each a line with the section's name, its header
- * and its rows, sections separated by an empty line. The same figures as the JSON.
- */
-export function summaryCsv (s: ProgrammeSummary): string {
+
+/** The summary as tables: the same figures as the JSON, the outcome averages included. */
+export function summarySections (s: ProgrammeSummary): Section[] {
   const sections: Section[] = [
     {
       name: 'summary',
@@ -46,11 +46,26 @@ export function summaryCsv (s: ProgrammeSummary): string {
     { name: 'decline_reasons', header: ['reason_code', 'count'], rows: s.decisions.decline_reasons.map((r) => [r.reason_code, r.count]) },
     { name: 'early_closure_reasons', header: ['reason_code', 'count'], rows: s.early_closures.reasons.map((r) => [r.reason_code, r.count]) },
     { name: 'evaluations_by_kind', header: ['kind', 'due', 'completed'], rows: s.evaluations.by_kind.map((r) => [r.kind, r.due, r.completed]) },
+    { name: 'outcomes', header: ['measure', 'respondent', 'responses', 'mean'], rows: s.outcomes.map((o) => [o.measure, o.respondent, o.responses, o.mean]) },
     {
       name: 'outcome_distributions',
       header: ['measure', 'respondent', 'score', 'label', 'count'],
       rows: s.outcomes.flatMap((o) => o.distribution.map((p) => [o.measure, o.respondent, p.score, p.label, p.count]))
     }
   ]
-  return sections.map((sec) => csvRows([[sec.name], sec.header, ...sec.rows])).join('\r\n\r\n') + '\r\n'
+  return sections
+}
+
+/**
+ * The whole summary as one CSV: each section a line with its name, its header and its rows, sections
+ * separated by an empty line.
+ */
+export function summaryCsv (s: ProgrammeSummary): string {
+  return summarySections(s).map((sec) => csvRows([[sec.name], sec.header, ...sec.rows])).join('\r\n\r\n') + '\r\n'
+}
+
+/** One section as a plain CSV table: its header, then its rows. */
+export function sectionCsv (s: ProgrammeSummary, name: SectionName): string {
+  const sec = summarySections(s).find((x) => x.name === name) as Section
+  return csvRows([sec.header, ...sec.rows]) + '\r\n'
 }

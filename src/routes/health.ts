@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { sql } from 'kysely'
+import { ProblemRef } from '../schemas/common.js'
 import { within } from '../lib/within.js'
 
 const Status = Type.Object({
@@ -9,13 +10,16 @@ const Status = Type.Object({
   checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '`postgres`, and `redis` or (queues on PostgreSQL) `queues`: `ok` or `unreachable`' }))
 })
 
+/** The only refusal a probe meets: a request Node's HTTP parser could not read. */
+const Unreadable = { description: 'The request is not HTTP the server can read (malformed, or headers too large)', content: { 'application/problem+json': { schema: ProblemRef } } }
+
 export default async function healthRoutes (app: FastifyInstance): Promise<void> {
   app.get('/health/live', {
-    schema: { tags: ['health'], operationId: 'live', summary: 'The process is up', security: [], response: { 200: Status } }
+    schema: { tags: ['health'], operationId: 'live', summary: 'The process is up', security: [], response: { 200: Status, 400: Unreadable } }
   }, async () => ({ status: 'ok' }))
 
   app.get('/health/ready', {
-    schema: { tags: ['health'], operationId: 'ready', summary: 'PostgreSQL and the queue backend are reachable', security: [], response: { 200: Status, 503: Status } }
+    schema: { tags: ['health'], operationId: 'ready', summary: 'PostgreSQL and the queue backend are reachable', security: [], response: { 200: Status, 400: Unreadable, 503: Status } }
   }, async (request, reply) => {
     const backend = app.queueBackend
     const [pg, queues] = await Promise.allSettled([

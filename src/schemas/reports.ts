@@ -2,10 +2,15 @@ import { Type, type Static } from 'typebox'
 import { DateOnly, Uuid } from './common.js'
 import { EVALUATION_KINDS, RESPONDENTS } from './evaluations.js'
 
+/** The names of the summary's sections, in order: each a table of its own (`?section=`, a sheet of the workbook). */
+export const SECTIONS = ['summary', 'referrals_by_status', 'referrals_by_team', 'decline_reasons', 'early_closure_reasons', 'evaluations_by_kind', 'outcomes', 'outcome_distributions'] as const
+export type SectionName = typeof SECTIONS[number]
+
 export const ProgrammeSummaryQuerySchema = Type.Object({
   programme_id: Uuid,
   from: Type.Optional(Type.String({ format: 'date', description: 'First day of the period (default: a year before `to`)' })),
-  to: Type.Optional(Type.String({ format: 'date', description: 'Last day of the period, inclusive (default: today)' }))
+  to: Type.Optional(Type.String({ format: 'date', description: 'Last day of the period, inclusive (default: today)' })),
+  section: Type.Optional(Type.Enum([...SECTIONS], { description: 'With `Accept: text/csv`: that one section as a plain CSV table (its header, then its rows)' }))
 }, { additionalProperties: false })
 export type ProgrammeSummaryQuery = Static<typeof ProgrammeSummaryQuerySchema>
 

@@ -103,14 +103,14 @@ export async function redeliverNow (db: Executor, endpointId: string, id: string
  * (`reclaimMs`) that the job must have been lost. Only deliveries an endpoint still takes (enabled,
  * or a ping). `reclaimed` marks the second case, whose job needs a fresh id.
  */
-export async function claimDue (db: Executor, reclaimMs: number, limit: number): Promise<Array<{ id: string, attempt: number, reclaimed: boolean }>> {
+export async function claimDue (db: Executor, reclaimMs: number, limit: number, lostBefore: string | null = null): Promise<Array<{ id: string, attempt: number, reclaimed: boolean }>> {
   const rows = await sql<{ id: string, attempt: number, reclaimed: boolean }>`
     with due as (
       select d.id, d.enqueued_at from webhook_deliveries d
       join webhook_endpoints ep on ep.id = d.endpoint_id
       join webhook_events e on e.id = d.event_id
       where d.next_attempt_at <= now()
-        and (d.enqueued_at is null or d.enqueued_at < now() - make_interval(secs => ${reclaimMs / 1000}))
+        and (d.enqueued_at is null or d.enqueued_at < now() - make_interval(secs => ${reclaimMs / 1000}) or d.enqueued_at < ${lostBefore}::timestamptz)
         and (ep.enabled or e.type = 'webhook.ping')
       order by d.next_attempt_at
       limit ${limit}

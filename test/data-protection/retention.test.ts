@@ -187,39 +187,37 @@ t.test('notifications are anonymised after their class, and idempotency keys go 
   for (const n of after.data) t.match(n, { recipient: 'anonymised@anonymised.invalid', subject: 'Anonymised', kind: /./ })
 })
 
-t.test('concerns are kept for the time of their class: an allegation from its outcome, never while it is open', async (t) => {
-  const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t)
-  const programmeId = await tenant.programme()
+t.test('concerns are kept 25 years from being raised, allegations by the class their outcome set', async (t) => {
+  const { app, tenant, tokens: { admin, coordinator } } = await setUp(t, { worker: true })
   const today = todayLocal()
-  const concernUrl = (id: string, step: string): string => `/v1/safeguarding-concerns/${id}/${step}`
-  const allegation = async (outcome: string | null): Promise<string> => {
-    const match = await makeMatch(app, coordinator, programmeId)
-    const raised = await post(app, coordinator, '/v1/safeguarding-concerns', {
-      match_id: match.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Said the mentor asked to meet at home.'
-    }, 201)
-    if (outcome !== null) {
-      await post(app, coordinator, concernUrl(raised.id, 'acknowledge'), {}, 200)
-      await post(app, coordinator, concernUrl(raised.id, 'lado-referral'), { referred_on: today, lado_reference: 'LADO/2026/301' }, 200)
-      await post(app, admin, concernUrl(raised.id, 'outcome'), { outcome, note: 'The LADO advised no further action.' }, 200)
-    }
-    return raised.id
+  const programme = await tenant.programme()
+  const a = await makeMatch(app, coordinator, programme)
+  const b = await makeMatch(app, coordinator, programme)
+  const concern = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: a.matchId, category: 'disclosure', description: 'Said her uncle Bob shouts' })
+  const close = async (id: string, outcome: string, note: string): Promise<void> => {
+    await post(app, coordinator, `/v1/safeguarding-concerns/${id}/acknowledge`, {}, 200)
+    await post(app, coordinator, `/v1/safeguarding-concerns/${id}/lado-referral`, { referred_on: today, lado_reference: `LADO-${id.slice(0, 6)}` }, 200)
+    await post(app, admin, `/v1/safeguarding-concerns/${id}/outcome`, { outcome, note }, 200)
   }
-  const unfounded = await allegation('unfounded')
-  const substantiated = await allegation('substantiated')
-  const open = await allegation(null)
-  const about = await post(app, coordinator, '/v1/safeguarding-concerns', {
-    match_id: (await makeMatch(app, coordinator, programmeId)).matchId, category: 'abuse_or_neglect', description: 'Arrived hungry again.'
-  }, 201)
-  const anonymised = async (id: string): Promise<boolean> =>
-    (await db.selectFrom('safeguarding_concerns').select('anonymised_at').where('id', '=', id).executeTakeFirstOrThrow()).anonymised_at !== null
+  const unfounded = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: a.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Gave a lift home' })
+  await close(unfounded.id, 'unfounded', 'The lift was arranged by the school')
+  const substantiated = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: b.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Messaged privately' })
+  await close(substantiated.id, 'substantiated', 'Messages seen')
+  const open = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: b.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Still open' })
+  const read = async (id: string): Promise<any> => await send(app, coordinator, 'GET', `/v1/safeguarding-concerns/${id as string}`, undefined, 200)
 
-  const tenYears = await runJob(app, admin, 'retention', addMonths(today, 121))
-  t.equal(tenYears.counts.concerns_anonymised, 1, 'ten years on, only the unfounded allegation goes (allegation_unfounded: 120 months)')
-  t.ok(await anonymised(unfounded))
-  for (const id of [substantiated, open, about.id as string]) t.notOk(await anonymised(id), 'the others are kept')
+  const tenYears = await runJob(app, admin, 'retention', addMonths(today, 120))
+  t.equal(tenYears.counts.concerns_anonymised, 1, 'the unfounded allegation after 10 years')
+  t.match(await read(unfounded.id), { description: 'Anonymised', outcome: { outcome: 'unfounded', note: 'Anonymised' }, kind: 'allegation_about_mentor' })
+  t.equal((await read(concern.id)).description, 'Said her uncle Bob shouts')
+  t.equal((await read(substantiated.id)).description, 'Messaged privately')
 
-  await runJob(app, admin, 'retention', addMonths(today, 301))
-  t.ok(await anonymised(about.id as string), 'a concern about the young person goes after 300 months')
-  t.notOk(await anonymised(substantiated), 'a substantiated allegation is kept 100 years')
-  t.notOk(await anonymised(open), 'an allegation with no outcome is never disposed of')
+  const quarter = await runJob(app, admin, 'retention', addMonths(today, 300))
+  t.equal(quarter.counts.concerns_anonymised, 1, 'the concern about the young person after 25 years')
+  t.match(await read(concern.id), { description: 'Anonymised', category: 'disclosure' })
+  t.equal((await read(substantiated.id)).description, 'Messaged privately', 'a substantiated allegation is kept 100 years')
+  t.equal((await read(open.id)).description, 'Still open', 'an allegation without an outcome is never due')
+
+  const events = await send(app, admin, 'GET', `/v1/audit-events?action=dispose&resource_type=concern`, undefined, 200)
+  t.same(events.data.map((e: any) => e.resource_id).sort(), [concern.id, unfounded.id].sort())
 })

@@ -27,5 +27,5 @@ t.test('GET /metrics counts webhook deliveries by status and those waiting for a
   const text = await scrape()
   t.match(text, /^waymark_webhook_deliveries\{status="failed"\} 1$/m, 'the refused one is failed, waiting for its retry')
   t.match(text, /^waymark_webhook_due 1$/m, 'and due again later')
-  t.match(text, /^waymark_metrics_source_up\{source="webhooks"\} 1$/m)
+  t.match(text, /^waymark_metrics_source_up\{source="webhook_deliveries"\} 1$/m)
 })

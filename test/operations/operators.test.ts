@@ -101,7 +101,7 @@ t.test('operators\' tools', async (t) => {
     t.equal(page.headers['cache-control'], 'no-store')
     const queues = await app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: platform })
     t.equal(queues.statusCode, 200, queues.body)
-    t.same(queues.json().queues.map((q: any) => q.name).sort(), ['notifications', 'scheduled-jobs'])
+    t.same(queues.json().queues.map((q: any) => q.name).sort(), ['notifications', 'scheduled-jobs', 'webhooks'])
   })
 })
 

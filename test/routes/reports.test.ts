@@ -6,7 +6,9 @@ import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 import { sql } from 'kysely'
-import { csvField, csvRows } from '../../src/reports/csv.js'
+import * as XLSX from '@e965/xlsx'
+import { csvField, csvRows, SECTIONS } from '../../src/reports/csv.js'
+import { columnName } from '../../src/reports/xlsx.js'
 
 t.test('programme summary', async (t) => {
   const { app, db, tenant, other, tokens: { coordinator } } = await setUp(t, { other: true })
@@ -114,7 +116,7 @@ t.test('programme summary', async (t) => {
     t.match(res.headers['content-type'], /^text\/csv/)
     t.match(res.headers['content-disposition'], `programme-summary-${from}-${to}.csv`)
     const sections = (res.body as string).split('\r\n\r\n').map((sec: string) => sec.split('\r\n').filter((l: string) => l !== ''))
-    t.same(sections.map((sec: string[]) => sec[0]), ['summary', 'referrals_by_status', 'referrals_by_team', 'decline_reasons', 'early_closure_reasons', 'evaluations_by_kind', 'outcome_distributions'])
+    t.same(sections.map((sec: string[]) => sec[0]), ['summary', 'referrals_by_status', 'referrals_by_team', 'decline_reasons', 'early_closure_reasons', 'evaluations_by_kind', 'outcomes', 'outcome_distributions'])
     const summary = Object.fromEntries(sections[0].slice(2).map((l: string) => l.split(',')))
     t.equal(summary.referrals_submitted, '6')
     t.equal(summary.acceptance_rate, '0.6')
@@ -124,11 +126,87 @@ t.test('programme summary', async (t) => {
     t.equal(summary.session_hours, '1')
     t.equal(summary.evaluation_completion_rate, '0.5')
     t.same(sections[2], ['referrals_by_team', 'organisation,team,count', 'Ravens Wood School,Pastoral,3', 'Ravens Wood School,"Inclusion, North",2', 'Ravens Wood School,,1'])
-    t.ok(sections[6].includes('confidence,young_person,4,Good,1'))
-    t.equal(sections[6].length, 2 + 20 * 5)
+    t.ok(sections[6].includes('goal_progress,mentor,1,2'), 'the outcome averages, as the JSON has them')
+    t.ok(sections[6].includes('confidence,referrer,0,'), 'no responses: no mean')
+    t.equal(sections[6].length, 2 + 20)
+    t.ok(sections[7].includes('confidence,young_person,4,Good,1'))
+    t.equal(sections[7].length, 2 + 20 * 5)
     const json = (await get(`?programme_id=${programme}&from=${from}&to=${to}`, { accept: 'application/json' })).json()
     t.equal(json.referrals.submitted, 6)
     t.equal((await get(`?programme_id=${programme}`, { accept: 'text/csv;q=0.5, application/json' })).headers['content-type'], 'application/json; charset=utf-8', 'quality values respected')
+  })
+
+  /** A CSV table parsed back (RFC 4180: quoted fields, doubled quotes, CRLF). */
+  const parseCsv = (text: string): string[][] => {
+    const rows: string[][] = []
+    let row: string[] = []
+    let field = ''
+    let quoted = false
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]
+      if (quoted) {
+        if (ch === '"' && text[i + 1] === '"') { field += '"'; i++ } else if (ch === '"') quoted = false
+        else field += ch
+      } else if (ch === '"') quoted = true
+      else if (ch === ',') { row.push(field); field = '' } else if (ch === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++ } else field += ch
+    }
+    if (field !== '' || row.length > 0) { row.push(field); rows.push(row) }
+    return rows
+  }
+
+  t.test('each section as a CSV of its own', async (t) => {
+    const json = (await get(`?programme_id=${programme}&from=${from}&to=${to}`)).json()
+    for (const section of SECTIONS) {
+      const res = await get(`?programme_id=${programme}&from=${from}&to=${to}&section=${section}`, { accept: 'text/csv' })
+      t.equal(res.statusCode, 200, res.body)
+      t.match(res.headers['content-disposition'], `programme-summary-${from}-${to}-${section}.csv`)
+      const rows = parseCsv(res.body)
+      const width = rows[0].length
+      t.ok(rows.every((r) => r.length === width), `${section}: every row as wide as its header`)
+    }
+    const team = parseCsv((await get(`?programme_id=${programme}&from=${from}&to=${to}&section=referrals_by_team`, { accept: 'text/csv' })).body)
+    t.same(team, [['organisation', 'team', 'count'], ['Ravens Wood School', 'Pastoral', '3'], ['Ravens Wood School', 'Inclusion, North', '2'], ['Ravens Wood School', '', '1']])
+    const outcomes = parseCsv((await get(`?programme_id=${programme}&from=${from}&to=${to}&section=outcomes`, { accept: 'text/csv' })).body)
+    t.same(outcomes[0], ['measure', 'respondent', 'responses', 'mean'])
+    t.same(outcomes.slice(1).map((r) => [r[0], r[1], Number(r[2]), r[3] === '' ? null : Number(r[3])]),
+      json.outcomes.map((o: any) => [o.measure, o.respondent, o.responses, o.mean]))
+    const unknown = await get(`?programme_id=${programme}&section=everything`, { accept: 'text/csv' })
+    t.equal(unknown.statusCode, 400)
+    t.equal(unknown.json().errors[0].path, 'query/section')
+    const notCsv = await get(`?programme_id=${programme}&section=summary`)
+    t.equal(notCsv.statusCode, 400)
+    t.equal(notCsv.json().errors[0].path, 'query/section')
+  })
+
+  t.test('the whole report as one XLSX workbook, a sheet per section', async (t) => {
+    const res = await get(`?programme_id=${programme}&from=${from}&to=${to}`, { accept: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' })
+    t.equal(res.statusCode, 200, res.body.slice(0, 300))
+    t.equal(res.headers['content-type'], 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    t.match(res.headers['content-disposition'], `programme-summary-${from}-${to}.xlsx`)
+    const book = XLSX.read(res.rawPayload, { type: 'buffer' })
+    t.same(book.SheetNames, [...SECTIONS])
+    const rows = (name: string): unknown[][] => XLSX.utils.sheet_to_json<unknown[]>(book.Sheets[name], { header: 1, defval: null })
+    const summary = Object.fromEntries(rows('summary').slice(1))
+    t.equal(summary.referrals_submitted, 6, 'numbers are numbers')
+    t.equal(summary.acceptance_rate, 0.6)
+    t.equal(summary.programme_id, programme)
+    t.same(rows('referrals_by_team'), [['organisation', 'team', 'count'], ['Ravens Wood School', 'Pastoral', 3], ['Ravens Wood School', 'Inclusion, North', 2], ['Ravens Wood School', null, 1]])
+    const json = (await get(`?programme_id=${programme}&from=${from}&to=${to}`)).json()
+    t.same(rows('outcomes').slice(1), json.outcomes.map((o: any) => [o.measure, o.respondent, o.responses, o.mean]), 'the outcome averages')
+    t.equal(rows('outcome_distributions').length, 1 + 20 * 5)
+  })
+
+  t.test('workbook cells: text is never a formula, column names past Z', async (t) => {
+    t.same([columnName(0), columnName(25), columnName(26), columnName(701), columnName(702)], ['A', 'Z', 'AA', 'ZZ', 'AAA'])
+    const { workbook } = await import('../../src/reports/xlsx.js')
+    const book = XLSX.read(workbook([{ name: 'a_very_long_section_name_beyond_thirty_one', header: ['text', 'n'], rows: [['=SUM(A1:A9)', 1.5], ['<b>&"\u0001', null]] }]), { type: 'buffer', cellFormula: true })
+    t.same(book.SheetNames, ['a_very_long_section_name_beyond'])
+    const sheet = book.Sheets[book.SheetNames[0]]
+    t.equal(sheet.A2.v, '=SUM(A1:A9)')
+    t.equal(sheet.A2.f, undefined, 'no formula')
+    t.equal(sheet.A3.v, '<b>&"')
+    t.equal(sheet.B2.v, 1.5)
+    t.equal(sheet.B3, undefined)
   })
 
   t.test('RFC 4180 quoting, and no spreadsheet formulas', async (t) => {

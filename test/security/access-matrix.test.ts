@@ -227,6 +227,13 @@ const MATRIX: Record<string, Entry> = {
     roles: ['admin'], ok: 200, kind: 'list',
     make: async () => ({ url: '/v1/jobs/runs?limit=200' }), ids: idsOf, records: (ctx) => ctx.runs
   },
+  'GET /v1/audit-events': {
+    roles: ['admin'], ok: 200, kind: 'list',
+    make: async () => ({ url: '/v1/audit-events?limit=200' }),
+    ids: (body) => body.data.map((e: { resource_id: string }) => e.resource_id)
+  },
+  'GET /v1/referrals/{id}/access-log': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/referrals/${ctx.fixed[s]}/access-log` }) },
+  'GET /v1/mentors/{id}/access-log': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/access-log` }) },
 
   'POST /v1/users': {
     roles: ['admin'], ok: 201, kind: 'none',

@@ -63,6 +63,8 @@ export function testConfig (databaseUrl: string, overrides: Record<string, strin
     // Loading test modules stalls the event loop for seconds on a busy machine: back-pressure is
     // tested on its own (test/operations/pressure.test.ts).
     PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+    // The tests' Redis: the local one (database 0, a key prefix per test file) unless TEST_REDIS_URL names another.
+    ...(process.env.TEST_REDIS_URL !== undefined ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...overrides
   })
   return { ...config, queueBackend }

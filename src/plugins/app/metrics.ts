@@ -101,9 +101,9 @@ export default fp(async function metricsPlugin (app: FastifyInstance) {
       webhookDue.set(w.due)
       webhookOldestDue.set(w.oldest_due_seconds)
       for (const [status, n] of Object.entries(w.recent)) webhookDeliveries.set({ status }, n)
-      sourceUp.set({ source: 'webhooks' }, 1)
+      sourceUp.set({ source: 'webhook_deliveries' }, 1)
     } catch {
-      sourceUp.set({ source: 'webhooks' }, 0)
+      sourceUp.set({ source: 'webhook_deliveries' }, 0)
     }
   }
 

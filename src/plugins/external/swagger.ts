@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import { refineOpenApi } from '../../lib/openapi-document.js'
 
 export default fp(async function swaggerPlugin (app: FastifyInstance) {
   await app.register(swagger, {
@@ -11,7 +12,8 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         title: 'Waymark API',
         version: '1.0.0',
         description: 'Casework for youth mentoring schemes: referrals, mentors, matches and evaluations. Errors are RFC 9457 problem+json.',
-        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' }
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+        contact: { name: 'Waymark operators', email: 'operators@waymark.example' }
       },
       servers: [{ url: '/', description: 'The server that serves this document' }],
       components: {
@@ -37,6 +39,7 @@ export default fp(async function swaggerPlugin (app: FastifyInstance) {
         { name: 'webhooks', description: 'Webhook endpoints (Standard Webhooks 1.0), their delivery log and redelivery' }
       ]
     },
+    transformObject: (document) => refineOpenApi((document as { openapiObject: Record<string, any> }).openapiObject),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) }
   })
   await app.register(swaggerUi, {

@@ -1,16 +1,21 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ProgrammeSummaryQuerySchema, ProgrammeSummarySchema } from '../../schemas/reports.js'
 import { bearer, problems } from '../../schemas/common.js'
+import { SECTIONS } from '../../reports/csv.js'
 import { programmeSummary } from '../../reports/programme-summary.js'
-import { summaryCsv } from '../../reports/csv.js'
+import { sectionCsv, summaryCsv, summarySections } from '../../reports/csv.js'
+import { workbook } from '../../reports/xlsx.js'
 import { findProgramme } from '../../programmes/programmes.repository.js'
 import { addDays, addMonths, todayIn } from '../../lib/dates.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
+import { audit } from '../../audit/accessor.js'
 
-/** `csv` when the client asks for text/csv ahead of JSON, `json` for JSON or anything, null when it accepts neither. */
-export function negotiate (accept: string | undefined): 'json' | 'csv' | null {
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
+/** The format the client prefers: `csv` for text/csv, `xlsx` for a workbook, `json` for JSON or anything, null when it accepts none. */
+export function negotiate (accept: string | undefined): 'json' | 'csv' | 'xlsx' | null {
   if (accept === undefined || accept.trim() === '') return 'json'
   const ranges = accept.split(',').map((part, i) => {
     const [type, ...params] = part.trim().toLowerCase().split(';').map((p) => p.trim())
@@ -19,11 +24,14 @@ export function negotiate (accept: string | undefined): 'json' | 'csv' | null {
   }).filter((r) => r.q > 0).sort((a, b) => b.q - a.q || a.i - b.i)
   for (const r of ranges) {
     if (r.type === 'text/csv') return 'csv'
+    if (r.type === XLSX_TYPE) return 'xlsx'
     if (r.type === 'application/json' || r.type === 'application/*' || r.type === '*/*') return 'json'
     if (r.type === 'text/*') return 'csv'
   }
   return null
 }
+
+const DESCRIPTION = 'Referral figures describe the cohort submitted between `from` and `to` (inclusive, days reckoned in SCHEDULE_TZ); the waiting list and open matches are as of today; matches started and closed, closures within three months of starting, sessions, evaluations due and outcome distributions count what happened in the period. The evaluation completion rate is completed / due among evaluations due in the period. With `Accept: text/csv` the same figures come as CSV, quoted as RFC 4180: with `?section=` that one section as a plain table (a header, then its rows); without it every section in one file (each its name, a header, its rows), separated by an empty line. With `Accept: ' + XLSX_TYPE + '`, one workbook with a sheet per section. Sections: ' + SECTIONS.join(', ') + ' (`outcomes` holds the mean of each measure).'
 
 export default async function reportRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -33,14 +41,15 @@ export default async function reportRoutes (fastify: FastifyInstance): Promise<v
     schema: {
       tags: ['reports'], operationId: 'getProgrammeSummary', security: bearer,
       summary: 'Programme summary for funders: referrals, decisions, waiting list, matches, sessions, evaluations, outcomes',
-      description: 'Referral figures describe the cohort submitted between `from` and `to` (inclusive, days reckoned in SCHEDULE_TZ); the waiting list and open matches are as of today; matches started and closed, closures within three months of starting, sessions, evaluations due and outcome distributions count what happened in the period. The evaluation completion rate is completed / due among evaluations due in the period. With `Accept: text/csv` the same figures come as CSV: one section per table (its name, a header, its rows), sections separated by an empty line, quoted as RFC 4180.',
+      description: DESCRIPTION,
       querystring: ProgrammeSummaryQuerySchema,
       response: {
         200: {
-          description: 'The summary, as JSON or (with `Accept: text/csv`) CSV',
+          description: 'The summary, as JSON, CSV (`Accept: text/csv`) or an XLSX workbook',
           content: {
             'application/json': { schema: ProgrammeSummarySchema },
-            'text/csv': { schema: Type.String() }
+            'text/csv': { schema: Type.String() },
+            [XLSX_TYPE]: { schema: Type.String({ contentEncoding: 'binary' }) }
           }
         },
         ...problems(404, 406)
@@ -48,7 +57,10 @@ export default async function reportRoutes (fastify: FastifyInstance): Promise<v
     }
   }, async (request, reply) => {
     const format = negotiate(request.headers.accept)
-    if (format === null) throw new AppError('not_acceptable', 'This report is available as application/json or text/csv')
+    if (format === null) throw new AppError('not_acceptable', `This report is available as application/json, text/csv or ${XLSX_TYPE}`)
+    if (request.query.section !== undefined && format !== 'csv') {
+      throw new AppError('validation_failed', 'A section is chosen for CSV only', { errors: [{ path: 'query/section', message: 'applies with Accept: text/csv only' }] })
+    }
     const org = request.caller.org as string
     const today = todayIn(app.config.SCHEDULE_TZ)
     const to = request.query.to ?? today
@@ -57,12 +69,22 @@ export default async function reportRoutes (fastify: FastifyInstance): Promise<v
     const programme = await findProgramme(app.db, org, request.query.programme_id)
     if (programme === undefined) throw notFound('Programme')
     const summary = await programmeSummary(app.db, { org, programmeId: programme.id, programmeName: programme.name, from, to, today, timeZone: app.config.SCHEDULE_TZ })
+    // One event for the download, about the programme.
+    await audit(app.db, request, [{ action: format === 'csv' ? 'export' : 'read', resourceType: 'report', resourceId: programme.id }])
     void reply.header('vary', 'accept')
+    const section = request.query.section
     if (format === 'csv') {
       return await reply.type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="programme-summary-${from}-${to}.csv"`)
+        .header('content-disposition', `attachment; filename="programme-summary-${from}-${to}${section === undefined ? '' : `-${section}`}.csv"`)
         .serializer((p: unknown) => p as string)
-        .send(summaryCsv(summary))
+        .send(section === undefined ? summaryCsv(summary) : sectionCsv(summary, section))
+    }
+    if (format === 'xlsx') {
+      // A Buffer goes out as it is, never through the JSON response schema.
+      const binary: FastifyReply = reply
+      return await binary.type(XLSX_TYPE)
+        .header('content-disposition', `attachment; filename="programme-summary-${from}-${to}.xlsx"`)
+        .send(workbook(summarySections(summary)))
     }
     return await reply.type('application/json; charset=utf-8').send(summary)
   })
