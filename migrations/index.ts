@@ -16,14 +16,16 @@ import * as m0020 from './0020_alter_created_at_milliseconds.js'
 import * as m0021 from './0021_create_matching_indexes.js'
 import * as m0030 from './0030_create_audit_events.js'
 import * as m0040 from './0040_create_data_protection.js'
+import * as m0041 from './0041_create_subject_lookup_indexes.js'
 import * as m0050 from './0050_create_bank_holidays.js'
 import * as m0051 from './0051_alter_safeguarding_concerns_workflow.js'
+import * as m0052 from './0052_alter_safeguarding_concern_guard.js'
 import * as m0060 from './0060_create_webhooks.js'
 import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
 import * as m0081 from './0081_alter_notifications_retried.js'
-import * as m0082 from './0082_create_webhook_deliveries_created_index.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
+import * as m0100 from './0100_create_webhook_deliveries_created_index.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -47,12 +49,14 @@ export const migrations: Record<string, Migration> = {
   '0021_create_matching_indexes': m0021,
   '0030_create_audit_events': m0030,
   '0040_create_data_protection': m0040,
+  '0041_create_subject_lookup_indexes': m0041,
   '0050_create_bank_holidays': m0050,
   '0051_alter_safeguarding_concerns_workflow': m0051,
+  '0052_alter_safeguarding_concern_guard': m0052,
   '0060_create_webhooks': m0060,
   '0061_alter_mentors_announced_cleared': m0061,
   '0080_create_operations_indexes': m0080,
   '0081_alter_notifications_retried': m0081,
-  '0082_create_webhook_deliveries_created_index': m0082,
-  '0090_alter_matches_closure_evaluation': m0090
+  '0090_alter_matches_closure_evaluation': m0090,
+  '0100_create_webhook_deliveries_created_index': m0100
 }

@@ -51,11 +51,12 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   })
   worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
 
-  // Webhook deliveries: one attempt a job, the row held through the request (a connection each).
+  // Webhook deliveries: one attempt a job, the row held through the request (a connection each). The
+  // job lock is renewed while the request runs; a dead worker's job is taken over once it lapses.
   const webhooks = createWebhooksQueue(backend)
   const webhookWorker = backend.worker<WebhookJob>(WEBHOOKS_QUEUE, webhookProcessor({ db: database.db, config, notifications: queue, log }), {
     concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: Math.max(config.WORKER_LOCK_MS, config.WEBHOOK_TIMEOUT_MS + 5000),
+    lockDuration: config.WORKER_LOCK_MS,
     stalledInterval: config.WORKER_LOCK_MS,
     autorun: true
   })

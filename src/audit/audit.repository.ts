@@ -1,4 +1,4 @@
-import { sql, type Compilable, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import { sql, type Compilable, type Kysely, type OperationNodeSource, type RawBuilder, type SelectQueryBuilder } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { AuditEventsTable, DB } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
@@ -12,7 +12,7 @@ import type { Position } from '../lib/cursor.js'
  * - A read writes its events in the read's own statement (`auditedRead`, `readWithEvents`): the
  *   statement selects the rows and, in a data-modifying CTE, inserts one event per row returned.
  *   Both are one atomic statement, so no row leaves the database without its event committed, and
- *   the read costs no extra round trip.
+ *   the read costs no extra round trip (see `withEvents` for how it commits).
  */
 
 export const AUDIT_ACTIONS = ['read', 'create', 'update', 'status_change', 'export', 'dispose'] as const
@@ -51,22 +51,21 @@ export interface AccessedRecord {
   outcome?: AuditOutcome
 }
 
-/** Writes one event per record, in one statement, in the caller's transaction. */
+/**
+ * Writes one event per record, in one statement. In a transaction (a change) the events commit or
+ * roll back with it. Alone (after a read, before anything is answered) it commits as a read's events
+ * do (see `withEvents`).
+ */
 export async function recordAccess (db: Executor, who: Accessor, records: AccessedRecord[]): Promise<void> {
   if (records.length === 0) return
-  await db.insertInto('audit_events').values(records.map((r) => ({
-    organisation_id: who.org,
-    actor_id: who.actorId,
-    actor_role: who.actorRole,
-    action: r.action,
-    resource_type: r.resourceType,
-    resource_id: r.resourceId,
-    referral_id: r.referralId ?? null,
-    mentor_id: r.mentorId ?? null,
-    purpose: who.purpose,
-    outcome: r.outcome ?? 'success',
-    request_id: who.requestId
-  }))).execute()
+  const column = <T>(f: (r: AccessedRecord) => T): T[] => records.map(f)
+  const alone = !inTransaction(db)
+  await sql`
+    insert into audit_events (organisation_id, actor_id, actor_role, purpose, request_id, action, resource_type, resource_id, referral_id, mentor_id, outcome)
+    select ${who.org}::uuid, ${who.actorId}::text, ${who.actorRole}::text, ${who.purpose}::text, ${who.requestId}::text, x.*
+    from unnest(${column((r) => r.action)}::text[], ${column((r) => r.resourceType)}::text[], ${column((r) => r.resourceId)}::uuid[],
+      ${column((r) => r.referralId ?? null)}::uuid[], ${column((r) => r.mentorId ?? null)}::uuid[], ${column((r) => r.outcome ?? 'success')}::text[]) as x
+    ${alone ? sql`cross join (select set_config('synchronous_commit', 'off', true)) c` : sql``}`.execute(db)
 }
 
 /**
@@ -110,20 +109,36 @@ export function accessParams (who: Accessor, pageLimit?: number): AccessParams {
 
 type AnySelect<R> = SelectQueryBuilder<any, any, R>
 
-/** `with r as (<read>), e as (insert one event per row of r) select * from r`, the events written whatever the caller does with the rows. */
-function withEvents<R> (read: AnySelect<R>, event: ReadEvent, p: { [K in keyof AccessParams]: unknown }): RawBuilder<R> {
+/**
+ * `with r as (<read>), e as (insert one event per row of r) select * from r`: the events are written
+ * whatever the caller does with the rows.
+ *
+ * Alone (not inside a transaction), the statement commits without waiting for its WAL to reach the
+ * disk (`synchronous_commit` off for this statement's own transaction only, through a local
+ * `set_config`). The event is committed before a row leaves PostgreSQL, so nothing this process
+ * does, dying included, can lose it; only a crash of the PostgreSQL server itself within its WAL
+ * writer's delay (wal_writer_delay, 200 ms by default, three times at most) could, as it could lose
+ * any asynchronous commit. Waiting for the disk made every read pay a WAL flush: half the
+ * throughput of a GET by id here (`npm run bench:audit`, table (c)). Inside a transaction, nothing
+ * is changed: the events commit as the transaction does.
+ */
+function withEvents<R> (read: AnySelect<R> | OperationNodeSource, event: ReadEvent, p: { [K in keyof AccessParams]: unknown }, alone: boolean): RawBuilder<R> {
   const col = (c: string | undefined): RawBuilder<unknown> => c === undefined ? sql`null` : sql`r.${sql.ref(c)}`
   const rows = event.order === undefined
     ? sql`r`
     : sql`(select * from r order by ${sql.raw(event.order)} limit ${p.audit_limit}::int) r`
   const order = event.order === undefined ? sql`` : sql` order by ${sql.raw(event.order)}`
-  return sql<R>`with r as (${read}), e as (
+  const commit = alone ? sql`c as (select set_config('synchronous_commit', 'off', true)), ` : sql``
+  const withCommit = alone ? sql` cross join c` : sql``
+  return sql<R>`with ${commit}r as (${read}), e as (
     insert into audit_events (organisation_id, actor_id, actor_role, action, resource_type, resource_id, referral_id, mentor_id, purpose, request_id)
     select ${p.audit_org}::uuid, ${p.audit_actor}::text, ${p.audit_role}::text, ${sql.lit(event.action ?? 'read')}, ${sql.lit(event.resourceType)},
       ${col(event.resourceId)}, ${col(event.referralId)}, ${col(event.mentorId)}, ${p.audit_purpose}::text, ${p.audit_request}::text
-    from ${rows}
+    from ${rows}${withCommit}
   ) select * from r${order}`
 }
+
+const inTransaction = (db: object): boolean => (db as { isTransaction?: boolean }).isTransaction === true
 
 /**
  * A prepared read that writes its access events in the same statement (see `prepare`): `build`
@@ -134,15 +149,27 @@ export function auditedRead<P extends object, R> (
   event: ReadEvent,
   build: (db: Kysely<DB>, p: P) => AnySelect<R>
 ): Prepared<P & AccessParams, R> {
-  return prepare<P & AccessParams, R>(name, (db, p) => {
-    const raw = withEvents(build(db, p), event, p)
+  const variant = (alone: boolean): Prepared<P & AccessParams, R> => prepare<P & AccessParams, R>(alone ? name : `${name}_tx`, (db, p) => {
+    const raw = withEvents(build(db, p), event, p, alone)
     return { compile: () => raw.compile(db) } satisfies Compilable<R>
   })
+  const alone = variant(true)
+  const inTx = variant(false)
+  return async (db, params) => await (inTransaction(db) ? inTx : alone)(db, params)
+}
+
+/**
+ * A change (an UPDATE or INSERT ... RETURNING the columns `event` names) that writes one event per
+ * row it changed in the same statement, committed durably: for changes made outside a transaction,
+ * such as a job's batch update.
+ */
+export async function changeWithEvents<R> (db: Executor, who: Accessor, event: ReadEvent & { action: AuditAction }, change: OperationNodeSource): Promise<R[]> {
+  return (await withEvents<R>(change, event, accessParams(who), false).execute(db)).rows
 }
 
 /** A read built at run time (filters vary) that writes its access events in the same statement. */
 export async function readWithEvents<R> (db: Executor, who: Accessor, event: ReadEvent, read: AnySelect<R>, pageLimit?: number): Promise<R[]> {
-  return (await withEvents(read, event, accessParams(who, pageLimit)).execute(db)).rows
+  return (await withEvents(read, event, accessParams(who, pageLimit), !inTransaction(db)).execute(db)).rows
 }
 
 export type AuditEventRow = Omit<AuditEventsTable, 'id' | 'at' | 'outcome' | 'organisation_id'> & { id: string, at: Date, outcome: string }
@@ -178,4 +205,26 @@ export async function listEvents (db: Executor, org: string, filter: AuditFilter
   if (filter.to !== undefined) q = q.where('at', '<', sql<Date>`${filter.to}::timestamptz`)
   if (after !== null) q = q.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(sql<Date>`${after.exact}::timestamptz`, after.id)))
   return await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+}
+
+/** The young person (referral) and mentor of each match: what an event about a match's record names. */
+export async function matchParties (db: Executor, org: string, matchIds: string[]): Promise<Map<string, { referral_id: string, mentor_id: string }>> {
+  if (matchIds.length === 0) return new Map()
+  const rows = await db.selectFrom('matches').select(['id', 'referral_id', 'mentor_id'])
+    .where('organisation_id', '=', org).where('id', 'in', [...new Set(matchIds)]).execute()
+  return new Map(rows.map((r) => [r.id, r]))
+}
+
+/**
+ * What this transaction changed of a mentor's records so far: whether it changed the mentor's row,
+ * and the matches of the mentor it changed (a suspension pauses them). A row changed by this
+ * transaction carries its transaction id as `xmin`; the events of a change that reaches beyond its
+ * own record (a suspension, an allegation) are written from this, in the same transaction.
+ */
+export async function changedHere (db: Executor, org: string, mentorId: string): Promise<{ mentor: boolean, matches: Array<{ id: string, referral_id: string, mentor_id: string }> }> {
+  const mine = sql<boolean>`xmin::text = (pg_current_xact_id()::text::bigint % 4294967296)::text`
+  const mentor = await db.selectFrom('mentors').select('id').where('organisation_id', '=', org).where('id', '=', mentorId).where(mine).executeTakeFirst()
+  const matches = await db.selectFrom('matches').select(['id', 'referral_id', 'mentor_id'])
+    .where('organisation_id', '=', org).where('mentor_id', '=', mentorId).where(mine).execute()
+  return { mentor: mentor !== undefined, matches }
 }

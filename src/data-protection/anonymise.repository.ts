@@ -104,15 +104,23 @@ export async function anonymiseMentors (db: Executor, mentorIds: string[]): Prom
   return [...as('mentor', mentors.rows), ...as('interview', interviews.rows), ...as('reference', references.rows), ...as('dbs_check', dbs.rows)]
 }
 
-/** Safeguarding concerns past their time: the text replaced, the category, dates and flags kept. */
+/**
+ * Safeguarding concerns past their time: what was reported (the description, an outcome's note, the
+ * follow-up outcomes) replaced; the kind, category, dates, deadlines and outcome kept. The guard on
+ * concerns refuses any change to what was reported; the end of its retention period is the one
+ * exception, so the guard is set aside inside this transaction alone: ALTER TABLE holds an exclusive
+ * lock on the table until the transaction ends, so no other transaction ever writes to it unguarded.
+ */
 export async function anonymiseConcerns (db: Executor, concernIds: string[]): Promise<Disposed> {
   if (concernIds.length === 0) return []
   const list = sql`${concernIds}::uuid[]`
-  // The append-only trigger lets this transaction replace the text (see migration 0040).
+  // The guard lets this transaction replace the text (see migrations 0040 and 0052).
   await sql`select set_config('waymark.anonymising', 'on', true)`.execute(db)
   const concerns = await sql<Row>`
-    update safeguarding_concerns c set description = ${REPLACED}, anonymised_at = now(), updated_at = now()
-    where c.id = any(${list}) returning c.id, c.referral_id, (select mentor_id from matches where id = c.match_id) as mentor_id`.execute(db)
+    update safeguarding_concerns c set description = ${REPLACED}, anonymised_at = now(), updated_at = now(),
+      outcome_note = case when c.outcome_note is null then null else ${REPLACED} end,
+      lado_reference = case when c.lado_reference is null then null else ${REPLACED} end
+    where c.id = any(${list}) returning c.id, c.referral_id, coalesce(c.mentor_id, (select mentor_id from matches where id = c.match_id)) as mentor_id`.execute(db)
   await sql`update safeguarding_concern_actions set outcome = ${REPLACED} where concern_id = any(${list}) and outcome is not null`.execute(db)
   await sql`select set_config('waymark.anonymising', 'off', true)`.execute(db)
   return as('concern', concerns.rows)

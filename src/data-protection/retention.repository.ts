@@ -70,12 +70,23 @@ export async function dueMentors (db: Executor, w: RetentionWindow, after: strin
   return r.rows.map((x) => x.id)
 }
 
-/** Concerns past their time, unless the young person's record is held. */
+/**
+ * Concerns past their time: a concern about a young person from when it was raised; an allegation
+ * from its outcome, by the class the outcome set (one without an outcome is never due). A hold on
+ * the young person's record or on the mentor an allegation is about keeps it.
+ */
 export async function dueConcerns (db: Executor, w: RetentionWindow, after: string | null, limit: number): Promise<string[]> {
   const r = await sql<{ id: string }>`
     select c.id from safeguarding_concerns c
-    where c.organisation_id = ${w.org} and c.anonymised_at is null and c.created_at < ${cutoff(w.asOf, w.classes.safeguarding_concern, w.tz)}
-      and ${notHeld('referral_id', 'c.referral_id')} ${after === null ? sql`` : sql`and c.id > ${after}`}
+    where c.organisation_id = ${w.org} and c.anonymised_at is null
+      and case
+        when c.kind = 'about_young_person' then c.raised_at < ${cutoff(w.asOf, w.classes.safeguarding_concern, w.tz)}
+        when c.retention_class = 'allegation_unfounded' then c.outcome_at < ${cutoff(w.asOf, w.classes.allegation_unfounded, w.tz)}
+        when c.retention_class = 'allegation_substantiated' then c.outcome_at < ${cutoff(w.asOf, w.classes.allegation_substantiated, w.tz)}
+        else false end
+      and ${notHeld('referral_id', 'c.referral_id')}
+      and (c.mentor_id is null or ${notHeld('mentor_id', 'c.mentor_id')})
+      ${after === null ? sql`` : sql`and c.id > ${after}`}
     order by c.id limit ${limit} for update skip locked`.execute(db)
   return r.rows.map((x) => x.id)
 }

@@ -24,6 +24,7 @@ export const problemTypes = {
   not_acceptable: { status: 406, title: 'Not acceptable' },
   referral_refused: { status: 422, title: 'The referral does not meet the programme rules' },
   rule_refused: { status: 422, title: 'Refused by a rule' },
+  unknown_reference: { status: 422, title: 'A record the request names does not exist' },
   idempotency_key_reused: { status: 422, title: 'Idempotency-Key already used with another request' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal error' },
@@ -57,6 +58,16 @@ export const notFound = (what: string): AppError => new AppError('not_found', `$
 export const forbidden = (detail = 'Your role may not do this'): AppError => new AppError('forbidden', detail)
 export const invalidInput = (errors: FieldError[], detail = 'The request is not valid'): AppError =>
   new AppError('validation_failed', detail, { errors })
+/**
+ * A well-formed request naming a record (`referral_id`, `mentor_id`...) the caller's organisation
+ * does not have: the same answer for another organisation's id and for one that never existed, so
+ * the answer reveals nothing of other tenants.
+ */
+export const unknownReferences = (errors: FieldError[]): AppError => {
+  const reasons = errors.map((e) => ({ code: 'unknown_reference', message: `${e.path.replace(/^[a-z]+\//, '')} ${e.message}` }))
+  return new AppError('unknown_reference', reasons.map((r) => r.message).join('; '), { errors, reasons })
+}
+export const unknownReference = (path: string, message: string): AppError => unknownReferences([{ path, message }])
 export const invalidTransition = (from: string, action: string): AppError =>
   new AppError('invalid_transition', `Cannot ${action} while the status is ${from}`, {
     reasons: [{ code: 'invalid_transition', message: `${action} is not allowed from ${from}` }]

@@ -4,7 +4,7 @@ import type { DB, EvaluationResponseRow, EvaluationRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, notFound } from '../errors/catalogue.js'
+import { AppError, notFound, unknownReference } from '../errors/catalogue.js'
 import { daysBetween } from '../lib/dates.js'
 import { MEASURE_NAMES, RESPONDENTS, type Evaluation, type Measures, type RecordEvaluation, type Respondent } from '../schemas/evaluations.js'
 import { planSchedule } from './schedule.js'
@@ -113,7 +113,7 @@ export async function recordEvaluation (trx: Transaction<DB>, caller: Caller, ma
   const evaluation = await repo.lockEvaluationToRecord(trx, match.id, input.evaluation_id, input.kind)
   if (evaluation === undefined) {
     if (input.evaluation_id !== undefined) {
-      throw new AppError('validation_failed', 'The evaluation is not one of this match\'s (of that kind)', { errors: [{ path: 'body/evaluation_id', message: 'is not an evaluation of this match' + (input.kind !== undefined ? ' of that kind' : '') }] })
+      throw unknownReference('body/evaluation_id', 'is not an evaluation of this match' + (input.kind !== undefined ? ' of that kind' : ''))
     }
     throw new AppError('conflict', 'No evaluation of this match is due', {
       reasons: [{ code: 'no_evaluation_due', message: input.kind !== undefined ? `No ${input.kind} evaluation is due for this match` : 'Every evaluation of this match is recorded' }]

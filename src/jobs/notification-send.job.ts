@@ -4,13 +4,17 @@ import { PermanentSendError, type Mailer } from '../notifications/mailer.js'
 import type { NotificationJob } from './queues.js'
 import { LOCK_NOT_AVAILABLE, lockPending, markSent, recordFailure } from '../notifications/notifications.repository.js'
 import { acknowledge } from '../referrals/referrals.service.js'
+import { recordAccess } from '../audit/audit.repository.js'
 import type { DB, NotificationRow } from '../db/types.js'
 import type { Transaction } from 'kysely'
 
 /** What a sent message changes besides its own row, in the same transaction. */
 async function afterSent (trx: Transaction<DB>, n: NotificationRow): Promise<void> {
   if (n.kind === 'referral_acknowledgement' && n.subject_id !== null) {
-    await acknowledge(trx, n.organisation_id, n.subject_id)
+    if (await acknowledge(trx, n.organisation_id, n.subject_id)) {
+      const who = { org: n.organisation_id, actorId: 'system', actorRole: 'system', purpose: 'acknowledgement sent to the referrer', requestId: `notification:${n.id}` }
+      await recordAccess(trx, who, [{ action: 'status_change', resourceType: 'referral', resourceId: n.subject_id, referralId: n.subject_id }])
+    }
   }
 }
 

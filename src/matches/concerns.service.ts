@@ -3,7 +3,7 @@ import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, notFound } from '../errors/catalogue.js'
+import { AppError, notFound, unknownReference } from '../errors/catalogue.js'
 import type { Position } from '../lib/cursor.js'
 import { insertNotifications } from '../notifications/notifications.repository.js'
 import { concernRaised } from '../notifications/templates/safeguarding.js'
@@ -66,9 +66,9 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
   if (body.match_id !== undefined) {
     // A mentor only about its own matches; a referrer only about its own referrals' matches.
     const match = await findMatch(trx, matchScope(caller), body.match_id)
-    if (match === undefined) throw new AppError('validation_failed', 'No such match', { errors: [{ path: 'body/match_id', message: 'is not a match you can raise a concern about' }] })
+    if (match === undefined) throw unknownReference('body/match_id', 'is not a match you can raise a concern about')
     if (body.referral_id !== undefined && body.referral_id !== match.referral_id) {
-      throw new AppError('validation_failed', 'The referral is not the match\'s', { errors: [{ path: 'body/referral_id', message: 'is not the referral of this match' }] })
+      throw unknownReference('body/referral_id', 'is not the referral of this match')
     }
     referralId = match.referral_id
     matchId = match.id
@@ -79,7 +79,7 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
       throw new AppError('validation_failed', 'A mentor raises a concern about one of its matches', { errors: [{ path: 'body/match_id', message: 'is required' }] })
     }
     const referral = await findReferral(trx, seesAll(caller) ? { org } : { org, createdBy: caller.sub }, body.referral_id)
-    if (referral === undefined) throw new AppError('validation_failed', 'No such referral', { errors: [{ path: 'body/referral_id', message: 'is not a referral you can raise a concern about' }] })
+    if (referral === undefined) throw unknownReference('body/referral_id', 'is not a referral you can raise a concern about')
     referralId = referral.id
     reference = referral.reference
   } else {
@@ -136,7 +136,7 @@ async function allegedMentor (trx: Trx, caller: Caller, kind: string, body: Conc
     throw fieldError('body/mentor_id', 'must name the mentor the allegation is about, not yourself')
   }
   const mentor = await findMentor(trx, { org: caller.org as string }, id)
-  if (mentor === undefined) throw fieldError('body/mentor_id', 'is not a mentor of your organisation')
+  if (mentor === undefined) throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')
   return mentor.id
 }
 
@@ -199,7 +199,7 @@ const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Da
 
 /**
  * The API shape. Coordinators and admins see the whole workflow; the mentor or referrer who raised it
- * sees where it stands, without the LADO's reference or the outcome's note.
+ * sees where it stands, without the mentor's id, the LADO's reference or the outcome's note.
  */
 export function toConcern (row: ConcernView, actions: Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>, caller?: Caller, now: Date = new Date()): any {
   const staff = caller === undefined || seesAll(caller)
@@ -207,7 +207,7 @@ export function toConcern (row: ConcernView, actions: Array<{ action: string, ou
   const ladoOverdue = passed(row.lado_due_at, row.lado_recorded_at, row.outcome_at, now)
   return {
     id: row.id, referral_id: row.referral_id, reference: row.reference, match_id: row.match_id,
-    kind: row.kind, mentor_id: row.mentor_id, category: row.category,
+    kind: row.kind, mentor_id: staff ? row.mentor_id : null, category: row.category,
     description: row.description, occurred_on: row.occurred_on, immediate_risk: row.immediate_risk,
     raised_at: row.raised_at.toISOString(), raised_by: row.raised_by, raised_role: row.raised_role,
     status: row.outcome_at === null ? 'open' : 'closed',

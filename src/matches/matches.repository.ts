@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { MatchRow, MatchUpdate } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
+import { changeWithEvents, type Accessor } from '../audit/audit.repository.js'
 
 /** Which matches a caller may see: the organisation, narrowed for a mentor or a referrer. */
 export interface MatchScope { org: string, mentorId?: string, referralCreatedBy?: string }
@@ -100,11 +101,12 @@ export async function activeMatchesForMentors (db: Executor, org: string, mentor
 }
 
 /** Flags the active matches of mentors whose clearance lapsed; a match already flagged keeps its first flag. */
-export async function flagMatchesForMentors (db: Executor, org: string, mentorIds: string[], reason: string): Promise<number> {
+export async function flagMatchesForMentors (db: Executor, who: Accessor, mentorIds: string[], reason: string): Promise<number> {
   if (mentorIds.length === 0) return 0
-  const res = await db.updateTable('matches')
-    .set({ flagged_at: sql`now()`, flag_reason: reason, updated_at: sql`now()`, version: sql`version + 1` })
-    .where('organisation_id', '=', org).where('mentor_id', 'in', mentorIds).where('status', '=', 'active').where('flagged_at', 'is', null)
-    .executeTakeFirst()
-  return Number(res.numUpdatedRows)
+  const flagged = await changeWithEvents<{ id: string }>(db, who, { action: 'update', resourceType: 'match', resourceId: 'id', referralId: 'referral_id', mentorId: 'mentor_id' },
+    db.updateTable('matches')
+      .set({ flagged_at: sql`now()`, flag_reason: reason, updated_at: sql`now()`, version: sql`version + 1` })
+      .where('organisation_id', '=', who.org).where('mentor_id', 'in', mentorIds).where('status', '=', 'active').where('flagged_at', 'is', null)
+      .returning(['id', 'referral_id', 'mentor_id']))
+  return flagged.length
 }

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, MatchRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, invalidTransition, notFound, type Reason } from '../errors/catalogue.js'
+import { AppError, invalidTransition, notFound, unknownReference, type Reason } from '../errors/catalogue.js'
 import { ageOn, daysBetween } from '../lib/dates.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
 import type { ActivateMatch, CreateMatch, Match, MatchStatus } from '../schemas/matches.js'
@@ -91,7 +91,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   const org = caller.org as string
   const referral = await lockReferral(trx, { org }, body.referral_id)
   if (referral === undefined) {
-    throw new AppError('validation_failed', 'No such referral', { errors: [{ path: 'body/referral_id', message: 'is not a referral of your organisation' }] })
+    throw unknownReference('body/referral_id', 'is not a referral of your organisation')
   }
   if (referral.status !== 'accepted') {
     throw new AppError('invalid_transition', `Only an accepted referral can be matched; this one is ${referral.status}`, {
@@ -100,7 +100,7 @@ export async function createMatch (deps: MatchingDeps & { db: Trx }, caller: Cal
   }
   const mentor = await repo.lockMentorRow(trx, org, body.mentor_id)
   if (mentor === undefined) {
-    throw new AppError('validation_failed', 'No such mentor', { errors: [{ path: 'body/mentor_id', message: 'is not a mentor of your organisation' }] })
+    throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')
   }
   const programme = await findProgramme(trx, org, referral.programme_id)
   if (programme === undefined) throw notFound('Programme')

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Executor } from '../db/database.js'
 import type { ProgrammeRow, ReferralRow } from '../db/types.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
-import { AppError, notFound } from '../errors/catalogue.js'
+import { AppError, notFound, unknownReference } from '../errors/catalogue.js'
 import { ageOn, daysBetween } from '../lib/dates.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
@@ -12,6 +12,8 @@ import type { Geocoder } from '../geo/geocoder.js'
 import { locate } from '../geo/locality.js'
 import { clearedAmong, mentorForMatching, mentorInput, unlocatedPostcodes, type CandidateFilter } from './candidates.repository.js'
 import { MentorProfileCache } from './profile-cache.js'
+import { loadRecords } from '../mentors/compliance.repository.js'
+import { clearanceGaps } from '../mentors/compliance.js'
 import {
   eligible, fitScore, hardExclusions, pairDistance, pairKm, prepareMentor, prepareSeeker, scorePair, weightsOf,
   type Context, type PreparedMentor, type PreparedSeeker, type Scored, type SeekerInput
@@ -162,6 +164,18 @@ function quickFilter (s: SeekerInput, rules: ProgrammeRules): (m: PreparedMentor
     !(independent && m.input.works_in_care_system)
 }
 
+/**
+ * The hard rules excluding a mentor, with "not cleared" spelled out: each missing piece (approval, DBS,
+ * references, safeguarding training...) its own reason, as approval names them.
+ */
+async function spelledOut (db: Executor, org: string, programme: ProgrammeRow, mentorId: string, name: string, today: string, reasons: Reason[]): Promise<Reason[]> {
+  const at = reasons.findIndex((r) => r.code === 'not_cleared')
+  if (at < 0) return reasons
+  const records = (await loadRecords(db, org, [mentorId])).get(mentorId)
+  const gaps = records === undefined ? [] : clearanceGaps(records, programme, name, today)
+  return gaps.length === 0 ? reasons : [...reasons.slice(0, at), ...gaps, ...reasons.slice(at + 1)]
+}
+
 /** One mentor against the referral: its fit, and every hard rule that excludes it (empty when none). */
 export async function explainMentor (deps: MatchingDeps, org: string, referralId: string, mentorId: string, today: string): Promise<Suggestion> {
   const { referral, programme } = await loadAccepted(deps.db, org, referralId)
@@ -178,7 +192,8 @@ export async function explainMentor (deps: MatchingDeps, org: string, referralId
   const seeker = prepareSeeker(await seekerOf(deps, referral, today))
   const m = prepareMentor(mentorInput(row, row.places_in_use, row.serves_programme, cleared.has(mentorId)))
   const ctx: Context = { rules, today }
-  return suggestion(seeker, m, ctx, hardExclusions(seeker, m, ctx, pairDistance(seeker, m)))
+  const excluded = await spelledOut(deps.db, org, programme, mentorId, row.given_name, today, hardExclusions(seeker, m, ctx, pairDistance(seeker, m)))
+  return suggestion(seeker, m, ctx, excluded)
 }
 
 /** Re-checks every hard rule for a pair about to become a match; throws 409/422 naming the rules. */
@@ -186,12 +201,12 @@ export async function assertMatchable (deps: MatchingDeps, org: string, referral
   const rules = programme.rules as ProgrammeRules
   const row = await mentorForMatching(deps.db, org, programme.id, mentorId)
   if (row === undefined) {
-    throw new AppError('validation_failed', 'No such mentor', { errors: [{ path: 'body/mentor_id', message: 'is not a mentor of your organisation' }] })
+    throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')
   }
   const cleared = await clearedAmong(deps.db, org, programme.id, today, [mentorId])
   const seeker = prepareSeeker(await seekerOf(deps, referral, today))
   const m = prepareMentor({ ...row, cleared: cleared.has(mentorId) })
-  const reasons = hardExclusions(seeker, m, { rules, today }, pairDistance(seeker, m))
+  const reasons = await spelledOut(deps.db, org, programme, mentorId, row.given_name, today, hardExclusions(seeker, m, { rules, today }, pairDistance(seeker, m)))
   if (reasons.length === 0) return
   const onlyCapacity = reasons.every((r) => r.code === 'no_capacity')
   throw new AppError(onlyCapacity ? 'conflict' : 'rule_refused', reasons.map((r) => r.message).join('; '), { reasons })

@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/roles.js'
 import type { MatchingPlanRow, ReferralRow } from '../db/types.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
-import { AppError, notFound } from '../errors/catalogue.js'
+import { notFound, unknownReference } from '../errors/catalogue.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import { clearedMentorIds } from '../mentors/compliance.repository.js'
@@ -124,7 +124,7 @@ export async function createPlan (deps: MatchingDeps, caller: Caller, programmeI
   const org = caller.org as string
   const programme = await findProgramme(deps.db, org, programmeId)
   if (programme === undefined) {
-    throw new AppError('validation_failed', 'The programme does not exist', { errors: [{ path: 'body/programme_id', message: 'is not a programme of your organisation' }] })
+    throw unknownReference('body/programme_id', 'is not a programme of your organisation')
   }
   const rules = programme.rules as ProgrammeRules
   const referrals = await repo.waitingReferrals(deps.db, org, programme.id)

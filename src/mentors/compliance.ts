@@ -194,3 +194,25 @@ export function evaluate (r: VettingRecords, asOf: string): ComplianceResult {
   }
   return { cleared: programmes.some((p) => p.cleared), checks, programmes }
 }
+
+/** What keeps a mentor from approval, as the next step to take. */
+const NOT_APPROVED: Record<string, string> = {
+  applicant: 'is an applicant, not approved: record the vetting (interview, references, DBS check, training), then approve',
+  vetting: 'is in vetting, not approved yet: approve the mentor once every check is clear',
+  suspended: 'is suspended: reinstate the mentor first',
+  withdrawn: 'has withdrawn from volunteering'
+}
+
+/**
+ * Every gap between a mentor and clearance for one programme on a day, each its own reason: not
+ * approved, and each of the programme's checks that is missing or expired (`dbs_missing`,
+ * `references_missing`, `safeguarding_training_expired`...), with what the check found. Empty when cleared.
+ */
+export function clearanceGaps (r: VettingRecords, programme: { id: string, rules: unknown }, name: string, asOf: string): Array<{ code: string, message: string }> {
+  const gaps: Array<{ code: string, message: string }> = []
+  if (r.status !== 'approved') gaps.push({ code: 'not_approved', message: `${name} ${NOT_APPROVED[r.status] ?? `is ${r.status}, not approved`}` })
+  for (const c of programmeChecks(r, programme.id, requirementsOf(programme.rules), asOf)) {
+    if (!isClearStatus(c.status)) gaps.push({ code: `${c.name}_${c.status}`, message: `${name}: ${c.detail}` })
+  }
+  return gaps
+}

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, MentorRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, invalidTransition, notFound, type FieldError } from '../errors/catalogue.js'
+import { AppError, invalidTransition, notFound, unknownReferences, type FieldError } from '../errors/catalogue.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { MENTOR_EDITABLE_FIELDS, type CreateMentor, type Mentor, type MentorStatus, type UpdateMentor } from '../schemas/mentors.js'
 import * as repo from './mentors.repository.js'
@@ -61,7 +61,7 @@ export function toMentor (row: repo.MentorWithProgrammes): Mentor {
 async function checkProgrammes (trx: Trx, org: string, ids: string[]): Promise<void> {
   const found = new Set((await repo.programmesOf(trx, org, ids)).map((p) => p.id))
   const errors: FieldError[] = ids.flatMap((id, i) => found.has(id) ? [] : [{ path: `body/programme_ids/${i}`, message: 'is not a programme of your organisation' }])
-  if (errors.length > 0) throw new AppError('validation_failed', 'A programme does not exist', { errors })
+  if (errors.length > 0) throw unknownReferences(errors)
 }
 
 function checkDates (body: Partial<CreateMentor>, today: string): void {
@@ -151,6 +151,14 @@ const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[], to: Men
   withdraw: { from: ['applicant', 'vetting', 'approved', 'suspended'], to: 'withdrawn', verb: 'withdraw the mentor' }
 }
 
+/** What to do instead, where a change is refused from a status that has a way forward. */
+const NEXT_STEP: Record<string, (id: string) => { code: string, message: string }> = {
+  'approve:applicant': (id) => ({ code: 'vetting_not_started', message: `record the vetting first (an interview, references, an enhanced DBS check and training: POST /v1/mentors/${id}/interviews, /references, /dbs-checks, /trainings); the first record moves the mentor to vetting, and approval follows once GET /v1/mentors/${id}/compliance is clear` }),
+  'approve:approved': () => ({ code: 'already_approved', message: 'the mentor is already approved' }),
+  'approve:suspended': (id) => ({ code: 'mentor_suspended', message: `a suspended mentor returns through POST /v1/mentors/${id}/reinstate` }),
+  'approve:withdrawn': () => ({ code: 'mentor_withdrawn', message: 'a withdrawn mentor cannot return; a volunteer coming back applies again as a new mentor' })
+}
+
 /** Refuses, with every reason, unless the mentor meets every requirement of each of its programmes. */
 async function requireClear (trx: Trx, row: MentorRow, asOf: string): Promise<void> {
   const records = (await loadRecords(trx, row.organisation_id, [row.id])).get(row.id)
@@ -173,7 +181,12 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
   if (row === undefined) throw notFound('Mentor')
   checkIfMatch(ifMatch, row, 'mentor')
   const t = TRANSITIONS[action]
-  if (!t.from.includes(row.status as MentorStatus)) throw invalidTransition(row.status, t.verb)
+  if (!t.from.includes(row.status as MentorStatus)) {
+    const step = NEXT_STEP[`${action}:${row.status}`]
+    if (step === undefined) throw invalidTransition(row.status, t.verb)
+    const next = step(row.id)
+    throw new AppError('invalid_transition', `Cannot ${t.verb} while the status is ${row.status}: ${next.message}`, { reasons: [next] })
+  }
   if (action === 'reinstate') await checkReinstatement(trx, caller, row.id)
   if (action === 'approve') {
     const open = await checkApproval(trx, caller, row.id)
@@ -190,7 +203,7 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
 export async function suspendForAllegation (trx: Trx, caller: Caller, mentorId: string, today: string): Promise<boolean> {
   const row = await repo.lockMentor(trx, { org: caller.org as string }, mentorId)
   if (row === undefined || !TRANSITIONS.suspend.from.includes(row.status as MentorStatus)) return false
-  await apply(trx, caller, row, 'suspend', 'safeguarding allegation recorded', today)
+  await apply(trx, caller, row, 'suspend', 'pending a safeguarding review', today)
   return true
 }
 

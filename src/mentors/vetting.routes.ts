@@ -1,4 +1,6 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Database } from '../db/database.js'
+import type { AuditResourceType } from '../audit/audit.repository.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import {
@@ -14,6 +16,7 @@ import * as vetting from './vetting.repository.js'
 import * as repo from './mentors.repository.js'
 import { mentorForVetting, scopeFor } from './mentors.service.js'
 import { announceClearance } from './clearance.js'
+import { audit, mentorRecord } from '../audit/accessor.js'
 
 const READERS: readonly Role[] = ['coordinator', 'mentor']
 const List = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ data: Type.Array(item) })
@@ -37,6 +40,14 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     return row.id
   }
 
+  /** A mentor's vetting records of one kind, with an access event for each. */
+  async function readRecords<R extends { id: string }> (request: FastifyRequest, id: string, kind: AuditResourceType, list: (db: Database, mentorId: string) => Promise<R[]>): Promise<R[]> {
+    const mentorId = await visibleMentor(request.caller, id)
+    const rows = await list(app.db, mentorId)
+    await audit(app.db, request, rows.map((r) => mentorRecord('read', kind, r.id, mentorId)))
+    return rows
+  }
+
   const post = { roles: ['coordinator'] as Role[] }
 
   app.post('/mentors/:id/interviews', {
@@ -54,6 +65,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
       const created = await vetting.insertInterview(trx, { mentor_id: mentor.id, held_on: b.held_on, interviewer: b.interviewer, outcome: b.outcome, notes: b.notes ?? null, recorded_by: request.caller.sub })
       await announceClearance(trx, [mentor.id], today())
+      await audit(trx, request, [mentorRecord('create', 'interview', created.id, mentor.id)])
       return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)
@@ -62,7 +74,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
   app.get('/mentors/:id/interviews', {
     config: { roles: READERS },
     schema: { tags: ['mentors'], operationId: 'listMentorInterviews', security: bearer, summary: 'Interviews, oldest first', params: IdParams, response: { 200: List(InterviewSchema), ...problems(404) } }
-  }, async (request) => ({ data: await vetting.listInterviews(app.db, await visibleMentor(request.caller, request.params.id)) as any[] }))
+  }, async (request) => ({ data: await readRecords(request, request.params.id, 'interview', vetting.listInterviews) as any[] }))
 
   app.post('/mentors/:id/references', {
     config: post,
@@ -82,6 +94,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
       const created = await vetting.insertReference(trx, { mentor_id: mentor.id, referee_name: b.referee_name, relationship: b.relationship, requested_on: b.requested_on, received_on: b.received_on ?? null, satisfactory: b.satisfactory ?? null, recorded_by: request.caller.sub })
       await announceClearance(trx, [mentor.id], today())
+      await audit(trx, request, [mentorRecord('create', 'reference', created.id, mentor.id)])
       return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)
@@ -90,7 +103,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
   app.get('/mentors/:id/references', {
     config: { roles: READERS },
     schema: { tags: ['mentors'], operationId: 'listMentorReferences', security: bearer, summary: 'References, oldest first', params: IdParams, response: { 200: List(ReferenceSchema), ...problems(404) } }
-  }, async (request) => ({ data: await vetting.listReferences(app.db, await visibleMentor(request.caller, request.params.id)) as any[] }))
+  }, async (request) => ({ data: await readRecords(request, request.params.id, 'reference', vetting.listReferences) as any[] }))
 
   app.post('/mentors/:id/trainings', {
     config: post,
@@ -108,6 +121,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       const mentor = await mentorForVetting(trx, request.caller, request.params.id)
       const created = await vetting.insertTraining(trx, { mentor_id: mentor.id, kind: b.kind, title: b.title ?? null, completed_on: b.completed_on, hours: b.hours, provider: b.provider, recorded_by: request.caller.sub })
       await announceClearance(trx, [mentor.id], today())
+      await audit(trx, request, [mentorRecord('create', 'training', created.id, mentor.id)])
       return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)
@@ -116,7 +130,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
   app.get('/mentors/:id/trainings', {
     config: { roles: READERS },
     schema: { tags: ['mentors'], operationId: 'listMentorTrainings', security: bearer, summary: 'Trainings, oldest first', params: IdParams, response: { 200: List(TrainingSchema), ...problems(404) } }
-  }, async (request) => ({ data: await vetting.listTrainings(app.db, await visibleMentor(request.caller, request.params.id)) as any[] }))
+  }, async (request) => ({ data: await readRecords(request, request.params.id, 'training', vetting.listTrainings) as any[] }))
 
   app.post('/mentors/:id/dbs-checks', {
     config: post,
@@ -163,6 +177,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       })
       const statusChecks = await vetting.insertStatusChecks(trx, checks.map((c) => ({ dbs_check_id: row.id, checked_on: c.checked_on, result: c.result, recorded_by: request.caller.sub })))
       await announceClearance(trx, [mentor.id], now)
+      await audit(trx, request, [mentorRecord('create', 'dbs_check', row.id, mentor.id)])
       return { status: 201, body: { ...row, status_checks: statusChecks } }
     })
     return await reply.code(201).send(result.body)
@@ -172,7 +187,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
     config: { roles: READERS },
     schema: { tags: ['mentors'], operationId: 'listMentorDbsChecks', security: bearer, summary: 'DBS checks with their Update Service status checks, oldest first', params: IdParams, response: { 200: List(DbsCheckSchema), ...problems(404) } }
   }, async (request) => {
-    const rows = await vetting.listDbsChecks(app.db, await visibleMentor(request.caller, request.params.id))
+    const rows = await readRecords(request, request.params.id, 'dbs_check', vetting.listDbsChecks)
     const checks = await vetting.listStatusChecks(app.db, rows.map((r) => r.id))
     return { data: rows.map((r) => ({ ...r, status_checks: checks.filter((c) => c.dbs_check_id === r.id) })) as any[] }
   })
@@ -200,6 +215,7 @@ export default async function vettingRoutes (fastify: FastifyInstance): Promise<
       }
       const [created] = await vetting.insertStatusChecks(trx, [{ dbs_check_id: dbs.id, checked_on: b.checked_on, result: b.result, recorded_by: request.caller.sub }])
       await announceClearance(trx, [mentor.id], today())
+      await audit(trx, request, [mentorRecord('update', 'dbs_check', dbs.id, mentor.id)])
       return { status: 201, body: created }
     })
     return await reply.code(201).send(row.body)

@@ -60,12 +60,26 @@ export async function jobRunFigures (db: Executor): Promise<JobRunFigures> {
   }
 }
 
-/** Webhook deliveries recorded in the last 24 hours, by status. */
-export async function webhookDeliveryFigures (db: Executor): Promise<Record<'pending' | 'succeeded' | 'failed' | 'exhausted', number>> {
-  const rows = await sql<{ status: 'pending' | 'succeeded' | 'failed' | 'exhausted', n: number }>`
-    select status, count(*)::int as n from webhook_deliveries
-    where created_at > now() - interval '24 hours' group by status`.execute(db)
-  const out = { pending: 0, succeeded: 0, failed: 0, exhausted: 0 }
-  for (const r of rows.rows) out[r.status] = r.n
-  return out
+export interface WebhookFigures {
+  /** Deliveries waiting for an attempt (first or retry). */
+  due: number
+  /** Seconds since the oldest of them was due; 0 when there is none or none is late. */
+  oldest_due_seconds: number
+  /** Deliveries created in the last 24 hours, by status. */
+  recent: Record<'pending' | 'succeeded' | 'failed' | 'exhausted', number>
+}
+
+/** Webhook deliveries at a glance, from the due index and the created_at index. */
+export async function webhookFigures (db: Executor): Promise<WebhookFigures> {
+  const [due, recent] = await Promise.all([
+    sql<{ due: number, oldest: number | null }>`
+      select count(*)::int as due, extract(epoch from now() - min(next_attempt_at))::float8 as oldest
+      from webhook_deliveries where next_attempt_at is not null`.execute(db),
+    sql<{ status: keyof WebhookFigures['recent'], n: number }>`
+      select status, count(*)::int as n from webhook_deliveries
+      where created_at > now() - interval '24 hours' group by status`.execute(db)
+  ])
+  const byStatus = { pending: 0, succeeded: 0, failed: 0, exhausted: 0 }
+  for (const r of recent.rows) byStatus[r.status] = r.n
+  return { due: due.rows[0]?.due ?? 0, oldest_due_seconds: Math.max(0, due.rows[0]?.oldest ?? 0), recent: byStatus }
 }

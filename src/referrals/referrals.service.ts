@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, ReferralRow } from '../db/types.js'
 import type { Caller, Role } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
-import { AppError, invalidTransition, notFound, type Reason } from '../errors/catalogue.js'
+import { AppError, invalidTransition, notFound, unknownReference, type Reason } from '../errors/catalogue.js'
 import type { CreateReferral, Referral, ReferralStatus, UpdateReferral } from '../schemas/referrals.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
 import { normalisePostcode } from '../lib/postcodes.js'
@@ -120,7 +120,7 @@ export async function createReferral (trx: Trx, caller: Caller, input: CreateRef
   }
   const programme = await findProgramme(trx, org, input.programme_id)
   if (programme === undefined) {
-    throw new AppError('validation_failed', 'The programme does not exist', { errors: [{ path: 'body/programme_id', message: 'is not a programme of your organisation' }] })
+    throw unknownReference('body/programme_id', 'is not a programme of your organisation')
   }
   if (!programme.active) {
     throw new AppError('rule_refused', 'The programme is not taking referrals', { reasons: [{ code: 'programme_inactive', message: 'This programme is not currently taking referrals' }] })
@@ -240,10 +240,11 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
  * The referral's acknowledgement reached the referrer: a referral still `submitted` moves to
  * `acknowledged`, by the system. One a coordinator has already moved on stays where it is.
  */
-export async function acknowledge (trx: Trx, org: string, id: string): Promise<void> {
+export async function acknowledge (trx: Trx, org: string, id: string): Promise<boolean> {
   const row = await repo.lockReferral(trx, { org }, id)
-  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return
+  if (row === undefined || !TRANSITIONS.acknowledge.from.includes(row.status as ReferralStatus)) return false
   await apply(trx, row, 'acknowledge', { note: 'acknowledgement sent to the referrer' }, { id: 'system', role: 'system' })
+  return true
 }
 
 async function apply (trx: Trx, row: ReferralRow, action: Action, input: TransitionInput, actor: { id: string, role: string }): Promise<Created> {

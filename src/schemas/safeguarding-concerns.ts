@@ -46,7 +46,7 @@ export const ConcernSchema = Type.Object({
   reference: Type.String(),
   match_id: Type.Union([Uuid, Type.Null()]),
   kind: Type.Enum([...CONCERN_KINDS]),
-  mentor_id: Nullable(Type.String({ format: 'uuid', description: 'The mentor an allegation is about' })),
+  mentor_id: Nullable(Type.String({ format: 'uuid', description: 'The mentor an allegation is about (shown to coordinators and admins only)' })),
   category: Type.Enum([...CONCERN_CATEGORIES]),
   description: Type.String(),
   occurred_on: Type.Union([DateOnly, Type.Null()]),

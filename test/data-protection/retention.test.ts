@@ -186,3 +186,38 @@ t.test('notifications are anonymised after their class, and idempotency keys go 
   const after = await send(app, admin, 'GET', '/v1/notifications', undefined, 200)
   for (const n of after.data) t.match(n, { recipient: 'anonymised@anonymised.invalid', subject: 'Anonymised', kind: /./ })
 })
+
+t.test('concerns are kept 25 years from being raised, allegations by the class their outcome set', async (t) => {
+  const { app, tenant, tokens: { admin, coordinator } } = await setUp(t, { worker: true })
+  const today = todayLocal()
+  const programme = await tenant.programme()
+  const a = await makeMatch(app, coordinator, programme)
+  const b = await makeMatch(app, coordinator, programme)
+  const concern = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: a.matchId, category: 'disclosure', description: 'Said her uncle Bob shouts' })
+  const close = async (id: string, outcome: string, note: string): Promise<void> => {
+    await post(app, coordinator, `/v1/safeguarding-concerns/${id}/acknowledge`, {}, 200)
+    await post(app, coordinator, `/v1/safeguarding-concerns/${id}/lado-referral`, { referred_on: today, lado_reference: `LADO-${id.slice(0, 6)}` }, 200)
+    await post(app, admin, `/v1/safeguarding-concerns/${id}/outcome`, { outcome, note }, 200)
+  }
+  const unfounded = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: a.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Gave a lift home' })
+  await close(unfounded.id, 'unfounded', 'The lift was arranged by the school')
+  const substantiated = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: b.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Messaged privately' })
+  await close(substantiated.id, 'substantiated', 'Messages seen')
+  const open = await post(app, coordinator, '/v1/safeguarding-concerns', { match_id: b.matchId, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Still open' })
+  const read = async (id: string): Promise<any> => await send(app, coordinator, 'GET', `/v1/safeguarding-concerns/${id as string}`, undefined, 200)
+
+  const tenYears = await runJob(app, admin, 'retention', addMonths(today, 120))
+  t.equal(tenYears.counts.concerns_anonymised, 1, 'the unfounded allegation after 10 years')
+  t.match(await read(unfounded.id), { description: 'Anonymised', outcome: { outcome: 'unfounded', note: 'Anonymised' }, kind: 'allegation_about_mentor' })
+  t.equal((await read(concern.id)).description, 'Said her uncle Bob shouts')
+  t.equal((await read(substantiated.id)).description, 'Messaged privately')
+
+  const quarter = await runJob(app, admin, 'retention', addMonths(today, 300))
+  t.equal(quarter.counts.concerns_anonymised, 1, 'the concern about the young person after 25 years')
+  t.match(await read(concern.id), { description: 'Anonymised', category: 'disclosure' })
+  t.equal((await read(substantiated.id)).description, 'Messaged privately', 'a substantiated allegation is kept 100 years')
+  t.equal((await read(open.id)).description, 'Still open', 'an allegation without an outcome is never due')
+
+  const events = await send(app, admin, 'GET', `/v1/audit-events?action=dispose&resource_type=concern`, undefined, 200)
+  t.same(events.data.map((e: any) => e.resource_id).sort(), [concern.id, unfounded.id].sort())
+})

@@ -7,6 +7,8 @@ import { setUp } from '../support/set-up.js'
 import { createTenant } from '../support/tenants.js'
 import { waitUntil } from '../support/time.js'
 import { auth } from '../support/tokens.js'
+import { createQueueBackend } from '../../src/jobs/queue-backend.js'
+import { createScheduledJobsQueue } from '../../src/jobs/scheduled/scheduled-queue.js'
 
 const JOB = 'safeguarding-deadlines'
 const DESCRIPTION = 'Amara said her uncle hits her when she gets home late.'
@@ -43,7 +45,7 @@ async function organisation (app: FastifyInstance) {
 }
 
 t.test('safeguarding deadlines', async (t) => {
-  const { app, db, smtp } = await setUp(t, { smtp: true, worker: true, env: { SCHEDULE_TZ: 'Europe/London' } })
+  const { app, config, db, smtp } = await setUp(t, { smtp: true, worker: true, env: { SCHEDULE_TZ: 'Europe/London' } })
   const escalations = async (concernId: string) =>
     await db.selectFrom('notifications').select(['recipient', 'subject', 'body', 'dedupe_key']).where('kind', '=', 'safeguarding_escalation').where('subject_id', '=', concernId).orderBy('recipient').execute()
 
@@ -144,5 +146,22 @@ t.test('safeguarding deadlines', async (t) => {
     t.same(await escalations(c.id), [])
     t.same(await escalations(theirs.id), [], 'not escalated by another organisation\'s run')
     t.equal((await elsewhere.run('2026-11-10T09:00:00Z')).counts.escalated, 1)
+  })
+
+  t.test('what the 15-minute scheduler fires judges now, across every organisation', async (t) => {
+    const a = await organisation(app)
+    const b = await organisation(app)
+    const late = [await a.raise({ raised_at: new Date(Date.now() - 2 * 3_600_000).toISOString(), immediate_risk: true }), await b.raise({ raised_at: new Date(Date.now() - 3 * 86_400_000).toISOString() })]
+    const notYet = await a.raise({ raised_at: new Date(Date.now() - 30 * 60_000).toISOString(), immediate_risk: true })
+    const backend = createQueueBackend(config)
+    const queue = createScheduledJobsQueue(backend)
+    t.teardown(async () => { await queue.close(); await backend.close() })
+    await queue.add(JOB, { name: JOB })
+    await waitUntil(async () => (await db.selectFrom('job_runs').select('status').where('trigger', '=', 'schedule').where('name', '=', JOB).executeTakeFirst())?.status === 'succeeded', 15_000, 'scheduled run')
+    const run = await db.selectFrom('job_runs').selectAll().where('trigger', '=', 'schedule').where('name', '=', JOB).executeTakeFirstOrThrow()
+    t.equal(run.organisation_id, null, 'every organisation')
+    t.ok(run.as_of_instant !== null && Math.abs(run.as_of_instant.getTime() - Date.now()) < 60_000, 'as of now')
+    for (const c of late) t.equal((await escalations(c.id)).length, 2, 'escalated')
+    t.same(await escalations(notYet.id), [], 'an immediate risk raised half an hour ago is not due yet')
   })
 })

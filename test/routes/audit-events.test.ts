@@ -4,9 +4,12 @@ import { referralBody } from '../support/bodies.js'
 import { setUp } from '../support/set-up.js'
 import { auth } from '../support/tokens.js'
 import { post, send } from '../support/requests.js'
+import { createDatabase } from '../../src/db/database.js'
+import { renderReferral } from '../../src/referrals/referrals.repository.js'
+import { recordAccess } from '../../src/audit/audit.repository.js'
 
 t.test('access events for referrals', async (t) => {
-  const { app, db, tenant, other, tokens: { admin } } = await setUp(t, { other: true })
+  const { app, db, config, tenant, other, tokens: { admin } } = await setUp(t, { other: true })
   const programme = await tenant.programme({})
   const coordinator = tenant.token('coordinator', { sub: 'coordinator-ann' })
   const referrer = tenant.token('referrer', { sub: 'referrer-own' })
@@ -97,6 +100,22 @@ t.test('access events for referrals', async (t) => {
     await t.rejects(sql`delete from audit_events where id = ${one.id}`.execute(db), /audit events cannot be changed or deleted/)
     await t.rejects(sql`truncate audit_events`.execute(db), /audit events cannot be changed or deleted/)
     t.equal((await events({ request_id: 'req-single-get-1' }))[0].purpose, 'Matching review')
+  })
+
+  t.test("a read's relaxed commit stays within its own statement; inside a transaction nothing changes", async (t) => {
+    const one = createDatabase(config.DATABASE_URL, 1)
+    t.teardown(async () => { await one.db.destroy() })
+    const who = { org: tenant.orgId, actorId: 'unit', actorRole: 'coordinator', purpose: null, requestId: 'req-commit-mode' }
+    const setting = async (ex: Parameters<typeof recordAccess>[0]) => (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(ex)).rows[0].synchronous_commit
+    t.ok(await renderReferral(one.db, who, { org: tenant.orgId }, ids[0]))
+    await recordAccess(one.db, who, [{ action: 'read', resourceType: 'referral', resourceId: ids[0], referralId: ids[0] }])
+    t.equal(await setting(one.db), 'on', 'the next statement on the connection commits as configured')
+    await one.db.transaction().execute(async (trx) => {
+      t.ok(await renderReferral(trx, who, { org: tenant.orgId }, ids[0]))
+      await recordAccess(trx, who, [{ action: 'update', resourceType: 'referral', resourceId: ids[0], referralId: ids[0] }])
+      t.equal(await setting(trx), 'on', 'a change with reads in it commits durably')
+    })
+    t.equal((await events({ request_id: 'req-commit-mode' })).length, 4)
   })
 
   t.test('GET /v1/audit-events: admin only, filtered and paginated', async (t) => {

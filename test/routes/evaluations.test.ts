@@ -118,7 +118,8 @@ t.test('evaluations', async (t) => {
     t.equal(none.statusCode, 409, none.body)
     t.equal(none.json().reasons[0].code, 'no_evaluation_due')
     const wrong = await record(coordinator, second.matchId, { evaluation_id: first.matchId, held_on: today, responses: [response('referrer', { confidence: 3 })] })
-    t.equal(wrong.statusCode, 400, wrong.body)
+    t.equal(wrong.statusCode, 422, wrong.body)
+    t.equal(wrong.json().code, 'unknown_reference')
     t.equal(wrong.json().errors[0].path, 'body/evaluation_id')
   })
 

@@ -56,6 +56,8 @@ t.test('alerts about matches', async (t) => {
     got = (await app.inject({ method: 'GET', url: `/v1/matches/${match.id as string}`, headers: auth(coordinator) })).json()
     t.ok(got.flagged_at)
     t.match(got.flag_reason, /expired/)
+    const flagEvents = await db.selectFrom('audit_events').selectAll().where('actor_id', '=', 'job:training-expiry-alerts').execute()
+    t.match(flagEvents, [{ action: 'update', resource_type: 'match', resource_id: match.id, referral_id: referral.id, mentor_id: mentorId, actor_role: 'system', request_id: lapsed.id }], 'the flag is an access event of the job run')
     const flagged = await app.inject({ method: 'GET', url: '/v1/matches?flagged=true', headers: auth(coordinator) })
     t.equal(flagged.json().data.length, 1)
     const alert = await db.selectFrom('notifications').select('body').where('kind', '=', 'training_expiry_alert').where('recipient', '=', 'lead.one@council.example').where('dedupe_key', 'like', '%:expired:%').executeTakeFirst()

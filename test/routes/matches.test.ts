@@ -191,7 +191,7 @@ t.test('creating a match re-checks the hard rules', async (t) => {
   t.equal(res.json().reasons[0].code, 'gender_preference')
   const res2 = await app.inject({ method: 'POST', url: '/v1/matches', headers: auth(coordinator), payload: { referral_id: r.id, mentor_id: unapproved, introduction: intro } })
   t.equal(res2.statusCode, 422)
-  t.equal(res2.json().reasons[0].code, 'not_cleared')
+  t.equal(res2.json().reasons[0].code, 'not_approved')
   const submitted = await post(app, coordinator, '/v1/referrals', referralBody(programmeId, { referrer: { email: 'x@school.example' } }), 201)
   const res3 = await app.inject({ method: 'POST', url: '/v1/matches', headers: auth(coordinator), payload: { referral_id: submitted.id, mentor_id: male, introduction: intro } })
   t.equal(res3.statusCode, 409)

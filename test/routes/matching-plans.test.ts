@@ -71,7 +71,8 @@ t.test('matching plans', async (t) => {
 
   t.test('access and bad input', async (t) => {
     const bad = await app.inject({ method: 'POST', url: '/v1/matching/plans', headers: auth(coordinator), payload: { programme_id: '00000000-0000-4000-8000-000000000000' } })
-    t.equal(bad.statusCode, 400)
+    t.equal(bad.statusCode, 422)
+    t.equal(bad.json().code, 'unknown_reference')
     t.equal(bad.json().errors[0].path, 'body/programme_id')
     const referrer = await app.inject({ method: 'POST', url: '/v1/matching/plans', headers: auth(tenant.token('referrer')), payload: { programme_id: programmeId } })
     t.equal(referrer.statusCode, 403)

@@ -58,7 +58,7 @@ t.test('mentor suggestions', async (t) => {
     }
     t.same(await ask(best), [])
     t.same(await ask(male), ['gender_preference'])
-    t.same(await ask(unapproved), ['not_cleared'])
+    t.same(await ask(unapproved), ['not_approved'])
     t.same(await ask(virtualOnly), ['delivery_mode'])
     const res = await app.inject({ method: 'GET', url: `${url}?mentor_id=${male}`, headers: auth(coordinator) })
     t.match(res.json().data[0].excluded_by[0].message, /asked for a female mentor/)

@@ -27,15 +27,17 @@ t.test('mentors', async (t) => {
     t.ok(got.headers.etag)
   })
 
-  t.test('bad input names the field; unknown programme is a 400', async (t) => {
+  t.test('bad input names the field; unknown programme is a 422 naming it', async (t) => {
     const res = await post('', mentorBody([programmeId], { email: 'nope', postcode: 'x', availability: [{ day: 'someday', part: 'evening' }], extra: true }))
     t.equal(res.statusCode, 400)
     const paths = res.json().errors.map((e: any) => e.path)
     for (const p of ['body/email', 'body/postcode', 'body/availability/0/day', 'body/extra']) t.ok(paths.includes(p), `${p} in ${paths.join()}`)
     const otherProgramme = await other.programme()
     const res2 = await post('', mentorBody([otherProgramme]))
-    t.equal(res2.statusCode, 400)
+    t.equal(res2.statusCode, 422)
+    t.equal(res2.json().code, 'unknown_reference')
     t.equal(res2.json().errors[0].path, 'body/programme_ids/0')
+    t.same(res2.json().reasons, [{ code: 'unknown_reference', message: 'programme_ids/0 is not a programme of your organisation' }])
     const res3 = await post('', mentorBody([programmeId], { professional_background: { role: 'Social worker', organisation: 'Council', involvement_ended_on: addDays(today, 1) } }))
     t.equal(res3.statusCode, 400)
     t.equal(res3.json().errors[0].path, 'body/professional_background/involvement_ended_on')

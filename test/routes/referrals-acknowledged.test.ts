@@ -5,7 +5,7 @@ import { waitUntil } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 
 t.test('acknowledged referrals', async (t) => {
-  const { app, tenant, tokens: { coordinator }, smtp } = await setUp(t, { smtp: true, worker: true })
+  const { app, db, tenant, tokens: { coordinator }, smtp } = await setUp(t, { smtp: true, worker: true })
   const programme = await tenant.programme({})
   const referrer = tenant.token('referrer', { sub: 'referrer-ack' })
 
@@ -27,6 +27,8 @@ t.test('acknowledged referrals', async (t) => {
     const history = (await app.inject({ method: 'GET', url: `/v1/referrals/${r.id}/history`, headers: auth(referrer) })).json().data
     t.same(history.map((h: { to_status: string }) => h.to_status), ['submitted', 'acknowledged'])
     t.equal(history[1].from_status, 'submitted')
+    const events = await db.selectFrom('audit_events').select(['action', 'actor_id', 'actor_role']).where('referral_id', '=', r.id).where('actor_id', '=', 'system').execute()
+    t.same(events, [{ action: 'status_change', actor_id: 'system', actor_role: 'system' }], 'the change by the sender is an access event')
   })
 
   t.test('an acknowledged referral can still be updated by its referrer and screened by a coordinator', async (t) => {

@@ -247,16 +247,20 @@ t.test('referral screening', async (t) => {
     t.same(codesOf(res), ['programme_inactive'])
   })
 
-  t.test("another organisation's programme is bad input naming programme_id", async (t) => {
+  t.test("another organisation's programme is refused (422) naming programme_id, as an unknown one is", async (t) => {
     const other = await createTenant(app)
     const theirs = await other.programme(SAFE_SPACE)
     const res = await post(safeSpaceBody(14, {}, { programme_id: theirs }))
-    t.equal(res.statusCode, 400, res.body)
+    t.equal(res.statusCode, 422, res.body)
+    t.equal(res.json().code, 'unknown_reference')
     t.same(res.json().errors.map((e: { path: string }) => e.path), ['body/programme_id'])
+    t.same(res.json().reasons, [{ code: 'unknown_reference', message: 'programme_id is not a programme of your organisation' }])
     t.notMatch(res.body, theirs, 'does not echo whether it exists elsewhere')
     const unknown = await post(safeSpaceBody(14, {}, { programme_id: '00000000-0000-4000-8000-000000000000' }))
-    t.equal(unknown.statusCode, 400, unknown.body)
-    t.same(unknown.json().errors.map((e: { path: string }) => e.path), ['body/programme_id'])
+    t.equal(unknown.statusCode, 422, unknown.body)
+    const { request_id: _a, ...a } = res.json()
+    const { request_id: _b, ...b } = unknown.json()
+    t.same(a, b, 'the same answer for another organisation\'s id and a random one')
   })
 
   t.test('several failures come back together in one 422', async (t) => {

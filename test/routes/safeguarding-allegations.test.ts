@@ -8,7 +8,7 @@ import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 
 t.test('an allegation about a mentor', async (t) => {
-  const { app, tenant, tokens: { admin, coordinator } } = await setUp(t)
+  const { app, db, tenant, tokens: { admin, coordinator } } = await setUp(t)
   const secondAdmin = tenant.token('admin', { sub: 'admin-two' })
   const programmeId = await tenant.programme()
   const url = (id: string, step: string): string => `/v1/safeguarding-concerns/${id}/${step}`
@@ -34,6 +34,12 @@ t.test('an allegation about a mentor', async (t) => {
     t.equal(raised.mentor_suspended, true)
     t.ok(raised.lado_referral.due_at, 'a LADO deadline is open')
     t.equal(raised.lado_referral.due_at, raised.acknowledgement.due_at, '23:59 on the next working day')
+    const events = await db.selectFrom('audit_events').select(['action', 'resource_type', 'resource_id', 'referral_id', 'mentor_id', 'request_id'])
+      .where('request_id', '=', (await db.selectFrom('audit_events').select('request_id').where('resource_id', '=', raised.id).executeTakeFirstOrThrow()).request_id)
+      .orderBy('resource_type').execute()
+    t.same(events.map((e) => [e.action, e.resource_type, e.resource_id]), [
+      ['create', 'concern', raised.id], ['status_change', 'match', match.matchId], ['status_change', 'mentor', match.mentorId]
+    ], 'the concern, the suspension and the paused match are access events of the one request')
 
     const mentorRecord = await send(app, coordinator, 'GET', `/v1/mentors/${match.mentorId}`, undefined, 200)
     t.equal(mentorRecord.status, 'suspended')
@@ -83,8 +89,9 @@ t.test('an allegation about a mentor', async (t) => {
     await post(app, coordinator, `/v1/referrals/${referral.id as string}/accept`, {}, 200)
     const m = await post(app, coordinator, '/v1/matches', { referral_id: referral.id, mentor_id: mentorId, introduction: { scheduled_at: new Date().toISOString(), location: 'School' } }, 201)
     const raised = await post(app, referrer, '/v1/safeguarding-concerns', { match_id: m.id, kind: 'allegation_about_mentor', category: 'mentor_conduct', description: 'Gave the young person a phone.' }, 201)
-    t.equal(raised.mentor_id, mentorId)
+    t.equal(raised.mentor_id, null, 'the referrer is not shown the mentor\'s id')
     t.equal(raised.mentor_suspended, true)
+    t.equal((await send(app, coordinator, 'GET', `/v1/safeguarding-concerns/${raised.id as string}`, undefined, 200)).mentor_id, mentorId, 'the mentor of the match')
     t.equal((await send(app, coordinator, 'GET', `/v1/mentors/${mentorId}`, undefined, 200)).status, 'suspended')
     t.equal((await send(app, coordinator, 'GET', `/v1/matches/${m.id as string}`, undefined, 200)).status, 'proposed', 'only active matches pause')
   })

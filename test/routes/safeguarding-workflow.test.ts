@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { referralBody } from '../support/bodies.js'
 import { recentlyVettedMentor } from '../support/mentors.js'
 import { post, send } from '../support/requests.js'
@@ -52,7 +53,8 @@ t.test('safeguarding workflow', async (t) => {
     t.equal(noMentor.body.errors[0].path, 'body/mentor_id')
     const foreignMentor = await recentlyVettedMentor(app, other.token('coordinator'), [await other.programme()])
     const elsewhere = await problem(coordinator, '/v1/safeguarding-concerns', { referral_id: referral.id, category: 'mentor_conduct', description: 'x', kind: 'allegation_about_mentor', mentor_id: foreignMentor })
-    t.equal(elsewhere.status, 400, 'another organisation\'s mentor is no mentor of ours')
+    t.equal(elsewhere.status, 422, 'another organisation\'s mentor is no mentor of ours')
+    t.equal(elsewhere.body.code, 'unknown_reference')
     t.equal(elsewhere.body.errors[0].path, 'body/mentor_id')
   })
 
@@ -202,6 +204,18 @@ t.test('safeguarding workflow', async (t) => {
     await t.rejects(db.updateTable('safeguarding_concerns').set({ acknowledgement_due_at: new Date() }).where('id', '=', c.id).execute(), /cannot be changed/)
     await t.rejects(db.updateTable('safeguarding_concerns').set({ acknowledged_by: 'someone-else' }).where('id', '=', c.id).execute(), /cannot be changed/)
     await t.rejects(db.deleteFrom('safeguarding_concerns').where('id', '=', c.id).execute(), /cannot be changed/)
+    // Anonymisation (retention, erasure) may replace the free text, and nothing else.
+    const anonymising = async (set: Record<string, unknown>): Promise<void> => {
+      await db.transaction().execute(async (trx) => {
+        await sql`select set_config('waymark.anonymising', 'on', true)`.execute(trx)
+        await trx.updateTable('safeguarding_concerns').set(set).where('id', '=', c.id).execute()
+      })
+    }
+    await anonymising({ description: '[removed]', anonymised_at: new Date() })
+    await t.rejects(anonymising({ category: 'other' }), /cannot be changed/)
+    await t.rejects(anonymising({ acknowledged_by: 'someone-else' }), /cannot be changed/)
+    await t.rejects(db.updateTable('safeguarding_concerns').set({ anonymised_at: null }).where('id', '=', c.id).execute(), /cannot be changed/)
+    t.equal((await send(app, coordinator, 'GET', `/v1/safeguarding-concerns/${c.id as string}`, undefined, 200)).description, '[removed]')
   })
 
   t.test('safeguarding leads in the staff directory', async (t) => {

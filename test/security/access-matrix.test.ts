@@ -36,7 +36,7 @@ interface Entry {
   ownOnly?: Role[]
   /**
    * The status when the record is not the caller's to see (default 404). A create that names a
-   * record in its body (a match's referral, a concern's match) refuses it as bad input: 400.
+   * record in its body (a match's referral, a concern's match) refuses it as a reference to nothing: 422 `unknown_reference`.
    */
   hidden?: number
   /**
@@ -223,6 +223,13 @@ const MATRIX: Record<string, Entry> = {
     roles: ['admin'], ok: 200, kind: 'list',
     make: async () => ({ url: '/v1/jobs/runs?limit=200' }), ids: idsOf, records: (ctx) => ctx.runs
   },
+  'GET /v1/audit-events': {
+    roles: ['admin'], ok: 200, kind: 'list',
+    make: async () => ({ url: '/v1/audit-events?limit=200' }),
+    ids: (body) => body.data.map((e: { resource_id: string }) => e.resource_id)
+  },
+  'GET /v1/referrals/{id}/access-log': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/referrals/${ctx.fixed[s]}/access-log` }) },
+  'GET /v1/mentors/{id}/access-log': { roles: ['coordinator', 'admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/mentors/${ctx.cw.mentor[s]}/access-log` }) },
 
   'POST /v1/users': {
     roles: ['admin'], ok: 201, kind: 'none',
@@ -276,7 +283,7 @@ const MATRIX: Record<string, Entry> = {
 
   'GET /v1/referrals/{id}/mentor-suggestions': { roles: ['coordinator'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/referrals/${ctx.cw.accepted[s]}/mentor-suggestions` }) },
   'POST /v1/matching/plans': {
-    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 400,
+    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 422,
     make: async (ctx, s) => ({ url: '/v1/matching/plans', payload: { programme_id: programmeOf(ctx, s) } })
   },
   'GET /v1/matching/plans/{id}': {
@@ -290,7 +297,7 @@ const MATRIX: Record<string, Entry> = {
     view: (t, caller, body) => { for (const m of body.data) matchView(t, caller, m) }
   },
   'POST /v1/matches': {
-    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 400,
+    roles: ['coordinator'], ok: 201, kind: 'record', hidden: 422,
     make: async (ctx, s, c) => ({
       url: '/v1/matches',
       payload: { referral_id: c.fresh ? await ctx.cw.freshAccepted(s) : ctx.cw.accepted[s], mentor_id: ctx.cw.mentor[s], introduction: { scheduled_at: new Date().toISOString(), location: 'School library' } }
@@ -349,7 +356,7 @@ const MATRIX: Record<string, Entry> = {
     make: async (ctx, s, c) => ({ url: `/v1/safeguarding-concerns/${concernOf(ctx, s, c.caller)}` })
   },
   'POST /v1/safeguarding-concerns': {
-    roles: CONCERN_ROLES, ok: 201, kind: 'record', hidden: 400, ownOnly: ['mentor', 'referrer'],
+    roles: CONCERN_ROLES, ok: 201, kind: 'record', hidden: 422, ownOnly: ['mentor', 'referrer'],
     make: async (ctx, s, c) => ({
       url: '/v1/safeguarding-concerns',
       payload: { category: 'online_safety', description: 'Mentioned messages from an adult they met online.', ...(c.caller === 'referrer' ? { referral_id: ctx.cw.matchReferral[s] } : { match_id: ctx.cw.match[s] }) }
@@ -528,7 +535,8 @@ t.test('access matrix', async (t) => {
     const intro = { scheduled_at: new Date().toISOString(), location: 'School library' }
     const post = async (token: string, url: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> => {
       const res = await app.inject({ method: 'POST', url, headers: auth(token), payload })
-      t.equal(res.statusCode, 400, res.body)
+      t.equal(res.statusCode, 422, res.body)
+      t.equal(res.json().code, 'unknown_reference')
       return bare(res.json())
     }
     t.same(

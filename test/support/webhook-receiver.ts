@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks'
 import { waitUntil } from './time.js'
 
 export interface ReceivedWebhook {
+  path: string
   id: string
   timestamp: string
   signature: string
@@ -63,7 +64,7 @@ export async function startWebhookReceiver (t: Pick<Test, 'teardown'>): Promise<
           verifiedBy.push(i)
         } catch { /* not this secret */ }
       })
-      receiver.received.push({ id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, verified, verifiedBy, at: Date.now() })
+      receiver.received.push({ path: req.url ?? '', id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, verified, verifiedBy, at: Date.now() })
       if (receiver.hang) return
       res.statusCode = receiver.plan.shift() ?? receiver.status
       res.end()

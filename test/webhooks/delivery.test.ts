@@ -2,7 +2,10 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { referralBody } from '../support/bodies.js'
 import { setUp } from '../support/set-up.js'
-import { waitUntil } from '../support/time.js'
+import { todayLocal, waitUntil } from '../support/time.js'
+import { runJob } from '../support/jobs.js'
+import { recentlyVettedMentor } from '../support/mentors.js'
+import { addMonths } from '../../src/lib/dates.js'
 import { auth } from '../support/tokens.js'
 import { post, send } from '../support/requests.js'
 import { makeMatch } from '../support/matches.js'
@@ -208,4 +211,23 @@ t.test('ping goes to that endpoint whatever its events; match, mentor and evalua
   t.equal(created?.verified?.data.reference, match.reference)
   await post(app, coordinator, `/v1/mentors/${mentorId}/suspend`, { reason: 'a check' }, 200)
   await waitUntil(() => all.received.some((g) => g.verified?.type === 'mentor.clearance_changed' && g.verified.data.cleared === false && g.verified.data.id === mentorId), 5000, 'clearance lost')
+})
+
+t.test('clearance that lapses with time alone is announced by the daily expiry job, once', async (t) => {
+  const { app, tenant, tokens: { coordinator, admin }, receiver, subscribe } = await opening(t)
+  const programmeId = await tenant.programme()
+  await subscribe(['mentor.clearance_changed'])
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programmeId])
+  await receiver.waitFor(1)
+  t.equal(receiver.received[0].verified?.data.cleared, true, 'approved: cleared')
+  // Five years on, training and DBS have lapsed with nothing recorded in between.
+  const later = addMonths(todayLocal(), 60)
+  const run = await runJob(app, admin, 'training-expiry-alerts', later)
+  t.equal(run.counts.clearance_changes, 1)
+  const [, lapsed] = await receiver.waitFor(2)
+  t.same(lapsed.verified?.data, { id: mentorId, status: 'approved', cleared: false })
+  const again = await runJob(app, admin, 'dbs-renewal-alerts', later)
+  t.equal(again.counts.clearance_changes, 0, 'announced once, whichever job sees it next')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.equal(receiver.received.length, 2)
 })

@@ -2,6 +2,7 @@ import { daysBetween } from '../../lib/dates.js'
 import type { RawBuilder } from 'kysely'
 import { bestDbs } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './context.js'
+import { announceClearance } from '../../mentors/clearance.js'
 import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups } from './mentor-alerts.js'
 import { withDbsChecks, type ScannedMentor, type WithDbs } from '../../mentors/alerts.repository.js'
 import { dbsToCoordinator, dbsToMentor, type DbsThreshold as Threshold } from '../../notifications/templates/mentor-alerts.js'
@@ -35,6 +36,8 @@ export async function dbsRenewalAlerts (ctx: ScheduledJobContext): Promise<Recor
   for await (const batch of keysetBatches(ctx, fetch)) {
     counts.mentors_scanned += batch.length
     const byId = new Map(batch.map((m) => [m.id, m]))
+    // Clearance can lapse with time alone: a change since the last announced one is a webhook event.
+    counts.clearance_changes += await ctx.db.transaction().execute(async (trx) => await announceClearance(trx, [...byId.keys()], ctx.asOf))
     const records = new Map(batch.map((m) => [m.id, m.dbs]))
     const links = batch.flatMap((m) => m.programme_ids.map((programmeId) => ({ mentor_id: m.id, programme_id: programmeId })))
     await programmes.load(links.map((l) => l.programme_id))

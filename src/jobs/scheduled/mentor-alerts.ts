@@ -9,6 +9,7 @@ import { programmesByIds } from '../../programmes/programmes.repository.js'
 import type { ScheduledJobContext } from './context.js'
 import type { Message } from '../../notifications/templates/message.js'
 import { activeMatchesForMentors, flagMatchesForMentors } from '../../matches/matches.repository.js'
+import { jobAccessor } from '../../audit/accessor.js'
 
 export const SCAN_BATCH = 2000
 export const INSERT_BATCH = 1000
@@ -109,7 +110,8 @@ export async function alertRows (ctx: ScheduledJobContext, alerts: Alert[], coor
     const matches = await activeMatchesByMentor(ctx.db, org, [...new Set(list.map((a) => a.mentor.id))])
     for (const a of list) {
       if (LAPSED_THRESHOLDS.has(a.threshold) && (matches.get(a.mentor.id)?.length ?? 0) > 0) {
-        await flagMatchesForMentors(ctx.db, org, [a.mentor.id], `${a.kind.replace(/_/g, ' ')}: ${a.threshold.replace(/_/g, ' ')} on ${a.expires_on}`)
+        // The job is named after its alert kind (training_expiry_alert: training-expiry-alerts).
+        await flagMatchesForMentors(ctx.db, jobAccessor(org, `${a.kind.replace(/_alert$/, '').replace(/_/g, '-')}-alerts`, ctx.runId), [a.mentor.id], `${a.kind.replace(/_/g, ' ')}: ${a.threshold.replace(/_/g, ' ')} on ${a.expires_on}`)
       }
     }
     for (const a of list) {
@@ -149,5 +151,5 @@ export async function writeAlertGroups<T extends string> (
 }
 
 export function emptyCounts (...keys: string[]): Record<string, number> {
-  return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', ...keys].map((k) => [k, 0]))
+  return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', 'clearance_changes', ...keys].map((k) => [k, 0]))
 }

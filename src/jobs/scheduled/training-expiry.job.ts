@@ -2,6 +2,7 @@ import type { RawBuilder } from 'kysely'
 import { daysBetween } from '../../lib/dates.js'
 import { safeguardingExpiry } from '../../mentors/compliance.js'
 import type { ScheduledJobContext } from './context.js'
+import { announceClearance } from '../../mentors/clearance.js'
 import { CoordinatorCache, emptyCounts, keysetBatches, ProgrammeCache, writeAlertGroups } from './mentor-alerts.js'
 import { withSafeguardingTraining, type ScannedMentor, type WithTraining } from '../../mentors/alerts.repository.js'
 
@@ -32,6 +33,8 @@ export async function trainingExpiryAlerts (ctx: ScheduledJobContext): Promise<R
   for await (const rows of keysetBatches(ctx, fetch)) {
     const byId = new Map(rows.map((r) => [r.id, { id: r.id, organisation_id: r.organisation_id, email: r.email, given_name: r.given_name, family_name: r.family_name }]))
     counts.mentors_scanned += byId.size
+    // Clearance can lapse with time alone: a change since the last announced one is a webhook event.
+    counts.clearance_changes += await ctx.db.transaction().execute(async (trx) => await announceClearance(trx, [...byId.keys()], ctx.asOf))
     await programmes.load(rows.flatMap((r) => (r.programme_id === null ? [] : [r.programme_id])))
     // One alert per mentor and expiry date, naming every programme it lapses for.
     const grouped = new Map<string, { mentorId: string, expires_on: string, threshold: NonNullable<ReturnType<typeof trainingThreshold>>, programmes: string[] }>()

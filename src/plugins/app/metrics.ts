@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { AppError } from '../../errors/catalogue.js'
-import { jobRunFigures, outboxFigures, webhookDeliveryFigures } from '../../metrics/metrics.repository.js'
+import { jobRunFigures, outboxFigures, webhookFigures } from '../../metrics/metrics.repository.js'
 
 /** Queue states reported per queue: what waits (`waiting`, `prioritized`), runs, waits for later or for its children, or failed. */
 const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'waiting-children'] as const
@@ -28,7 +28,7 @@ function sameToken (given: string, expected: string): boolean {
 
 /**
  * Prometheus metrics at GET /metrics, behind METRICS_TOKEN (unset: nothing is measured or served).
- * HTTP figures are counted as requests finish; the queues, the outbox, webhook deliveries, job runs and the pool are
+ * HTTP figures are counted as requests finish; the queues, the outbox, job runs and the pool are
  * read when scraped, each bounded in time, so a scrape never waits long on a service that is down.
  */
 export default fp(async function metricsPlugin (app: FastifyInstance) {
@@ -52,13 +52,15 @@ export default fp(async function metricsPlugin (app: FastifyInstance) {
   const oldest = new Gauge({ name: 'waymark_outbox_oldest_age_seconds', help: 'Age of the oldest message not yet sent; 0 when there is none', registers: [register] })
   const failed = new Gauge({ name: 'waymark_notifications_failed', help: 'Messages given up on, all time (POST /v1/notifications/{id}/retry sends one again)', registers: [register] })
   const notifications = new Gauge({ name: 'waymark_notifications', help: 'Messages recorded in the last 24 hours, by status', labelNames: ['status'], registers: [register] })
-  const deliveries = new Gauge({ name: 'waymark_webhook_deliveries', help: 'Webhook deliveries recorded in the last 24 hours, by status', labelNames: ['status'], registers: [register] })
   const runs = new Gauge({ name: 'waymark_job_runs', help: 'Scheduled job runs created in the last 24 hours, by job and status', labelNames: ['name', 'status'], registers: [register] })
   const runSeconds = new Gauge({ name: 'waymark_job_run_duration_seconds_sum', help: 'Seconds taken by the finished runs of the last 24 hours, by job and status', labelNames: ['name', 'status'], registers: [register] })
   const lastRun = new Gauge({ name: 'waymark_job_run_last_duration_seconds', help: 'Seconds the latest finished run of each job took, with its status', labelNames: ['name', 'status'], registers: [register] })
   const lastFinished = new Gauge({ name: 'waymark_job_run_last_finished_timestamp_seconds', help: 'When the latest finished run of each job finished (Unix seconds)', labelNames: ['name', 'status'], registers: [register] })
   const pool = new Gauge({ name: 'waymark_db_pool_connections', help: 'The API\'s PostgreSQL pool: open (total), idle, and requests waiting for a connection', labelNames: ['state'], registers: [register] })
   const poolMax = new Gauge({ name: 'waymark_db_pool_max', help: 'The most connections the API\'s pool opens (DATABASE_POOL_SIZE)', registers: [register] })
+  const webhookDeliveries = new Gauge({ name: 'waymark_webhook_deliveries', help: 'Webhook deliveries created in the last 24 hours, by status', labelNames: ['status'], registers: [register] })
+  const webhookDue = new Gauge({ name: 'waymark_webhook_due', help: 'Webhook deliveries waiting for an attempt (first or retry)', registers: [register] })
+  const webhookOldestDue = new Gauge({ name: 'waymark_webhook_oldest_due_seconds', help: 'How late the most overdue webhook attempt is; 0 when none is late', registers: [register] })
   const sourceUp = new Gauge({ name: 'waymark_metrics_source_up', help: '1 when the source answered this scrape, 0 when it failed or timed out', labelNames: ['source'], registers: [register] })
 
   app.addHook('onResponse', async (request, reply) => {
@@ -93,13 +95,15 @@ export default fp(async function metricsPlugin (app: FastifyInstance) {
     }
   }
 
-  async function collectDeliveries (): Promise<void> {
+  async function collectWebhooks (): Promise<void> {
     try {
-      const d = await within(webhookDeliveryFigures(app.db))
-      for (const [status, n] of Object.entries(d)) deliveries.set({ status }, n)
-      sourceUp.set({ source: 'webhook_deliveries' }, 1)
+      const w = await within(webhookFigures(app.db))
+      webhookDue.set(w.due)
+      webhookOldestDue.set(w.oldest_due_seconds)
+      for (const [status, n] of Object.entries(w.recent)) webhookDeliveries.set({ status }, n)
+      sourceUp.set({ source: 'webhooks' }, 1)
     } catch {
-      sourceUp.set({ source: 'webhook_deliveries' }, 0)
+      sourceUp.set({ source: 'webhooks' }, 0)
     }
   }
 
@@ -138,7 +142,7 @@ export default fp(async function metricsPlugin (app: FastifyInstance) {
     pool.set({ state: 'idle' }, app.pgPool.idleCount)
     pool.set({ state: 'waiting' }, app.pgPool.waitingCount)
     poolMax.set(app.config.DATABASE_POOL_SIZE)
-    await Promise.all([collectQueues(), collectOutbox(), collectDeliveries(), collectJobRuns()])
+    await Promise.all([collectQueues(), collectOutbox(), collectWebhooks(), collectJobRuns()])
     const text = await register.metrics()
     return await reply.header('cache-control', 'no-store').type(register.contentType).serializer((p: unknown) => p as string).send(text)
   })

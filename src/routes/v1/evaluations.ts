@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
+import { audit, matchRecords } from '../../audit/accessor.js'
 
 const SCALES = 'Measures, each 1-5: has_trusted_adult (1 no one they trust ... 5 always has someone they trust), feels_listened_to (1 never ... 5 always), confidence (1 very low ... 5 very good), education_engagement (1 disengaged or not attending ... 5 fully engaged), goal_progress (1 no progress ... 5 goals met).'
 
@@ -33,6 +34,7 @@ export default async function evaluationRoutes (fastify: FastifyInstance): Promi
     const page = rows.slice(0, limit)
     const last = page[page.length - 1]
     const next = rows.length > limit ? encodeCursor({ at: new Date(`${last.due_on}T00:00:00Z`), id: last.id }) : null
+    await audit(app.db, request, await matchRecords(app.db, request, 'read', 'evaluation', page))
     return { data: page.map((r) => service.toEvaluation(r, day)), next_cursor: next }
   })
 
@@ -47,7 +49,9 @@ export default async function evaluationRoutes (fastify: FastifyInstance): Promi
   }, async (request) => {
     const row = await repo.findEvaluation(app.db, service.scopeFor(request.caller), request.params.id)
     if (row === undefined) throw notFound('Evaluation')
-    return service.toEvaluation(row, today(), await repo.responsesFor(app.db, [row.id]))
+    const responses = await repo.responsesFor(app.db, [row.id])
+    await audit(app.db, request, await matchRecords(app.db, request, 'read', 'evaluation', [row]))
+    return service.toEvaluation(row, today(), responses)
   })
 
   app.post('/matches/:id/evaluations', {
@@ -63,6 +67,7 @@ export default async function evaluationRoutes (fastify: FastifyInstance): Promi
     const day = today()
     const result = await runIdempotent<Evaluation>(app.db, request.caller, request.headers['idempotency-key'], `POST /v1/matches/${request.params.id}/evaluations`, request.body, async (trx) => {
       const { row, responses } = await service.recordEvaluation(trx, request.caller, request.params.id, request.body, day)
+      await audit(trx, request, await matchRecords(trx, request, 'update', 'evaluation', [row]))
       return { status: 201, body: service.toEvaluation(row, day, responses) }
     })
     if (result.replayed) void reply.header('idempotent-replayed', 'true')

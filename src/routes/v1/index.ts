@@ -14,6 +14,8 @@ import concernRoutes from './safeguarding-concerns.js'
 import auditEventRoutes from './audit-events.js'
 import { purposeOf } from '../../audit/accessor.js'
 import retentionRoutes from './retention.js'
+import subjectAccessRoutes from './subject-access-requests.js'
+import erasureRoutes from './erasure-requests.js'
 import webhookRoutes from './webhooks.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
@@ -37,5 +39,7 @@ export default async function v1Routes (app: FastifyInstance): Promise<void> {
   await app.register(concernRoutes)
   await app.register(auditEventRoutes)
   await app.register(retentionRoutes)
+  await app.register(subjectAccessRoutes)
+  await app.register(erasureRoutes)
   await app.register(webhookRoutes)
 }

@@ -16,6 +16,7 @@ import * as service from '../../matches/matches.service.js'
 import * as repo from '../../matches/matches.repository.js'
 import * as activity from '../../matches/activity.service.js'
 import { listGoals, listSessions } from '../../matches/activity.repository.js'
+import { audit, matchRecord } from '../../audit/accessor.js'
 
 export default async function matchRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -36,6 +37,7 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
     const created: string[] = []
     const result = await runIdempotent<Match>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/matches', request.body, async (trx) => {
       const { row, notificationIds } = await service.createMatch({ db: trx, geocoder, log: request.log }, request.caller, request.body, today())
+      await audit(trx, request, [matchRecord('create', 'match', row.id, row)])
       created.push(...notificationIds)
       return { status: 201, body: service.toMatch(row, request.caller, today()) }
     })
@@ -56,6 +58,7 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
     const { limit, cursor, ...filter } = request.query
     const rows = await repo.listMatches(app.db, service.scopeFor(request.caller), filter, decodeCursor(cursor), limit)
     const page = pageOf(rows, limit)
+    await audit(app.db, request, page.rows.map((m) => matchRecord('read', 'match', m.id, m)))
     const day = today()
     return { data: page.rows.map((r) => service.toMatch(r, request.caller, day)), next_cursor: page.next }
   })
@@ -71,6 +74,7 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
   }, async (request, reply) => {
     const row = await repo.findMatch(app.db, service.scopeFor(request.caller), request.params.id)
     if (row === undefined) throw notFound('Match')
+    await audit(app.db, request, [matchRecord('read', 'match', row.id, row)])
     return await reply.header('etag', service.etagOf(row)).send(service.toMatch(row, request.caller, today()))
   })
 
@@ -85,7 +89,9 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
   }, async (request) => {
     const row = await repo.findMatch(app.db, service.scopeFor(request.caller), request.params.id)
     if (row === undefined) throw notFound('Match')
-    return { data: (await repo.listHistory(app.db, row.id)) as any[] }
+    const history = await repo.listHistory(app.db, row.id)
+    await audit(app.db, request, [matchRecord('read', 'match', row.id, row)])
+    return { data: history as any[] }
   })
 
   const actions: Array<{ path: service.MatchAction, body: TSchema, operationId: string, summary: string }> = [
@@ -105,8 +111,11 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
       }
     }, async (request: FastifyRequest<{ Params: { id: string }, Body: service.TransitionInput, Headers: { 'if-match'?: string } }>, reply) => {
       const day = today()
-      const { row } = await app.db.transaction().execute(async (trx) =>
-        await service.transition(trx, request.caller, request.params.id, a.path, request.body, request.headers['if-match'], day))
+      const { row } = await app.db.transaction().execute(async (trx) => {
+        const changed = await service.transition(trx, request.caller, request.params.id, a.path, request.body, request.headers['if-match'], day)
+        await audit(trx, request, [matchRecord('status_change', 'match', changed.row.id, changed.row)])
+        return changed
+      })
       return await reply.header('etag', service.etagOf(row)).send(service.toMatch(row, request.caller, day))
     })
   }
@@ -121,7 +130,11 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
       response: { 201: SessionSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
-    const row = await app.db.transaction().execute(async (trx) => await activity.logSession(trx, request.caller, request.params.id, request.body, today()))
+    const row = await app.db.transaction().execute(async (trx) => {
+      const session = await activity.logSession(trx, request.caller, request.params.id, request.body, today())
+      await audit(trx, request, [matchRecord('create', 'session', session.id, await activity.matchFor(trx, request.caller, request.params.id))])
+      return session
+    })
     return await reply.code(201).send(activity.toSession(row))
   })
 
@@ -137,6 +150,7 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
     const match = await activity.matchFor(app.db, request.caller, request.params.id)
     const rows = await listSessions(app.db, match.id, decodeCursor(request.query.cursor), request.query.limit)
     const page = pageOf(rows, request.query.limit)
+    await audit(app.db, request, page.rows.map((r) => matchRecord('read', 'session', r.id, match)))
     return { data: page.rows.map(activity.toSession) as any[], next_cursor: page.next }
   })
 
@@ -149,7 +163,11 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
       response: { 201: GoalSchema, ...problems(404, 409, 422) }
     }
   }, async (request, reply) => {
-    const row = await app.db.transaction().execute(async (trx) => await activity.addGoal(trx, request.caller, request.params.id, request.body))
+    const row = await app.db.transaction().execute(async (trx) => {
+      const goal = await activity.addGoal(trx, request.caller, request.params.id, request.body)
+      await audit(trx, request, [matchRecord('create', 'goal', goal.id, await activity.matchFor(trx, request.caller, request.params.id))])
+      return goal
+    })
     return await reply.code(201).header('etag', activity.goalEtag(row)).send(activity.toGoal(row))
   })
 
@@ -164,7 +182,9 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
   }, async (request) => {
     const match = await activity.matchFor(app.db, request.caller, request.params.id)
     activity.assertGoalsAllowed(match.programme_kind)
-    return { data: (await listGoals(app.db, match.id)).map(activity.toGoal) as any[] }
+    const goals = await listGoals(app.db, match.id)
+    await audit(app.db, request, goals.map((g) => matchRecord('read', 'goal', g.id, match)))
+    return { data: goals.map(activity.toGoal) as any[] }
   })
 
   app.patch('/matches/:id/goals/:goal_id', {
@@ -176,8 +196,11 @@ export default async function matchRoutes (fastify: FastifyInstance): Promise<vo
       response: { 200: GoalSchema, ...problems(404, 412, 422) }
     }
   }, async (request, reply) => {
-    const row = await app.db.transaction().execute(async (trx) =>
-      await activity.updateGoal(trx, request.caller, request.params.id, request.params.goal_id, request.body, request.headers['if-match'], today()))
+    const row = await app.db.transaction().execute(async (trx) => {
+      const goal = await activity.updateGoal(trx, request.caller, request.params.id, request.params.goal_id, request.body, request.headers['if-match'], today())
+      await audit(trx, request, [matchRecord('update', 'goal', goal.id, await activity.matchFor(trx, request.caller, request.params.id))])
+      return goal
+    })
     return await reply.header('etag', activity.goalEtag(row)).send(activity.toGoal(row))
   })
 }

@@ -7,6 +7,7 @@ import { createGeocoder } from '../../geo/geocoder.js'
 import { explainMentor, suggestMentors, type MatchingDeps } from '../../matching/matching.service.js'
 import { createPlan, getPlan, type PlanPair, type PlanSummary, type PlanUnmatched } from '../../matching/plans.service.js'
 import type { MatchingPlanRow } from '../../db/types.js'
+import { audit, mentorRecord } from '../../audit/accessor.js'
 
 function toPlan (row: MatchingPlanRow, matches: Map<string, { id: string, mentor_id: string }>): Plan {
   return {
@@ -43,10 +44,15 @@ export default async function matchingRoutes (fastify: FastifyInstance): Promise
     }
   }, async (request) => {
     const org = request.caller.org as string
-    if (request.query.mentor_id !== undefined) {
-      return { data: [await explainMentor(deps(request.log), org, request.params.id, request.query.mentor_id, today())] }
-    }
-    return { data: await suggestMentors(deps(request.log), org, request.params.id, today(), request.query.limit) }
+    const data = request.query.mentor_id !== undefined
+      ? [await explainMentor(deps(request.log), org, request.params.id, request.query.mentor_id, today())]
+      : await suggestMentors(deps(request.log), org, request.params.id, today(), request.query.limit)
+    // The young person's profile was read to rank mentors: one event about the referral, one per mentor ranked.
+    await audit(app.db, request, [
+      { action: 'read', resourceType: 'suggestions', resourceId: request.params.id, referralId: request.params.id },
+      ...data.map((d) => mentorRecord('read', 'suggestions', request.params.id, d.mentor_id))
+    ])
+    return { data }
   })
 
   app.post('/matching/plans', {
@@ -56,7 +62,7 @@ export default async function matchingRoutes (fastify: FastifyInstance): Promise
       summary: 'Propose pairs for every waiting referral of a programme at once',
       description: 'Maximises the total fit plus a priority for waiting time under mentor capacities, exactly (Hungarian method on capacity slots, with a dual certificate in `summary.optimal`). A plan is a proposal: it creates no match; accept a pair with `POST /v1/matches`.',
       body: CreatePlanSchema,
-      response: { 201: PlanSchema, ...problems() }
+      response: { 201: PlanSchema, ...problems(422) }
     }
   }, async (request, reply) => {
     const row = await createPlan(deps(request.log), request.caller, request.body.programme_id, today())

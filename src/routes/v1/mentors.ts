@@ -15,6 +15,7 @@ import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
 import type { Role } from '../../auth/roles.js'
 import vettingRoutes from '../../mentors/vetting.routes.js'
+import { audit, auditMentorChanges, mentorRecord } from '../../audit/accessor.js'
 
 const READERS: readonly Role[] = ['coordinator', 'admin', 'mentor']
 
@@ -34,6 +35,7 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
   }, async (request, reply) => {
     const result = await runIdempotent<Mentor>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/mentors', request.body, async (trx) => {
       const row = await service.createMentor(trx, request.caller, request.body, today())
+      await audit(trx, request, [mentorRecord('create', 'mentor', row.id, row.id)])
       return { status: 201, body: service.toMentor(row) }
     })
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
@@ -57,6 +59,7 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
       ...(cleared !== undefined ? { cleared: { value: cleared, query: clearedMentorIdsQuery(scope.org, today(), filter.programme_id) } } : {})
     }, decodeCursor(cursor), limit)
     const page = pageOf(rows, limit)
+    await audit(app.db, request, page.rows.map((m) => mentorRecord('read', 'mentor', m.id, m.id)))
     return { data: page.rows.map(service.toMentor), next_cursor: page.next }
   })
 
@@ -70,6 +73,7 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
   }, async (request, reply) => {
     const row = await repo.findMentor(app.db, service.scopeFor(request.caller), request.params.id)
     if (row === undefined) throw notFound('Mentor')
+    await audit(app.db, request, [mentorRecord('read', 'mentor', row.id, row.id)])
     return await reply.header('etag', service.etagOf(row)).send(service.toMentor(row))
   })
 
@@ -80,11 +84,14 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
       summary: 'Update a mentor',
       description: `A coordinator may change every field; a mentor only its own ${['phone', 'languages', 'interests', 'skills', 'availability', 'delivery_modes', 'experience_summary'].join(', ')} (any other field is a 403 naming it). Honours \`If-Match\` (412 when stale).`,
       params: IdParams, headers: IfMatchHeaders, body: UpdateMentorSchema,
-      response: { 200: MentorRef, ...problems(404, 409, 412) }
+      response: { 200: MentorRef, ...problems(404, 409, 412, 422) }
     }
   }, async (request, reply) => {
-    const row = await app.db.transaction().execute(async (trx) =>
-      await service.updateMentor(trx, request.caller, request.params.id, request.body, request.headers['if-match'], today()))
+    const row = await app.db.transaction().execute(async (trx) => {
+      const updated = await service.updateMentor(trx, request.caller, request.params.id, request.body, request.headers['if-match'], today())
+      await audit(trx, request, [mentorRecord('update', 'mentor', updated.id, updated.id)])
+      return updated
+    })
     return await reply.header('etag', service.etagOf(row)).send(service.toMentor(row))
   })
 
@@ -98,7 +105,9 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
   }, async (request) => {
     const row = await repo.findMentor(app.db, service.scopeFor(request.caller), request.params.id)
     if (row === undefined) throw notFound('Mentor')
-    return { data: (await repo.listHistory(app.db, row.id)) as any[] }
+    const history = await repo.listHistory(app.db, row.id)
+    await audit(app.db, request, [mentorRecord('read', 'mentor', row.id, row.id)])
+    return { data: history as any[] }
   })
 
   app.get('/mentors/:id/compliance', {
@@ -118,6 +127,7 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
     const records = (await loadRecords(app.db, scope.org, [id])).get(id)
     if (records === undefined) throw notFound('Mentor')
     const result = evaluate(records, asOf)
+    await audit(app.db, request, [mentorRecord('read', 'compliance', id, id)])
     return { mentor_id: id, status: records.status as Mentor['status'], as_of: asOf, ...result }
   })
 
@@ -139,8 +149,12 @@ export default async function mentorRoutes (fastify: FastifyInstance): Promise<v
         response: { 200: MentorRef, ...problems(404, 409, 412, 422) }
       }
     }, async (request, reply) => {
-      const row = await app.db.transaction().execute(async (trx) =>
-        await service.transition(trx, request.caller, request.params.id, a.path, request.body.reason, request.headers['if-match'], today()))
+      const row = await app.db.transaction().execute(async (trx) => {
+        const changed = await service.transition(trx, request.caller, request.params.id, a.path, request.body.reason, request.headers['if-match'], today())
+        await audit(trx, request, [mentorRecord('status_change', 'mentor', changed.id, changed.id)])
+        await auditMentorChanges(trx, request, changed.id, null)
+        return changed
+      })
       return await reply.header('etag', service.etagOf(row)).send(service.toMentor(row))
     })
   }

@@ -10,6 +10,7 @@ import { workbook } from '../../reports/xlsx.js'
 import { findProgramme } from '../../programmes/programmes.repository.js'
 import { addDays, addMonths, todayIn } from '../../lib/dates.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
+import { audit } from '../../audit/accessor.js'
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
@@ -68,6 +69,8 @@ export default async function reportRoutes (fastify: FastifyInstance): Promise<v
     const programme = await findProgramme(app.db, org, request.query.programme_id)
     if (programme === undefined) throw notFound('Programme')
     const summary = await programmeSummary(app.db, { org, programmeId: programme.id, programmeName: programme.name, from, to, today, timeZone: app.config.SCHEDULE_TZ })
+    // One event for the download, about the programme.
+    await audit(app.db, request, [{ action: format === 'csv' ? 'export' : 'read', resourceType: 'report', resourceId: programme.id }])
     void reply.header('vary', 'accept')
     const section = request.query.section
     if (format === 'csv') {

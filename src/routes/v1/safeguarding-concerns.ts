@@ -9,12 +9,22 @@ import { notFound } from '../../errors/catalogue.js'
 import * as concerns from '../../matches/concerns.service.js'
 import * as workflow from '../../safeguarding/workflow.service.js'
 import type { Caller } from '../../auth/roles.js'
-import type { Database } from '../../db/database.js'
+import type { Database, Executor } from '../../db/database.js'
+import type { FastifyRequest } from 'fastify'
+import { audit, auditMentorChanges, matchRecords } from '../../audit/accessor.js'
+import type { AuditAction } from '../../audit/audit.repository.js'
 
 const RAISERS = ['coordinator', 'admin', 'mentor', 'referrer'] as const
 const LEADS = ['coordinator', 'admin'] as const
 
 /** The concern as the caller may see it, after a change. */
+/** The access event of a concern read or changed by this request (in the change's transaction for a change). */
+async function auditConcern (db: Executor, request: FastifyRequest, action: AuditAction, id: string): Promise<void> {
+  const row = await concerns.findConcern(db, request.caller, id)
+  if (row === undefined) throw notFound('Concern')
+  await audit(db, request, await matchRecords(db, request, action, 'concern', [row]))
+}
+
 async function concernView (db: Database, caller: Caller, id: string): Promise<Concern> {
   const row = await concerns.findConcern(db, caller, id)
   if (row === undefined) throw notFound('Concern')
@@ -32,12 +42,15 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       summary: 'Raise a safeguarding concern; every coordinator and safeguarding lead is alerted at once',
       description: 'A mentor about one of its matches (`match_id`), a referrer about one of its referrals, a coordinator or admin about any. The alert (reference and category only) goes out ahead of all other mail. Deadlines run from `raised_at`: acknowledgement within 1 hour for an immediate risk, else by 23:59 on the next working day; an allegation must reach the LADO by 23:59 on the next working day, and an allegation about a mentor suspends the mentor at once (access ends, active matches pause). A concern is a record: what was reported is never edited or deleted. Honours `Idempotency-Key`.',
       headers: IdempotencyHeaders, body: CreateConcernSchema,
-      response: { 201: ConcernSchema, ...problems() }
+      response: { 201: ConcernSchema, ...problems(422) }
     }
   }, async (request, reply) => {
     const created: string[] = []
     const result = await runIdempotent<any>(app.db, request.caller, request.headers['idempotency-key'], 'POST /v1/safeguarding-concerns', request.body, async (trx) => {
       const { row, reference, notificationIds } = await concerns.raiseConcern(trx, request.caller, request.body, { today: today(), timeZone: app.config.SCHEDULE_TZ })
+      await audit(trx, request, await matchRecords(trx, request, 'create', 'concern', [row]))
+      // An allegation suspends its mentor and pauses the mentor's matches.
+      if (row.mentor_id !== null) await auditMentorChanges(trx, request, row.mentor_id, 'status_change')
       created.push(...notificationIds)
       return { status: 201, body: concerns.toConcern({ ...row, reference }, [], request.caller) }
     })
@@ -59,6 +72,7 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
     const rows = await concerns.listConcerns(app.db, request.caller, filter, decodeCursor(cursor), limit)
     const page = pageOf(rows, limit)
     const actions = await concerns.actionsOf(app.db, page.rows.map((r) => r.id))
+    await audit(app.db, request, await matchRecords(app.db, request, 'read', 'concern', page.rows))
     return { data: page.rows.map((r) => concerns.toConcern(r, actions.get(r.id) ?? [], request.caller)), next_cursor: page.next }
   })
 
@@ -71,7 +85,9 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       response: { 200: ConcernSchema, ...problems(404) }
     }
   }, async (request) => {
-    return await concernView(app.db, request.caller, request.params.id)
+    const view = await concernView(app.db, request.caller, request.params.id)
+    await audit(app.db, request, await matchRecords(app.db, request, 'read', 'concern', [{ id: view.id, match_id: view.match_id, referral_id: view.referral_id, mentor_id: view.mentor_id }]))
+    return view
   })
 
   app.post('/safeguarding-concerns/:id/actions', {
@@ -83,7 +99,10 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       response: { 201: ConcernSchema, ...problems(404) }
     }
   }, async (request, reply) => {
-    await app.db.transaction().execute(async (trx) => { await concerns.addAction(trx, request.caller, request.params.id, request.body) })
+    await app.db.transaction().execute(async (trx) => {
+      await concerns.addAction(trx, request.caller, request.params.id, request.body)
+      await auditConcern(trx, request, 'update', request.params.id)
+    })
     return await reply.code(201).send(await concernView(app.db, request.caller, request.params.id))
   })
 
@@ -97,7 +116,10 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       response: { 200: ConcernSchema, ...problems(404, 409) }
     }
   }, async (request) => {
-    await app.db.transaction().execute(async (trx) => { await workflow.acknowledge(trx, request.caller, request.params.id) })
+    await app.db.transaction().execute(async (trx) => {
+      await workflow.acknowledge(trx, request.caller, request.params.id)
+      await auditConcern(trx, request, 'update', request.params.id)
+    })
     return await concernView(app.db, request.caller, request.params.id)
   })
 
@@ -111,7 +133,10 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       response: { 200: ConcernSchema, ...problems(404, 409, 422) }
     }
   }, async (request) => {
-    await app.db.transaction().execute(async (trx) => { await workflow.referToLado(trx, request.caller, request.params.id, request.body, today(), app.config.SCHEDULE_TZ) })
+    await app.db.transaction().execute(async (trx) => {
+      await workflow.referToLado(trx, request.caller, request.params.id, request.body, today(), app.config.SCHEDULE_TZ)
+      await auditConcern(trx, request, 'update', request.params.id)
+    })
     return await concernView(app.db, request.caller, request.params.id)
   })
 
@@ -125,7 +150,10 @@ export default async function concernRoutes (fastify: FastifyInstance): Promise<
       response: { 200: ConcernSchema, ...problems(404, 409) }
     }
   }, async (request) => {
-    await app.db.transaction().execute(async (trx) => { await workflow.recordOutcome(trx, request.caller, request.params.id, request.body) })
+    await app.db.transaction().execute(async (trx) => {
+      await workflow.recordOutcome(trx, request.caller, request.params.id, request.body)
+      await auditConcern(trx, request, 'status_change', request.params.id)
+    })
     return await concernView(app.db, request.caller, request.params.id)
   })
 }
