@@ -179,6 +179,8 @@ export interface AuditFilter {
   resource_type?: string
   resource_id?: string
   referral_id?: string
+  /** Any of these referrals (a young person's referrals linked as one). */
+  referral_ids?: string[]
   mentor_id?: string
   action?: string
   from?: string
@@ -199,6 +201,7 @@ export async function listEvents (db: Executor, org: string, filter: AuditFilter
   if (filter.resource_type !== undefined) q = q.where('resource_type', '=', filter.resource_type)
   if (filter.resource_id !== undefined) q = q.where('resource_id', '=', filter.resource_id)
   if (filter.referral_id !== undefined) q = q.where('referral_id', '=', filter.referral_id)
+  if (filter.referral_ids !== undefined) q = q.where('referral_id', 'in', filter.referral_ids)
   if (filter.mentor_id !== undefined) q = q.where('mentor_id', '=', filter.mentor_id)
   if (filter.action !== undefined) q = q.where('action', '=', filter.action)
   if (filter.from !== undefined) q = q.where('at', '>=', sql<Date>`${filter.from}::timestamptz`)

@@ -94,6 +94,13 @@ t.test('possible duplicate referrals, shown to coordinators only, linked as one 
     t.notOk('linked_referral_ids' in await read(app, school, first.id), 'still never shown to a referrer')
   })
 
+  t.test('the access log of a referral covers every referral linked with it', async (t) => {
+    const events = (await send(app, admin, 'GET', `/v1/referrals/${first.id as string}/access-log?limit=200`, undefined, 200)).data as Array<{ referral_id: string }>
+    const about = new Set(events.map((e) => e.referral_id))
+    t.ok(about.has(first.id) && about.has(typo.id) && about.has(swapped.id), 'the three referrals of Amara')
+    t.notOk(about.has(sameBirthday.id), 'not another child\'s')
+  })
+
   t.test('reports count linked referrals as one young person', async (t) => {
     const summary = await send(app, coordinator, 'GET', `/v1/reports/programme-summary?programme_id=${programme}`, undefined, 200)
     t.same([summary.referrals.submitted, summary.referrals.young_people], [5, 3], 'three referrals of Amara, linked, and two other children')

@@ -4,6 +4,7 @@ import { bearer, IdParams, problems } from '../../schemas/common.js'
 import { AccessLogQuerySchema, AuditEventPageSchema, ListAuditEventsQuerySchema } from '../../schemas/audit-events.js'
 import { listEvents, type AuditFilter } from '../../audit/audit.repository.js'
 import { findReferral } from '../../referrals/referrals.repository.js'
+import { caseworkOf } from '../../referrals/links.repository.js'
 import { mentorStatus } from '../../mentors/mentors.repository.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
@@ -47,14 +48,15 @@ export default async function auditEventRoutes (fastify: FastifyInstance): Promi
     schema: {
       tags: ['audit'], operationId: 'getReferralAccessLog', security: bearer,
       summary: 'Who has seen this young person\'s records',
-      description: 'Every access event about the young person: the referral, its matches, sessions, goals, evaluations, concerns and exports, newest first.',
+      description: 'Every access event about the young person: the referral and every referral linked with it as the same young person, their matches, sessions, goals, evaluations, concerns and exports, newest first.',
       params: IdParams, querystring: AccessLogQuerySchema,
       response: { 200: AuditEventPageSchema, ...problems(404) }
     }
   }, async (request) => {
     const org = request.caller.org as string
     if (await findReferral(app.db, { org }, request.params.id) === undefined) throw notFound('Referral')
-    return await logPage(org, request.query, { referral_id: request.params.id })
+    const linked = (await caseworkOf(app.db, request.params.id)).linked_referral_ids
+    return await logPage(org, request.query, linked.length === 0 ? { referral_id: request.params.id } : { referral_ids: [request.params.id, ...linked] })
   })
 
   app.get('/mentors/:id/access-log', {
