@@ -57,6 +57,13 @@ export async function resolveSubject (db: Executor, org: string, s: Subject): Pr
       order by r.created_at, r.id`.execute(db)
     const ids = new Set(rows.rows.map((x) => x.id))
     if (s.referral_id !== undefined) ids.add(s.referral_id)
+    // Referrals a coordinator linked as the same young person count as theirs, whatever the name on them.
+    const linked = ids.size === 0 ? { rows: [] } : await sql<{ id: string }>`
+      select r.id from referrals r
+      where r.organisation_id = ${org} and r.young_person_id in (
+        select l.young_person_id from referrals l where l.id = any(${[...ids]}::uuid[]) and l.young_person_id is not null)
+      order by r.created_at, r.id`.execute(db)
+    for (const r of linked.rows) ids.add(r.id)
     if (ids.size === 0) throw nothingFound('No referral of this organisation names a young person with that name and date of birth', 'young_person_not_found')
     return { referralIds: [...ids], mentorIds: [] }
   }

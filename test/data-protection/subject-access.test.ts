@@ -86,6 +86,13 @@ t.test('bad input and subjects that match nothing', async (t) => {
   t.equal(noMentor.reasons[0].code, 'mentor_not_found')
   const byName = await post(app, admin, '/v1/subject-access-requests', sar({ type: 'young_person', given_name: ' amara ', family_name: 'OKONKWO-TEST', date_of_birth: '2012-03-14' }, today))
   t.same(byName.records.map((r: any) => r.id), [referral.id], 'found by name and date of birth, whatever the case')
+
+  // A referral a coordinator linked as the same young person is theirs too, under another spelling.
+  const spelt = await post(app, coordinator, '/v1/referrals', referralBody(programme, { young_person: { given_name: 'Amarah' } }))
+  const link = await app.inject({ method: 'POST', url: `/v1/referrals/${referral.id as string}/link`, headers: auth(coordinator), payload: { referral_id: spelt.id } })
+  t.ok(link.statusCode < 300, link.body)
+  const linked = await post(app, admin, '/v1/subject-access-requests', sar({ type: 'young_person', referral_id: referral.id }, today))
+  t.same(linked.records.filter((r: any) => r.type === 'referral').map((r: any) => r.id).sort(), [referral.id, spelt.id].sort(), 'linked referrals included')
 })
 
 t.test('the export of a young person: every referral of that child, their records, and nobody else\'s', async (t) => {
