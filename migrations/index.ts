@@ -26,7 +26,6 @@ import * as m0061 from './0061_alter_mentors_announced_cleared.js'
 import * as m0080 from './0080_create_operations_indexes.js'
 import * as m0081 from './0081_alter_notifications_retried.js'
 import * as m0090 from './0090_alter_matches_closure_evaluation.js'
-import * as m0090 from './0090_rename_subject_lookup_index.js'
 import * as m0091 from './0091_create_referral_links.js'
 import * as m0092 from './0092_alter_referrals_duplicates_flag.js'
 import * as m0102 from './0102_create_webhook_deliveries_created_index.js'
@@ -63,7 +62,6 @@ export const migrations: Record<string, Migration> = {
   '0080_create_operations_indexes': m0080,
   '0081_alter_notifications_retried': m0081,
   '0090_alter_matches_closure_evaluation': m0090,
-  '0090_rename_subject_lookup_index': m0090,
   '0091_create_referral_links': m0091,
   '0092_alter_referrals_duplicates_flag': m0092,
   '0102_create_webhook_deliveries_created_index': m0102
