@@ -52,9 +52,18 @@ export async function anonymiseReferrals (db: Executor, referralIds: string[]): 
       decline = case when r.decline is null then null else r.decline || '{"note":null}'::jsonb end,
       withdrawal = case when r.withdrawal is null then null else r.withdrawal || jsonb_build_object('reason', ${REPLACED}::text) end,
       referrer_key = 'anonymised:' || r.id,
+      name_key = null, has_possible_duplicates = false,
       anonymised_at = now(), updated_at = now(), version = r.version + 1
     where r.id = any(${list})
     returning r.id, r.id as referral_id`.execute(db)
+  // A possible duplicate was judged on the names now gone: the flag goes too, on both sides.
+  const pairs = await sql<{ other: string }>`
+    delete from referral_duplicates d where d.referral_id = any(${list}) or d.duplicate_id = any(${list})
+    returning case when d.referral_id = any(${list}) then d.duplicate_id else d.referral_id end as other`.execute(db)
+  if (pairs.rows.length > 0) {
+    await sql`update referrals r set has_possible_duplicates = exists (select 1 from referral_duplicates d where d.referral_id = r.id or d.duplicate_id = r.id)
+      where r.id = any(${pairs.rows.map((p) => p.other)}::uuid[])`.execute(db)
+  }
   await sql`update referral_status_history set reason = ${REPLACED} where referral_id = any(${list}) and reason is not null`.execute(db)
   const matches = await sql<Row>`
     update matches m set
