@@ -179,6 +179,23 @@ const heldMentor = async (ctx: Context, s: Scope): Promise<string> => {
   return id
 }
 
+/** A webhook endpoint of the scope's organisation, made by its admin (a local URL: the matrix allows private destinations). */
+async function webhookFor (ctx: Context, s: Scope): Promise<string> {
+  const res = await ctx.app.inject({ method: 'POST', url: '/v1/webhooks', headers: auth(tenantOf(ctx, s).token('admin')), payload: { url: 'http://127.0.0.1:9/matrix', events: ['referral.created'] } })
+  if (res.statusCode !== 201) throw new Error(`webhook: ${res.statusCode} ${res.body}`)
+  return res.json().id
+}
+
+/** A delivery of a ping to a fresh endpoint of the scope's organisation, given up on: [endpoint, delivery]. */
+async function deliveryFor (ctx: Context, s: Scope): Promise<[string, string]> {
+  const id = await webhookFor(ctx, s)
+  const res = await ctx.app.inject({ method: 'POST', url: `/v1/webhooks/${id}/ping`, headers: auth(tenantOf(ctx, s).token('admin')), payload: {} })
+  if (res.statusCode !== 202) throw new Error(`ping: ${res.statusCode} ${res.body}`)
+  // As if its one attempt had failed, with no retry left: what an operator redelivers.
+  await ctx.db.updateTable('webhook_deliveries').set({ status: 'exhausted', attempt: 1, next_attempt_at: null }).where('id', '=', res.json().id).execute()
+  return [id, res.json().id]
+}
+
 const MATRIX: Record<string, Entry> = {
   'POST /v1/organisations': {
     roles: ['platform_admin'], ok: 201, kind: 'none',
@@ -443,6 +460,24 @@ const MATRIX: Record<string, Entry> = {
   },
   'GET /v1/erasure-requests/{id}': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/erasure-requests/${await erasureFor(ctx, s)}` }) },
   'POST /v1/erasure-requests/{id}/approve': { roles: ['admin'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/erasure-requests/${await erasureFor(ctx, s)}/approve` }) },
+  'POST /v1/webhooks': {
+    roles: ['admin', 'integration'], ok: 201, kind: 'none',
+    make: async () => ({ url: '/v1/webhooks', payload: { url: 'http://127.0.0.1:9/matrix', events: ['referral.created'] } })
+  },
+  'GET /v1/webhooks': { roles: ['admin', 'integration'], ok: 200, kind: 'none', make: async () => ({ url: '/v1/webhooks' }) },
+  'GET /v1/webhooks/{id}': { roles: ['admin', 'integration'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/webhooks/${await webhookFor(ctx, s)}` }) },
+  'PATCH /v1/webhooks/{id}': {
+    roles: ['admin', 'integration'], ok: 200, kind: 'record',
+    make: async (ctx, s) => ({ url: `/v1/webhooks/${await webhookFor(ctx, s)}`, payload: { description: 'Case system' } })
+  },
+  'DELETE /v1/webhooks/{id}': { roles: ['admin', 'integration'], ok: 204, kind: 'record', make: async (ctx, s) => ({ url: `/v1/webhooks/${await webhookFor(ctx, s)}` }) },
+  'POST /v1/webhooks/{id}/rotate-secret': { roles: ['admin', 'integration'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/webhooks/${await webhookFor(ctx, s)}/rotate-secret`, payload: {} }) },
+  'POST /v1/webhooks/{id}/ping': { roles: ['admin', 'integration'], ok: 202, kind: 'record', make: async (ctx, s) => ({ url: `/v1/webhooks/${await webhookFor(ctx, s)}/ping`, payload: {} }) },
+  'GET /v1/webhooks/{id}/deliveries': { roles: ['admin', 'integration'], ok: 200, kind: 'record', make: async (ctx, s) => ({ url: `/v1/webhooks/${await webhookFor(ctx, s)}/deliveries` }) },
+  'POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry': {
+    roles: ['admin', 'integration'], ok: 202, kind: 'record',
+    make: async (ctx, s) => { const [id, delivery] = await deliveryFor(ctx, s); return { url: `/v1/webhooks/${id}/deliveries/${delivery}/retry`, payload: {} } }
+  },
   'POST /v1/safeguarding-concerns/{id}/actions': {
     roles: ['coordinator'], ok: 201, kind: 'record',
     make: async (ctx, s) => ({ url: `/v1/safeguarding-concerns/${s === 'own' ? ctx.cw.concern.coordinatorOwn : concernOf(ctx, s, 'coordinator')}/actions`, payload: { action: 'Spoke to the designated safeguarding lead.' } })
@@ -465,7 +500,7 @@ async function createUser (app: FastifyInstance, tenant: Tenant): Promise<string
 }
 
 t.test('access matrix', async (t) => {
-  const { app, db, tenant: a, other: b } = await setUp(t, { other: true })
+  const { app, db, tenant: a, other: b } = await setUp(t, { other: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
   const programmeA = await a.programme()
   const programmeB = await b.programme()
 
