@@ -21,7 +21,7 @@ for (const [k, v] of Object.entries(process.env)) {
   if (v !== undefined && !['DATABASE_URL', 'REDIS_URL', 'NODE_ENV', 'EMBEDDED', 'JWT_SECRET', 'PORT'].includes(k) && !k.startsWith('npm_')) env[k] = v
 }
 const smtp = await startMailListener(tap)
-Object.assign(env, { WAYMARK_DATA_DIR: dataDir, SMTP_URL: smtp.url, LOG_LEVEL: 'info', OUTBOX_POLL_MS: '200' })
+Object.assign(env, { WAYMARK_DATA_DIR: dataDir, SMTP_URL: smtp.url, LOG_LEVEL: 'info', OUTBOX_POLL_MS: '200', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' })
 const base = 'http://127.0.0.1:3000'
 
 interface Service { proc: ChildProcess, output: () => string, exited: Promise<number | null> }

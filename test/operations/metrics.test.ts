@@ -71,7 +71,7 @@ t.test('GET /metrics', async (t) => {
     t.equal(m.get('waymark_notifications{status="sent"}'), 0)
     for (const status of ['pending', 'succeeded', 'failed', 'exhausted']) t.equal(m.get(`waymark_webhook_deliveries{status="${status}"}`), 0, `webhook deliveries ${status}`)
     t.equal(m.get('waymark_webhook_due'), 0)
-    t.equal(m.get('waymark_metrics_source_up{source="webhooks"}'), 1)
+    t.equal(m.get('waymark_metrics_source_up{source="webhook_deliveries"}'), 1)
     for (const queue of ['notifications', 'webhooks', 'scheduled-jobs']) {
       for (const state of ['waiting', 'prioritized', 'active', 'delayed', 'failed']) {
         t.ok(m.has(`waymark_queue_jobs{queue="${queue}",state="${state}"}`), `${queue} ${state}`)

@@ -32,7 +32,7 @@ export interface Child {
 export function spawnService (t: Test, mode: 'all' | 'api' | 'worker', env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/main.ts']): Child {
   const proc = spawn(process.execPath, [...entry, mode], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
