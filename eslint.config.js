@@ -1,8 +1,10 @@
 import tseslint from 'typescript-eslint'
+import prettier from 'eslint-config-prettier'
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'openapi/**', '.tap/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
+  prettier,
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -6,9 +6,19 @@ declare module 'autocannon' {
       headers?: Record<string, string>
       body?: string
       setupRequest?: (request: any, context: Record<string, unknown>) => any
-      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, string>
+      ) => void
     }
-    interface Histogram { average: number, total: number, p50: number, p99: number }
+    interface Histogram {
+      average: number
+      total: number
+      p50: number
+      p99: number
+    }
     interface Result {
       requests: Histogram
       latency: Histogram
@@ -16,8 +26,13 @@ declare module 'autocannon' {
       errors: number
       timeouts: number
     }
-    interface Options { url: string, connections?: number, duration?: number, requests?: Request[] }
+    interface Options {
+      url: string
+      connections?: number
+      duration?: number
+      requests?: Request[]
+    }
   }
-  function autocannon (options: autocannon.Options): Promise<autocannon.Result>
+  function autocannon(options: autocannon.Options): Promise<autocannon.Result>
   export default autocannon
 }

@@ -22,20 +22,36 @@ app.get('/referrals/:id', async (request, reply) => {
 })
 
 app.get('/referrals', async (request) => {
-  const q = request.query as { limit?: string, cursor?: string }
+  const q = request.query as { limit?: string; cursor?: string }
   const limit = Math.min(200, Math.max(1, Number(q.limit ?? 50)))
   let r: pg.QueryResult
   if (q.cursor !== undefined) {
     const [at, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [string, string]
-    r = await pool.query('select * from referrals where organisation_id = $1 and (created_at, id) < ($2, $3) order by created_at desc, id desc limit $4', [org, at, id, limit + 1])
+    r = await pool.query(
+      'select * from referrals where organisation_id = $1 and (created_at, id) < ($2, $3) order by created_at desc, id desc limit $4',
+      [org, at, id, limit + 1]
+    )
   } else {
-    r = await pool.query('select * from referrals where organisation_id = $1 order by created_at desc, id desc limit $2', [org, limit + 1])
+    r = await pool.query(
+      'select * from referrals where organisation_id = $1 order by created_at desc, id desc limit $2',
+      [org, limit + 1]
+    )
   }
   const rows = r.rows.slice(0, limit)
   const last = rows[rows.length - 1]
-  const next = r.rows.length > limit ? Buffer.from(JSON.stringify([last.created_at.toISOString(), last.id])).toString('base64url') : null
+  const next =
+    r.rows.length > limit
+      ? Buffer.from(JSON.stringify([last.created_at.toISOString(), last.id])).toString('base64url')
+      : null
   return { data: rows, next_cursor: next }
 })
 
 await app.listen({ port: Number(env('PORT')), host: '127.0.0.1' })
-process.on('SIGTERM', () => { void app.close().then(async () => { await pool.end() }).finally(() => process.exit(0)) })
+process.on('SIGTERM', () => {
+  void app
+    .close()
+    .then(async () => {
+      await pool.end()
+    })
+    .finally(() => process.exit(0))
+})

@@ -14,13 +14,21 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const LATER = Number(process.env.BENCH_EMBEDDED_RUNS ?? 3)
 
 if (process.env.WAYMARK_BENCH_INSIDE !== '1' && process.getuid?.() === 0) {
-  const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" --import tsx bench/embedded.ts', process.execPath], {
-    cwd: ROOT, stdio: 'inherit', env: { ...process.env, WAYMARK_BENCH_INSIDE: '1' }
-  })
+  const r = spawnSync(
+    'unshare',
+    ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" --import tsx bench/embedded.ts', process.execPath],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, WAYMARK_BENCH_INSIDE: '1' }
+    }
+  )
   process.exit(r.status ?? 1)
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+const sleep = async (ms: number): Promise<void> => {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
 const rssKb = (pid: number): number => {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
@@ -29,35 +37,60 @@ const rssKb = (pid: number): number => {
   }
 }
 /** The postmaster of the data dir and its children. */
-function serverPids (pgdata: string): number[] {
-  const all = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
+function serverPids(pgdata: string): number[] {
+  const all = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
   const master = all.find((pid) => {
-    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-D ${pgdata} `) } catch { return false }
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`-D ${pgdata} `)
+    } catch {
+      return false
+    }
   })
   if (master === undefined) return []
-  return [master, ...all.filter((pid) => {
-    try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(master) } catch { return false }
-  })]
+  return [
+    master,
+    ...all.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(master)
+      } catch {
+        return false
+      }
+    })
+  ]
 }
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'waymark-bench-embedded-'))
 const env: Record<string, string> = {}
 for (const [k, v] of Object.entries(process.env)) {
-  if (v !== undefined && !['DATABASE_URL', 'REDIS_URL', 'NODE_ENV', 'EMBEDDED', 'PORT'].includes(k) && !k.startsWith('npm_')) env[k] = v
+  if (
+    v !== undefined &&
+    !['DATABASE_URL', 'REDIS_URL', 'NODE_ENV', 'EMBEDDED', 'PORT'].includes(k) &&
+    !k.startsWith('npm_')
+  )
+    env[k] = v
 }
 Object.assign(env, { WAYMARK_DATA_DIR: dataDir, LOG_LEVEL: 'info', PORT: '3000' })
 
-async function once (): Promise<{ ms: number, appKb: number, serverKb: number, chosen: string }> {
+async function once(): Promise<{ ms: number; appKb: number; serverKb: number; chosen: string }> {
   const started = Date.now()
   const proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  proc.stdout.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  proc.stderr.on('data', (c: Buffer) => { out += c.toString('utf8') })
+  proc.stdout.on('data', (c: Buffer) => {
+    out += c.toString('utf8')
+  })
+  proc.stderr.on('data', (c: Buffer) => {
+    out += c.toString('utf8')
+  })
   const exited = new Promise((resolve) => proc.once('exit', resolve))
   let ms = -1
   while (Date.now() - started < 120_000) {
     const res = await fetch('http://127.0.0.1:3000/health/ready').catch(() => null)
-    if (res?.status === 200) { ms = Date.now() - started; break }
+    if (res?.status === 200) {
+      ms = Date.now() - started
+      break
+    }
     await sleep(10)
   }
   if (ms < 0) throw new Error(`not ready within 120 s:\n${out.slice(-2000)}`)
@@ -67,7 +100,7 @@ async function once (): Promise<{ ms: number, appKb: number, serverKb: number, c
   // The service's own pid (npm runs it through sh, which execs node), from its log.
   const appPid = Number(/"pid":(\d+)/.exec(out)?.[1] ?? proc.pid)
   const appKb = rssKb(appPid)
-  const health = await (await fetch('http://127.0.0.1:3000/health/ready')).json() as { queue_backend: string }
+  const health = (await (await fetch('http://127.0.0.1:3000/health/ready')).json()) as { queue_backend: string }
   proc.kill('SIGTERM')
   await exited
   if (serverPids(pgdata).length > 0) throw new Error('the embedded server outlived the service')
@@ -78,20 +111,25 @@ try {
   const first = await once()
   const later: number[] = []
   let last = first
-  for (let i = 0; i < LATER; i++) { last = await once(); later.push(last.ms) }
+  for (let i = 0; i < LATER; i++) {
+    last = await once()
+    later.push(last.ms)
+  }
   later.sort((a, b) => a - b)
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
-  process.stdout.write([
-    '',
-    `start-up with nothing installed (${last.chosen}; Node ${process.version}; load average ${load})`,
-    '| measure | value | bar |',
-    '| --- | --- | --- |',
-    `| first start (initdb), spawn of npm start to /health/ready 200 | ${first.ms} ms | < 10 s |`,
-    `| later start, median of ${LATER} | ${later[Math.floor(later.length / 2)]} ms | < 3 s |`,
-    `| idle RSS, app (API + workers) | ${Math.round(last.appKb / 1024)} MB | reported |`,
-    `| idle RSS, embedded PostgreSQL (all its processes) | ${Math.round(last.serverKb / 1024)} MB | reported |`,
-    ''
-  ].join('\n'))
+  process.stdout.write(
+    [
+      '',
+      `start-up with nothing installed (${last.chosen}; Node ${process.version}; load average ${load})`,
+      '| measure | value | bar |',
+      '| --- | --- | --- |',
+      `| first start (initdb), spawn of npm start to /health/ready 200 | ${first.ms} ms | < 10 s |`,
+      `| later start, median of ${LATER} | ${later[Math.floor(later.length / 2)]} ms | < 3 s |`,
+      `| idle RSS, app (API + workers) | ${Math.round(last.appKb / 1024)} MB | reported |`,
+      `| idle RSS, embedded PostgreSQL (all its processes) | ${Math.round(last.serverKb / 1024)} MB | reported |`,
+      ''
+    ].join('\n')
+  )
 } finally {
   rmSync(dataDir, { recursive: true, force: true })
 }

@@ -13,42 +13,52 @@ interface Job {
   /** GET: paths picked at random for each request. */
   paths?: string[]
   /** POST: one body sent to `path`; each 201's reference is recorded with its time. */
-  post?: { path: string, body: string }
+  post?: { path: string; body: string }
 }
 
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Job
 const acks: Array<[string, number]> = []
 let bad = 0
 
-const requests: autocannon.Request[] = job.post !== undefined
-  ? [{
-      method: 'POST',
-      path: job.post.path,
-      headers: { ...job.headers, 'content-type': 'application/json' },
-      body: job.post.body,
-      onResponse: (status: number, body: string) => {
-        if (status !== 201) { bad += 1; return }
-        acks.push([(JSON.parse(body) as { reference: string }).reference, Date.now()])
-      }
-    } as autocannon.Request]
-  : [{
-      method: 'GET',
-      headers: job.headers,
-      setupRequest: (req: any) => {
-        const paths = job.paths as string[]
-        req.path = paths[Math.floor(Math.random() * paths.length)]
-        return req
-      }
-    } as autocannon.Request]
+const requests: autocannon.Request[] =
+  job.post !== undefined
+    ? [
+        {
+          method: 'POST',
+          path: job.post.path,
+          headers: { ...job.headers, 'content-type': 'application/json' },
+          body: job.post.body,
+          onResponse: (status: number, body: string) => {
+            if (status !== 201) {
+              bad += 1
+              return
+            }
+            acks.push([(JSON.parse(body) as { reference: string }).reference, Date.now()])
+          }
+        } as autocannon.Request
+      ]
+    : [
+        {
+          method: 'GET',
+          headers: job.headers,
+          setupRequest: (req: any) => {
+            const paths = job.paths as string[]
+            req.path = paths[Math.floor(Math.random() * paths.length)]
+            return req
+          }
+        } as autocannon.Request
+      ]
 
 const result = await autocannon({ url: job.url, connections: job.connections, duration: job.duration, requests })
-process.stdout.write(`${JSON.stringify({
-  rps: result.requests.average,
-  total: result.requests.total,
-  p50: result.latency.p50,
-  p99: result.latency.p99,
-  non2xx: result.non2xx,
-  errors: result.errors + result.timeouts,
-  bad,
-  acks: job.post !== undefined ? acks : undefined
-})}\n`)
+process.stdout.write(
+  `${JSON.stringify({
+    rps: result.requests.average,
+    total: result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    bad,
+    acks: job.post !== undefined ? acks : undefined
+  })}\n`
+)

@@ -23,16 +23,28 @@ const QUICK = process.env.BENCH_QUICK === '1'
 const RATE = Number(process.env.BENCH_RATE ?? 50)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 5 : 30))
 
-const log = (msg: string): void => { process.stderr.write(`[bench:webhooks] ${msg}\n`) }
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-const pct = (sorted: number[], p: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+const log = (msg: string): void => {
+  process.stderr.write(`[bench:webhooks] ${msg}\n`)
+}
+const sleep = async (ms: number): Promise<void> => {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
+const pct = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 
 const name = `waymark_bench_webhooks_${randomUUID().slice(0, 8)}`
 const url = await freshDatabase(ADMIN_URL, name)
 const tenant = await withClient(url, async (c) => await createTenant(c, 'BWH'))
 const config = loadConfig({
-  NODE_ENV: 'test', DATABASE_URL: url, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', QUEUE_PREFIX: `bench-webhooks-${randomUUID().slice(0, 8)}`,
-  RATE_LIMIT_MAX: '1000000', WEBHOOK_ALLOW_PRIVATE: 'true', EMBEDDED: 'never', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0'
+  NODE_ENV: 'test',
+  DATABASE_URL: url,
+  JWT_SECRET: SECRET,
+  LOG_LEVEL: 'warn',
+  QUEUE_PREFIX: `bench-webhooks-${randomUUID().slice(0, 8)}`,
+  RATE_LIMIT_MAX: '1000000',
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  EMBEDDED: 'never',
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0'
 })
 
 // The receiver: verifies each request, answers 204, and notes when each webhook-id first arrived.
@@ -49,10 +61,15 @@ const receiver = http.createServer((req, res) => {
     const id = String(req.headers['webhook-id'])
     try {
       const payload = verifier?.verify(Buffer.concat(chunks).toString('utf8'), {
-        'webhook-id': id, 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature'])
+        'webhook-id': id,
+        'webhook-timestamp': String(req.headers['webhook-timestamp']),
+        'webhook-signature': String(req.headers['webhook-signature'])
       }) as { data: { id: string } }
       if (arrivals.has(id)) doubled += 1
-      else { arrivals.set(id, at); byEvent.set(payload.data.id, id) }
+      else {
+        arrivals.set(id, at)
+        byEvent.set(payload.data.id, id)
+      }
     } catch {
       unverified += 1
     }
@@ -67,17 +84,39 @@ const app = await buildApp(config)
 await app.ready()
 const worker = await startWorker(config, { logger: pino({ level: 'warn' }) })
 const token = (role: string): string => signHs256(SECRET, { sub: `bench-${role}`, org: tenant.orgId, roles: [role] })
-const created = await app.inject({ method: 'POST', url: '/v1/webhooks', headers: { authorization: `Bearer ${token('integration')}` }, payload: { url: receiverUrl, events: ['referral.created'] } })
+const created = await app.inject({
+  method: 'POST',
+  url: '/v1/webhooks',
+  headers: { authorization: `Bearer ${token('integration')}` },
+  payload: { url: receiverUrl, events: ['referral.created'] }
+})
 if (created.statusCode !== 201) throw new Error(`webhook: ${created.statusCode} ${created.body}`)
 verifier = new Webhook(created.json().secret as string)
 
 const body = (i: number): Record<string, unknown> => ({
   programme_id: tenant.programmeId,
-  young_person: { given_name: 'Bench', family_name: `Person${i}`, date_of_birth: '2012-03-14', gender: 'female', postcode: 'BR1 3AB', care_status: 'none', school_year: 9 },
-  referrer: { name: 'Bench Referrer', role: 'Teacher', organisation: 'Bench School', email: `referrer${i}@bench.example`, is_parent_or_carer: false },
+  young_person: {
+    given_name: 'Bench',
+    family_name: `Person${i}`,
+    date_of_birth: '2012-03-14',
+    gender: 'female',
+    postcode: 'BR1 3AB',
+    care_status: 'none',
+    school_year: 9
+  },
+  referrer: {
+    name: 'Bench Referrer',
+    role: 'Teacher',
+    organisation: 'Bench School',
+    email: `referrer${i}@bench.example`,
+    is_parent_or_carer: false
+  },
   needs: { areas: ['confidence'], level: 'medium', statement: 'Bench.' },
   risks: {},
-  consent: { young_person: { given: true, recorded_on: '2026-11-01', recorded_by: 'Bench Referrer' }, parental: { given: true, recorded_on: '2026-11-01', name: 'A Parent', relationship: 'mother' } }
+  consent: {
+    young_person: { given: true, recorded_on: '2026-11-01', recorded_by: 'Bench Referrer' },
+    parental: { given: true, recorded_on: '2026-11-01', name: 'A Parent', relationship: 'mother' }
+  }
 })
 
 log(`${RATE} referrals a second for ${SECONDS} s, each event to a local receiver`)
@@ -91,10 +130,19 @@ for (let i = 0; i < total; i++) {
   const due = started + (i * 1000) / RATE
   const wait = due - performance.now()
   if (wait > 0) await sleep(wait)
-  inFlight.push(app.inject({ method: 'POST', url: '/v1/referrals', headers: { authorization: `Bearer ${referrer}` }, payload: body(i) }).then((res) => {
-    if (res.statusCode === 201) committed.set(res.json().id as string, performance.now())
-    else refused += 1
-  }))
+  inFlight.push(
+    app
+      .inject({
+        method: 'POST',
+        url: '/v1/referrals',
+        headers: { authorization: `Bearer ${referrer}` },
+        payload: body(i)
+      })
+      .then((res) => {
+        if (res.statusCode === 201) committed.set(res.json().id as string, performance.now())
+        else refused += 1
+      })
+  )
 }
 await Promise.all(inFlight)
 const sentFor = (performance.now() - started) / 1000
@@ -111,7 +159,7 @@ latencies.sort((a, b) => a - b)
 const lost = committed.size - latencies.length
 const p50 = pct(latencies, 50)
 const p99 = pct(latencies, 99)
-const ms = (n: number): string => Number.isNaN(n) ? '-' : `${n.toFixed(0)} ms`
+const ms = (n: number): string => (Number.isNaN(n) ? '-' : `${n.toFixed(0)} ms`)
 
 process.stdout.write(`
 Webhooks: ${RATE} referrals/s for ${SECONDS} s, referral.created to a local receiver (standardwebhooks verifying)

@@ -47,4 +47,6 @@ const result = await build({
   metafile: true
 })
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
-process.stdout.write(`${path.relative(root, outfile)}: ${Object.keys(result.metafile.inputs).length} modules, ${(bytes / 1e6).toFixed(1)} MB with its source map\n`)
+process.stdout.write(
+  `${path.relative(root, outfile)}: ${Object.keys(result.metafile.inputs).length} modules, ${(bytes / 1e6).toFixed(1)} MB with its source map\n`
+)

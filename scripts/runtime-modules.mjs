@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 export const EXTERNAL = ['@fastify/swagger-ui', '@bull-board/ui', 'pg-native']
 
 /** The folders of the packages and every dependency they resolve, as Node would find them from `root`. */
-export function closure (root, names) {
+export function closure(root, names) {
   const found = new Set()
   const visit = (name, from) => {
     // Node looks in the nearest node_modules first, then in each parent folder's.
@@ -48,7 +48,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const dir of dirs) {
     const target = path.join(path.resolve(to), path.relative(path.resolve(from), dir))
     // A nested node_modules of a kept package is copied with it only when its packages are kept too.
-    cpSync(dir, target, { recursive: true, filter: (src) => !src.slice(dir.length).includes(`${path.sep}node_modules${path.sep}`) })
+    cpSync(dir, target, {
+      recursive: true,
+      filter: (src) => !src.slice(dir.length).includes(`${path.sep}node_modules${path.sep}`)
+    })
   }
   process.stdout.write(`${dirs.length} packages copied to ${to}\n`)
 }

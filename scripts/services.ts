@@ -7,7 +7,7 @@ import { EmbeddedRefusedError, EmbeddedUnavailableError } from '../src/embedded/
  * chooses them (a running embedded server is joined, a stopped one started and stopped again by
  * `close`). The choice goes to stderr, leaving stdout to the script's output.
  */
-export async function openServices (): Promise<{ config: Config, services: ServicesChoice }> {
+export async function openServices(): Promise<{ config: Config; services: ServicesChoice }> {
   let services: ServicesChoice
   try {
     services = await chooseServices(loadConfig())

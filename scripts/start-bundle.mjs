@@ -13,12 +13,16 @@ const bundle = process.argv[2]
 const dir = path.dirname(bundle)
 const partial = `${bundle}.${process.pid}.partial.mjs`
 try {
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', path.relative(root, partial)], { cwd: root, stdio: 'ignore' })
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', path.relative(root, partial)], {
+    cwd: root,
+    stdio: 'ignore'
+  })
   renameSync(`${partial}.map`, `${bundle}.map`)
   renameSync(partial, bundle)
   const keep = path.basename(bundle)
   for (const f of readdirSync(dir)) {
-    if (f.startsWith('waymark-') && !f.startsWith(keep) && !f.includes('.partial.')) rmSync(path.join(dir, f), { force: true })
+    if (f.startsWith('waymark-') && !f.startsWith(keep) && !f.includes('.partial.'))
+      rmSync(path.join(dir, f), { force: true })
   }
 } catch {
   for (const f of [partial, `${partial}.map`]) rmSync(f, { force: true })

@@ -19,9 +19,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const cache = path.join(root, 'node_modules', '.cache', 'waymark')
 
 /** A hash of everything the bundle is made of. */
-function sourceHash () {
+function sourceHash() {
   const hash = createHash('sha256')
-  const add = (file) => { hash.update(path.relative(root, file)); hash.update('\0'); hash.update(readFileSync(file)); hash.update('\0') }
+  const add = (file) => {
+    hash.update(path.relative(root, file))
+    hash.update('\0')
+    hash.update(readFileSync(file))
+    hash.update('\0')
+  }
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const at = path.join(dir, entry.name)
@@ -32,7 +37,14 @@ function sourceHash () {
   walk(path.join(root, 'src'))
   walk(path.join(root, 'migrations'))
   // npm rewrites node_modules/.package-lock.json whenever it installs, updates or removes a package.
-  for (const file of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'scripts/build.ts', 'scripts/start.mjs', 'scripts/start-bundle.mjs']) {
+  for (const file of [
+    'package.json',
+    'package-lock.json',
+    'node_modules/.package-lock.json',
+    'scripts/build.ts',
+    'scripts/start.mjs',
+    'scripts/start-bundle.mjs'
+  ]) {
     if (existsSync(path.join(root, file))) add(path.join(root, file))
   }
   hash.update(process.version)
@@ -40,13 +52,23 @@ function sourceHash () {
 }
 
 /** Bundles in a detached process of the lowest priority (scripts/start-bundle.mjs). */
-function bundleInBackground (bundle) {
+function bundleInBackground(bundle) {
   try {
-    const child = spawn(process.execPath, [path.join(root, 'scripts', 'start-bundle.mjs'), bundle], { cwd: root, detached: true, stdio: 'ignore' })
+    const child = spawn(process.execPath, [path.join(root, 'scripts', 'start-bundle.mjs'), bundle], {
+      cwd: root,
+      detached: true,
+      stdio: 'ignore'
+    })
     child.on('error', () => {})
-    try { setPriority(child.pid, 19) } catch { /* not allowed: it runs at normal priority */ }
+    try {
+      setPriority(child.pid, 19)
+    } catch {
+      /* not allowed: it runs at normal priority */
+    }
     child.unref()
-  } catch { /* no bundle this time: the next start tries again */ }
+  } catch {
+    /* no bundle this time: the next start tries again */
+  }
 }
 
 let entry = null
@@ -57,12 +79,20 @@ try {
   } else if (existsSync(path.join(root, 'node_modules', 'esbuild'))) {
     mkdirSync(cache, { recursive: true })
     // Once the service has had the machine to itself for its own start.
-    setTimeout(() => { bundleInBackground(bundle) }, 3000).unref()
+    setTimeout(() => {
+      bundleInBackground(bundle)
+    }, 3000).unref()
   }
-} catch { /* a read-only tree: run the sources */ }
+} catch {
+  /* a read-only tree: run the sources */
+}
 
 // Node 22.1+ keeps the code it compiled, for the next start.
-try { module.enableCompileCache?.(path.join(cache, 'v8')) } catch { /* not available */ }
+try {
+  module.enableCompileCache?.(path.join(cache, 'v8'))
+} catch {
+  /* not available */
+}
 
 if (entry !== null) {
   await import(pathToFileURL(entry).href)

@@ -42,11 +42,19 @@ const refusal = await (async (): Promise<string | null> => {
   const { db } = createDatabase(config.DATABASE_URL, 1)
   try {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.org)
-    const org = uuid ? await findOrganisation(db, values.org) : await findOrganisationByCode(db, values.org.toUpperCase())
-    if (org === undefined) return `no organisation ${values.org} in this database (${services.database.kind}): see npm run seed:demo`
+    const org = uuid
+      ? await findOrganisation(db, values.org)
+      : await findOrganisationByCode(db, values.org.toUpperCase())
+    if (org === undefined)
+      return `no organisation ${values.org} in this database (${services.database.kind}): see npm run seed:demo`
     values.org = org.id
     if (values.mentor !== undefined) {
-      const mentor = await db.selectFrom('mentors').select('id').where('id', '=', values.mentor).where('organisation_id', '=', org.id).executeTakeFirst()
+      const mentor = await db
+        .selectFrom('mentors')
+        .select('id')
+        .where('id', '=', values.mentor)
+        .where('organisation_id', '=', org.id)
+        .executeTakeFirst()
       if (mentor === undefined) return `no mentor ${values.mentor} in organisation ${org.code}`
     }
     return null
@@ -62,7 +70,9 @@ if (refusal !== null) {
   process.exit(2)
 }
 if (!(Number(values.hours) > 0) || Number(values.hours) * 3600 > config.JWT_MAX_AGE) {
-  process.stderr.write(`--hours must be more than 0 and at most JWT_MAX_AGE (${config.JWT_MAX_AGE / 3600} hours): the API refuses longer-lived tokens\n`)
+  process.stderr.write(
+    `--hours must be more than 0 and at most JWT_MAX_AGE (${config.JWT_MAX_AGE / 3600} hours): the API refuses longer-lived tokens\n`
+  )
   process.exit(2)
 }
 const claims: Record<string, unknown> = {

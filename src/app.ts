@@ -40,10 +40,11 @@ export interface BuildOptions {
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/
 
 /** Builds the API. Never listens: src/server.ts does. */
-export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const logger: FastifyServerOptions['logger'] = options.logStream !== undefined
-    ? { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream }
-    : loggerOptions(config.LOG_LEVEL)
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger: FastifyServerOptions['logger'] =
+    options.logStream !== undefined
+      ? { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream }
+      : loggerOptions(config.LOG_LEVEL)
   const pending = new PendingCompiles()
   const app = Fastify({
     logger,
@@ -61,10 +62,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true }
     },
-    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorFactory(pending), buildSerializer: cachedSerializerFactory(pending) } }
+    schemaController: {
+      compilersFactory: {
+        buildValidator: bodyStrictValidatorFactory(pending),
+        buildSerializer: cachedSerializerFactory(pending)
+      }
+    }
   })
   app.decorate('compileSchemas', async () => await pending.compileAll())
-  app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
 
   // Infrastructure
   await app.register(configPlugin, { config })
@@ -105,7 +113,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // document and /metrics (its own token, not a caller's) are not limited.
     // (The key is made before the allow list is asked, so it must not assume a caller.)
     allowList: (request) => request.caller === null || request.caller === undefined,
-    keyGenerator: (request) => request.caller === null || request.caller === undefined ? '-' : `c:${request.caller.org ?? '-'}:${request.caller.sub}`
+    keyGenerator: (request) =>
+      request.caller === null || request.caller === undefined
+        ? '-'
+        : `c:${request.caller.org ?? '-'}:${request.caller.sub}`
   })
 
   // Routes

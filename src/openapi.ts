@@ -6,7 +6,7 @@ import { loadConfig } from './config/config.js'
  * services (pg and ioredis connect lazily), so `npm run openapi` works anywhere and gives the same
  * bytes on every run.
  */
-export async function buildOpenApiDocument (): Promise<Record<string, unknown>> {
+export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: 'openapi-export-secret-not-used-for-anything-000',
@@ -21,6 +21,6 @@ export async function buildOpenApiDocument (): Promise<Record<string, unknown>> 
   }
 }
 
-export function serialiseOpenApi (doc: Record<string, unknown>): string {
+export function serialiseOpenApi(doc: Record<string, unknown>): string {
   return JSON.stringify(doc, null, 2) + '\n'
 }

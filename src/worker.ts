@@ -4,7 +4,15 @@ import { within } from './lib/within.js'
 import type { Config } from './config/config.js'
 import { createDatabase, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
-import { createNotificationsQueue, createWebhooksQueue, notificationBackoff, NOTIFICATIONS_QUEUE, WEBHOOKS_QUEUE, type NotificationJob, type WebhookJob } from './jobs/queues.js'
+import {
+  createNotificationsQueue,
+  createWebhooksQueue,
+  notificationBackoff,
+  NOTIFICATIONS_QUEUE,
+  WEBHOOKS_QUEUE,
+  type NotificationJob,
+  type WebhookJob
+} from './jobs/queues.js'
 import { createQueueBackend } from './jobs/queue-backend.js'
 import { notificationProcessor } from './jobs/notification-send.job.js'
 import { startOutboxRelay } from './jobs/outbox-relay.js'
@@ -30,7 +38,7 @@ export interface WorkerOptions {
 }
 
 /** Starts the BullMQ workers and the outbox relay. Closing waits for jobs in progress. */
-export async function startWorker (config: Config, options: WorkerOptions = {}): Promise<WorkerHandle> {
+export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<WorkerHandle> {
   const log = options.logger ?? pino(loggerOptions(config.LOG_LEVEL))
   const database = options.database ?? createDatabase(config.DATABASE_URL, 2 * config.WORKER_CONCURRENCY + 4)
   const mailer = options.mailer ?? createMailer(config, log)
@@ -47,23 +55,37 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
     autorun: true
   })
   worker.on('failed', (job, err) => {
-    log.warn({ queue: NOTIFICATIONS_QUEUE, job_id: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'notification job failed')
+    log.warn(
+      { queue: NOTIFICATIONS_QUEUE, job_id: job?.id, attempts: job?.attemptsMade, err: { message: err.message } },
+      'notification job failed'
+    )
   })
-  worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'notification worker error') })
+  worker.on('error', (err) => {
+    log.warn({ err: { message: err.message } }, 'notification worker error')
+  })
 
   // Webhook deliveries: one attempt a job, the row held through the request (a connection each). The
   // job lock is renewed while the request runs; a dead worker's job is taken over once it lapses.
   const webhooks = createWebhooksQueue(backend)
-  const webhookWorker = backend.worker<WebhookJob>(WEBHOOKS_QUEUE, webhookProcessor({ db: database.db, config, notifications: queue, log }), {
-    concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: config.WORKER_LOCK_MS,
-    stalledInterval: config.WORKER_LOCK_MS,
-    autorun: true
-  })
+  const webhookWorker = backend.worker<WebhookJob>(
+    WEBHOOKS_QUEUE,
+    webhookProcessor({ db: database.db, config, notifications: queue, log }),
+    {
+      concurrency: config.WORKER_CONCURRENCY,
+      lockDuration: config.WORKER_LOCK_MS,
+      stalledInterval: config.WORKER_LOCK_MS,
+      autorun: true
+    }
+  )
   webhookWorker.on('failed', (job, err) => {
-    log.warn({ queue: WEBHOOKS_QUEUE, job_id: job?.id, attempts: job?.attemptsMade, err: { message: err.message } }, 'webhook job failed')
+    log.warn(
+      { queue: WEBHOOKS_QUEUE, job_id: job?.id, attempts: job?.attemptsMade, err: { message: err.message } },
+      'webhook job failed'
+    )
   })
-  webhookWorker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'webhook worker error') })
+  webhookWorker.on('error', (err) => {
+    log.warn({ err: { message: err.message } }, 'webhook worker error')
+  })
 
   const relay = startOutboxRelay(database.db, queue, log, config.OUTBOX_POLL_MS)
   const webhookRelay = startWebhookRelay(database.db, webhooks, log, {
@@ -78,28 +100,34 @@ export async function startWorker (config: Config, options: WorkerOptions = {}):
   // the waiting messages again and set the schedulers, rather than wait for the relay's two minutes.
   let watching: Promise<void> | null = null
   const watch = setInterval(() => {
-    watching ??= backend.lostData()
+    watching ??= backend
+      .lostData()
       .then(async (lost) => {
         if (!lost) return
-        log.warn({ queues: backend.kind }, 'the queue backend lost its jobs (restarted empty): queuing waiting messages again and setting the daily schedulers')
+        log.warn(
+          { queues: backend.kind },
+          'the queue backend lost its jobs (restarted empty): queuing waiting messages again and setting the daily schedulers'
+        )
         relay.requeueLost()
         webhookRelay.requeueLost()
         await scheduled.reassert()
       })
       .catch(() => {})
-      .finally(() => { watching = null })
+      .finally(() => {
+        watching = null
+      })
   }, config.OUTBOX_POLL_MS)
 
   return {
     log,
-    async healthy () {
+    async healthy() {
       const checks = await Promise.allSettled([
         within(HEALTH_CHECK_MS, sql`select 1`.execute(database.db)),
         within(HEALTH_CHECK_MS, backend.ping())
       ])
       return checks.every((c) => c.status === 'fulfilled')
     },
-    async close () {
+    async close() {
       clearInterval(watch)
       if (watching !== null) await watching
       await scheduled.close()

@@ -13,7 +13,10 @@ t.test('defaults fill every setting in development', async (t) => {
   t.equal(c.REDIS_URL, 'redis://127.0.0.1:6379')
   t.equal(c.SCHEDULE_TZ, 'Europe/London')
   t.equal(c.JWT_SECRET, DEVELOPMENT_JWT_SECRET, 'development gets a development secret')
-  t.same(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).CORS_ORIGINS, ['https://a.example', 'https://b.example'])
+  t.same(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example' }).CORS_ORIGINS, [
+    'https://a.example',
+    'https://b.example'
+  ])
   t.equal(c.RATE_LIMIT_WINDOW, 60_000, 'one minute')
   t.equal(c.JWT_MAX_AGE, 12 * 3600, 'twelve hours')
 })
@@ -32,8 +35,14 @@ t.test('embedded services: auto by default, never in production', async (t) => {
   t.equal(dev.WAYMARK_DATA_DIR, '.waymark')
   t.same(dev.given, { DATABASE_URL: false, REDIS_URL: false }, 'unset URLs are left to the choice at start-up')
   t.same(loadConfig({ DATABASE_URL: 'postgres://x@db/waymark' }).given, { DATABASE_URL: true, REDIS_URL: false })
-  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).EMBEDDED, 'never', 'production never starts an embedded server')
-  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, EMBEDDED: 'auto' }), { message: /EMBEDDED=auto is not allowed/ })
+  t.equal(
+    loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).EMBEDDED,
+    'never',
+    'production never starts an embedded server'
+  )
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, EMBEDDED: 'auto' }), {
+    message: /EMBEDDED=auto is not allowed/
+  })
   t.throws(() => loadConfig({ EMBEDDED: 'sometimes' }), { message: /EMBEDDED/ })
 })
 
@@ -60,7 +69,11 @@ t.test('a bad setting is refused, naming it', async (t) => {
   ]
   for (const [env, named] of cases) {
     let error: unknown
-    try { loadConfig(env) } catch (err) { error = err }
+    try {
+      loadConfig(env)
+    } catch (err) {
+      error = err
+    }
     t.ok(error instanceof ConfigError, `${JSON.stringify(env)} is refused`)
     t.match((error as Error | undefined)?.message ?? '', named, 'the message names the setting')
   }
@@ -68,9 +81,16 @@ t.test('a bad setting is refused, naming it', async (t) => {
 
 t.test('production needs a real secret or a JWKS, and refuses the development secret', async (t) => {
   t.throws(() => loadConfig({ NODE_ENV: 'production' }), { message: /JWT_SECRET or JWT_JWKS_URL is required/ })
-  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET }), { message: /development secret/ })
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET }), {
+    message: /development secret/
+  })
   t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).JWT_SECRET, SECRET)
-  const jwks = loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks.json', JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'waymark' })
+  const jwks = loadConfig({
+    NODE_ENV: 'production',
+    JWT_JWKS_URL: 'https://idp.example/jwks.json',
+    JWT_ISSUER: 'https://idp.example/',
+    JWT_AUDIENCE: 'waymark'
+  })
   t.equal(jwks.JWT_SECRET, undefined, 'no HS256 secret is invented in production')
 })
 
@@ -95,22 +115,42 @@ t.test('a bad RATE_LIMIT_WINDOW stops the process at start-up too', async (t) =>
 })
 
 /** Starts the API and collects its output until `done` says so (or 60 s pass), then stops it. */
-async function startUntil (env: Record<string, string | undefined>, done: (out: string) => boolean): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'api'], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+async function startUntil(env: Record<string, string | undefined>, done: (out: string) => boolean): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'api'], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let out = ''
   return await new Promise<string>((resolve) => {
-    const finish = (): void => { clearTimeout(timer); child.kill('SIGTERM'); resolve(out) }
+    const finish = (): void => {
+      clearTimeout(timer)
+      child.kill('SIGTERM')
+      resolve(out)
+    }
     const timer = setTimeout(finish, 60_000)
-    const take = (chunk: Buffer): void => { out += chunk.toString('utf8'); if (done(out)) finish() }
+    const take = (chunk: Buffer): void => {
+      out += chunk.toString('utf8')
+      if (done(out)) finish()
+    }
     child.stdout.on('data', take)
     child.stderr.on('data', take)
-    child.on('exit', () => { clearTimeout(timer); resolve(out) })
+    child.on('exit', () => {
+      clearTimeout(timer)
+      resolve(out)
+    })
   })
 }
 
 t.test('the development secret in use is announced loudly at start-up', async (t) => {
   const databaseUrl = await createTestDatabase(t)
-  const base: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'development', PORT: '0', DATABASE_URL: databaseUrl, QUEUE_PREFIX: `wmtest:${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'info' }
+  const base: Record<string, string | undefined> = {
+    ...process.env,
+    NODE_ENV: 'development',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    QUEUE_PREFIX: `wmtest:${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: 'info'
+  }
   delete base.JWT_SECRET
   delete base.JWT_JWKS_URL
   const dev = await startUntil(base, (out) => out.includes('waymark ready'))

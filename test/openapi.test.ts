@@ -8,7 +8,12 @@ import { build } from './support/set-up.js'
 const committedPath = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'openapi', 'openapi.json')
 const METHODS = ['get', 'post', 'put', 'patch', 'delete']
 
-interface Operation { operationId?: string, tags?: string[], security?: unknown[], responses?: Record<string, unknown> }
+interface Operation {
+  operationId?: string
+  tags?: string[]
+  security?: unknown[]
+  responses?: Record<string, unknown>
+}
 
 t.test('the committed OpenAPI document is current', async (t) => {
   const generated = serialiseOpenApi(await buildOpenApiDocument())
@@ -18,7 +23,7 @@ t.test('the committed OpenAPI document is current', async (t) => {
 })
 
 t.test('every operation is fully described', async (t) => {
-  const doc = await buildOpenApiDocument() as { openapi: string, paths: Record<string, Record<string, Operation>> }
+  const doc = (await buildOpenApiDocument()) as { openapi: string; paths: Record<string, Record<string, Operation>> }
   t.equal(doc.openapi, '3.1.0')
   const ids = new Set<string>()
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -32,9 +37,15 @@ t.test('every operation is fully described', async (t) => {
       t.ok(Array.isArray(op.tags) && op.tags.length > 0, `${name} has tags`)
       t.ok(Array.isArray(op.security), `${name} states its security (or [] for none)`)
       const codes = Object.keys(op.responses ?? {})
-      t.ok(codes.some((c) => c.startsWith('2')), `${name} declares a 2xx response`)
+      t.ok(
+        codes.some((c) => c.startsWith('2')),
+        `${name} declares a 2xx response`
+      )
       if (path.startsWith('/v1/')) {
-        t.ok(codes.some((c) => c.startsWith('4')), `${name} declares 4xx responses`)
+        t.ok(
+          codes.some((c) => c.startsWith('4')),
+          `${name} declares 4xx responses`
+        )
         t.ok(codes.includes('401'), `${name} declares 401`)
         t.ok(codes.includes('400'), `${name} declares 400`)
         t.same(op.security, [{ bearerAuth: [] }], `${name} needs a bearer token`)

@@ -17,13 +17,25 @@ import { tokenFor } from './support/tokens.js'
  */
 t.test('the production bundle creates its database, serves, acknowledges and stops cleanly', async (t) => {
   const dir = path.join(ROOT, 'node_modules', '.cache', `waymark-build-${randomUUID().slice(0, 8)}`)
-  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  const built = await new Promise<{ code: number | null, out: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', path.join(dir, 'waymark.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const built = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/build.ts', '--outfile', path.join(dir, 'waymark.mjs')],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
+    )
     let out = ''
-    child.stdout.on('data', (c: Buffer) => { out += c.toString('utf8') })
-    child.stderr.on('data', (c: Buffer) => { out += c.toString('utf8') })
-    child.on('exit', (code) => { resolve({ code, out }) })
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8')
+    })
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString('utf8')
+    })
+    child.on('exit', (code) => {
+      resolve({ code, out })
+    })
   })
   t.equal(built.code, 0, built.out)
 
@@ -31,23 +43,47 @@ t.test('the production bundle creates its database, serves, acknowledges and sto
   const smtp = await startMailListener(t)
   const port = await closedPort()
   const base = `http://127.0.0.1:${port}`
-  const service = spawnService(t, 'all', serviceEnv({ databaseUrl, smtpUrl: smtp.url, port }, { NODE_ENV: 'production' }), [path.join(dir, 'waymark.mjs')])
+  const service = spawnService(
+    t,
+    'all',
+    serviceEnv({ databaseUrl, smtpUrl: smtp.url, port }, { NODE_ENV: 'production' }),
+    [path.join(dir, 'waymark.mjs')]
+  )
 
   const ready = await service.waitForLine(/waymark ready/, 30_000)
   t.comment(`bundle start-up to ready, database created and migrated: ${String(ready.ms)} ms`)
-  await waitUntil(async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status === 200, 10_000, '/health/ready')
+  await waitUntil(
+    async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status === 200,
+    10_000,
+    '/health/ready'
+  )
 
-  const call = async (method: string, route: string, token: string, body?: unknown): Promise<{ status: number, json: any, headers: Headers }> => {
+  const call = async (
+    method: string,
+    route: string,
+    token: string,
+    body?: unknown
+  ): Promise<{ status: number; json: any; headers: Headers }> => {
     const res = await fetch(`${base}${route}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined
     })
     return { status: res.status, json: await res.json(), headers: res.headers }
   }
-  const org = await call('POST', '/v1/organisations', tokenFor('platform_admin', { org: null }), { name: 'Bundle Org', code: 'BND' })
+  const org = await call('POST', '/v1/organisations', tokenFor('platform_admin', { org: null }), {
+    name: 'Bundle Org',
+    code: 'BND'
+  })
   t.equal(org.status, 201)
-  const programme = await call('POST', '/v1/programmes', tokenFor('admin', { org: org.json.id }), { name: 'Bundle Programme', kind: 'mentoring', rules: {} })
+  const programme = await call('POST', '/v1/programmes', tokenFor('admin', { org: org.json.id }), {
+    name: 'Bundle Programme',
+    kind: 'mentoring',
+    rules: {}
+  })
   t.equal(programme.status, 201)
   const referrer = tokenFor('referrer', { org: org.json.id })
   const created = await call('POST', '/v1/referrals', referrer, referralBody(programme.json.id))
@@ -57,14 +93,18 @@ t.test('the production bundle creates its database, serves, acknowledges and sto
   t.match(smtp.messages[0].subject, created.json.reference as string, 'the acknowledgement quotes the reference')
 
   // The sender marks the referral acknowledged when it records the message sent, just after the 250.
-  const readNow = async (): Promise<{ status: number, json: any, headers: Headers }> => await call('GET', `/v1/referrals/${created.json.id as string}`, referrer)
+  const readNow = async (): Promise<{ status: number; json: any; headers: Headers }> =>
+    await call('GET', `/v1/referrals/${created.json.id as string}`, referrer)
   await waitUntil(async () => (await readNow()).json.status === 'acknowledged', 10_000, 'the referral acknowledged')
   const read = await readNow()
   t.equal(read.status, 200)
   t.ok(read.headers.get('etag'))
   t.equal(read.json.status, 'acknowledged')
   const list = await call('GET', '/v1/referrals', referrer)
-  t.same(list.json.data.map((r: { id: string }) => r.id), [created.json.id])
+  t.same(
+    list.json.data.map((r: { id: string }) => r.id),
+    [created.json.id]
+  )
 
   const bad = await call('POST', '/v1/referrals', referrer, { programme_id: 'nope' })
   t.equal(bad.status, 400)
@@ -78,7 +118,7 @@ t.test('the production bundle creates its database, serves, acknowledges and sto
   t.equal(bundleJs.status, 200)
   t.ok((await bundleJs.arrayBuffer()).byteLength > 100_000)
   const spec = await fetch(`${base}/docs/json`)
-  t.equal((await spec.json() as { openapi: string }).openapi.slice(0, 3), '3.1')
+  t.equal(((await spec.json()) as { openapi: string }).openapi.slice(0, 3), '3.1')
 
   service.proc.kill('SIGTERM')
   const exit = await service.exited

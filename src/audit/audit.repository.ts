@@ -1,4 +1,11 @@
-import { sql, type Compilable, type Kysely, type OperationNodeSource, type RawBuilder, type SelectQueryBuilder } from 'kysely'
+import {
+  sql,
+  type Compilable,
+  type Kysely,
+  type OperationNodeSource,
+  type RawBuilder,
+  type SelectQueryBuilder
+} from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { AuditEventsTable, DB } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
@@ -16,17 +23,31 @@ import type { Position } from '../lib/cursor.js'
  */
 
 export const AUDIT_ACTIONS = ['read', 'create', 'update', 'status_change', 'export', 'dispose'] as const
-export type AuditAction = typeof AUDIT_ACTIONS[number]
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 export const AUDIT_RESOURCE_TYPES = [
-  'referral', 'mentor', 'match', 'session', 'goal', 'evaluation', 'concern', 'report',
-  'interview', 'reference', 'dbs_check', 'training', 'compliance', 'suggestions', 'subject_access_request', 'erasure_request',
+  'referral',
+  'mentor',
+  'match',
+  'session',
+  'goal',
+  'evaluation',
+  'concern',
+  'report',
+  'interview',
+  'reference',
+  'dbs_check',
+  'training',
+  'compliance',
+  'suggestions',
+  'subject_access_request',
+  'erasure_request',
   'notification'
 ] as const
-export type AuditResourceType = typeof AUDIT_RESOURCE_TYPES[number]
+export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number]
 
 export const AUDIT_OUTCOMES = ['success', 'denied'] as const
-export type AuditOutcome = typeof AUDIT_OUTCOMES[number]
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number]
 
 /** Who is accessing, and why: a request's caller, or a job run. */
 export interface Accessor {
@@ -56,7 +77,7 @@ export interface AccessedRecord {
  * roll back with it. Alone (after a read, before anything is answered) it commits as a read's events
  * do (see `withEvents`).
  */
-export async function recordAccess (db: Executor, who: Accessor, records: AccessedRecord[]): Promise<void> {
+export async function recordAccess(db: Executor, who: Accessor, records: AccessedRecord[]): Promise<void> {
   if (records.length === 0) return
   const column = <T>(f: (r: AccessedRecord) => T): T[] => records.map(f)
   const alone = !inTransaction(db)
@@ -96,7 +117,7 @@ export interface AccessParams {
   audit_limit?: number
 }
 
-export function accessParams (who: Accessor, pageLimit?: number): AccessParams {
+export function accessParams(who: Accessor, pageLimit?: number): AccessParams {
   return {
     audit_org: who.org,
     audit_actor: who.actorId,
@@ -122,11 +143,17 @@ type AnySelect<R> = SelectQueryBuilder<any, any, R>
  * throughput of a GET by id here (`npm run bench:audit`, table (c)). Inside a transaction, nothing
  * is changed: the events commit as the transaction does.
  */
-function withEvents<R> (read: AnySelect<R> | OperationNodeSource, event: ReadEvent, p: { [K in keyof AccessParams]: unknown }, alone: boolean): RawBuilder<R> {
-  const col = (c: string | undefined): RawBuilder<unknown> => c === undefined ? sql`null` : sql`r.${sql.ref(c)}`
-  const rows = event.order === undefined
-    ? sql`r`
-    : sql`(select * from r order by ${sql.raw(event.order)} limit ${p.audit_limit}::int) r`
+function withEvents<R>(
+  read: AnySelect<R> | OperationNodeSource,
+  event: ReadEvent,
+  p: { [K in keyof AccessParams]: unknown },
+  alone: boolean
+): RawBuilder<R> {
+  const col = (c: string | undefined): RawBuilder<unknown> => (c === undefined ? sql`null` : sql`r.${sql.ref(c)}`)
+  const rows =
+    event.order === undefined
+      ? sql`r`
+      : sql`(select * from r order by ${sql.raw(event.order)} limit ${p.audit_limit}::int) r`
   const order = event.order === undefined ? sql`` : sql` order by ${sql.raw(event.order)}`
   const commit = alone ? sql`c as (select set_config('synchronous_commit', 'off', true)), ` : sql``
   const withCommit = alone ? sql` cross join c` : sql``
@@ -144,15 +171,16 @@ const inTransaction = (db: object): boolean => (db as { isTransaction?: boolean 
  * A prepared read that writes its access events in the same statement (see `prepare`): `build`
  * makes the read; its parameters are those of the read plus `accessParams(...)`.
  */
-export function auditedRead<P extends object, R> (
+export function auditedRead<P extends object, R>(
   name: string,
   event: ReadEvent,
   build: (db: Kysely<DB>, p: P) => AnySelect<R>
 ): Prepared<P & AccessParams, R> {
-  const variant = (alone: boolean): Prepared<P & AccessParams, R> => prepare<P & AccessParams, R>(alone ? name : `${name}_tx`, (db, p) => {
-    const raw = withEvents(build(db, p), event, p, alone)
-    return { compile: () => raw.compile(db) } satisfies Compilable<R>
-  })
+  const variant = (alone: boolean): Prepared<P & AccessParams, R> =>
+    prepare<P & AccessParams, R>(alone ? name : `${name}_tx`, (db, p) => {
+      const raw = withEvents(build(db, p), event, p, alone)
+      return { compile: () => raw.compile(db) } satisfies Compilable<R>
+    })
   const alone = variant(true)
   const inTx = variant(false)
   return async (db, params) => await (inTransaction(db) ? inTx : alone)(db, params)
@@ -163,16 +191,31 @@ export function auditedRead<P extends object, R> (
  * row it changed in the same statement, committed durably: for changes made outside a transaction,
  * such as a job's batch update.
  */
-export async function changeWithEvents<R> (db: Executor, who: Accessor, event: ReadEvent & { action: AuditAction }, change: OperationNodeSource): Promise<R[]> {
+export async function changeWithEvents<R>(
+  db: Executor,
+  who: Accessor,
+  event: ReadEvent & { action: AuditAction },
+  change: OperationNodeSource
+): Promise<R[]> {
   return (await withEvents<R>(change, event, accessParams(who), false).execute(db)).rows
 }
 
 /** A read built at run time (filters vary) that writes its access events in the same statement. */
-export async function readWithEvents<R> (db: Executor, who: Accessor, event: ReadEvent, read: AnySelect<R>, pageLimit?: number): Promise<R[]> {
+export async function readWithEvents<R>(
+  db: Executor,
+  who: Accessor,
+  event: ReadEvent,
+  read: AnySelect<R>,
+  pageLimit?: number
+): Promise<R[]> {
   return (await withEvents(read, event, accessParams(who, pageLimit), !inTransaction(db)).execute(db)).rows
 }
 
-export type AuditEventRow = Omit<AuditEventsTable, 'id' | 'at' | 'outcome' | 'organisation_id'> & { id: string, at: Date, outcome: string }
+export type AuditEventRow = Omit<AuditEventsTable, 'id' | 'at' | 'outcome' | 'organisation_id'> & {
+  id: string
+  at: Date
+  outcome: string
+}
 
 export interface AuditFilter {
   actor_id?: string
@@ -187,14 +230,35 @@ export interface AuditFilter {
   to?: string
 }
 
-const EVENT_COLUMNS = ['id', 'at', 'actor_id', 'actor_role', 'action', 'resource_type', 'resource_id', 'referral_id', 'mentor_id', 'purpose', 'outcome', 'request_id'] as const
+const EVENT_COLUMNS = [
+  'id',
+  'at',
+  'actor_id',
+  'actor_role',
+  'action',
+  'resource_type',
+  'resource_id',
+  'referral_id',
+  'mentor_id',
+  'purpose',
+  'outcome',
+  'request_id'
+] as const
 
 /**
  * One page (plus one row) of an organisation's events, newest first; `from`/`to` are instants (`to`
  * excluded). Keyset on (at, id): each filter has an index led by (organisation_id, <filter>).
  */
-export async function listEvents (db: Executor, org: string, filter: AuditFilter, after: Position | null, limit: number): Promise<Array<AuditEventRow & { cursor_at: string }>> {
-  let q = db.selectFrom('audit_events').select(EVENT_COLUMNS)
+export async function listEvents(
+  db: Executor,
+  org: string,
+  filter: AuditFilter,
+  after: Position | null,
+  limit: number
+): Promise<Array<AuditEventRow & { cursor_at: string }>> {
+  let q = db
+    .selectFrom('audit_events')
+    .select(EVENT_COLUMNS)
     .select(sql<string>`to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
     .where('organisation_id', '=', org)
   if (filter.actor_id !== undefined) q = q.where('actor_id', '=', filter.actor_id)
@@ -206,15 +270,28 @@ export async function listEvents (db: Executor, org: string, filter: AuditFilter
   if (filter.action !== undefined) q = q.where('action', '=', filter.action)
   if (filter.from !== undefined) q = q.where('at', '>=', sql<Date>`${filter.from}::timestamptz`)
   if (filter.to !== undefined) q = q.where('at', '<', sql<Date>`${filter.to}::timestamptz`)
-  if (after !== null) q = q.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(sql<Date>`${after.exact}::timestamptz`, after.id)))
-  return await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+  if (after !== null)
+    q = q.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(sql<Date>`${after.exact}::timestamptz`, after.id)))
+  return await q
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute()
 }
 
 /** The young person (referral) and mentor of each match: what an event about a match's record names. */
-export async function matchParties (db: Executor, org: string, matchIds: string[]): Promise<Map<string, { referral_id: string, mentor_id: string }>> {
+export async function matchParties(
+  db: Executor,
+  org: string,
+  matchIds: string[]
+): Promise<Map<string, { referral_id: string; mentor_id: string }>> {
   if (matchIds.length === 0) return new Map()
-  const rows = await db.selectFrom('matches').select(['id', 'referral_id', 'mentor_id'])
-    .where('organisation_id', '=', org).where('id', 'in', [...new Set(matchIds)]).execute()
+  const rows = await db
+    .selectFrom('matches')
+    .select(['id', 'referral_id', 'mentor_id'])
+    .where('organisation_id', '=', org)
+    .where('id', 'in', [...new Set(matchIds)])
+    .execute()
   return new Map(rows.map((r) => [r.id, r]))
 }
 
@@ -224,10 +301,25 @@ export async function matchParties (db: Executor, org: string, matchIds: string[
  * transaction carries its transaction id as `xmin`; the events of a change that reaches beyond its
  * own record (a suspension, an allegation) are written from this, in the same transaction.
  */
-export async function changedHere (db: Executor, org: string, mentorId: string): Promise<{ mentor: boolean, matches: Array<{ id: string, referral_id: string, mentor_id: string }> }> {
+export async function changedHere(
+  db: Executor,
+  org: string,
+  mentorId: string
+): Promise<{ mentor: boolean; matches: Array<{ id: string; referral_id: string; mentor_id: string }> }> {
   const mine = sql<boolean>`xmin::text = (pg_current_xact_id()::text::bigint % 4294967296)::text`
-  const mentor = await db.selectFrom('mentors').select('id').where('organisation_id', '=', org).where('id', '=', mentorId).where(mine).executeTakeFirst()
-  const matches = await db.selectFrom('matches').select(['id', 'referral_id', 'mentor_id'])
-    .where('organisation_id', '=', org).where('mentor_id', '=', mentorId).where(mine).execute()
+  const mentor = await db
+    .selectFrom('mentors')
+    .select('id')
+    .where('organisation_id', '=', org)
+    .where('id', '=', mentorId)
+    .where(mine)
+    .executeTakeFirst()
+  const matches = await db
+    .selectFrom('matches')
+    .select(['id', 'referral_id', 'mentor_id'])
+    .where('organisation_id', '=', org)
+    .where('mentor_id', '=', mentorId)
+    .where(mine)
+    .execute()
   return { mentor: mentor !== undefined, matches }
 }

@@ -5,12 +5,16 @@
  * addresses the oldest is forgotten.
  */
 export class AddressLimit {
-  private readonly entries = new Map<string, { count: number, until: number }>()
+  private readonly entries = new Map<string, { count: number; until: number }>()
 
-  constructor (private readonly max: number, private readonly windowMs: number, private readonly maxEntries = 100_000) {}
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly maxEntries = 100_000
+  ) {}
 
   /** Milliseconds until the address may try again, or 0 when it may now. */
-  blockedFor (address: string, now = Date.now()): number {
+  blockedFor(address: string, now = Date.now()): number {
     const entry = this.entries.get(address)
     if (entry === undefined) return 0
     if (entry.until <= now) {
@@ -21,7 +25,7 @@ export class AddressLimit {
   }
 
   /** Counts one request without a valid token. */
-  fail (address: string, now = Date.now()): void {
+  fail(address: string, now = Date.now()): void {
     const entry = this.entries.get(address)
     if (entry !== undefined && entry.until > now) {
       entry.count += 1

@@ -54,7 +54,10 @@ const EnvSchema = Type.Object({
   // Unset: 90% of the V8 heap limit.
   PRESSURE_MAX_HEAP_USED_MB: Type.Optional(Type.Integer({ minimum: 0 })),
   // Seconds after a failed webhook attempt before each retry (N entries: N retries), jittered.
-  WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(,\\s*\\d+(\\.\\d+)?\\s*)*$', default: '5,300,1800,7200,18000,36000,36000' }),
+  WEBHOOK_RETRY_SCHEDULE: Type.String({
+    pattern: '^\\s*\\d+(\\.\\d+)?\\s*(,\\s*\\d+(\\.\\d+)?\\s*)*$',
+    default: '5,300,1800,7200,18000,36000,36000'
+  }),
   // A webhook attempt without a 2xx answer within this time has failed.
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120000, default: 15000 }),
   // Lets webhook URLs reach loopback, private and link-local addresses (development and tests only).
@@ -68,7 +71,10 @@ export const LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
 
 export type QueueBackendKind = 'redis' | 'postgres'
 
-export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE' | 'DATABASE_URL' | 'REDIS_URL' | 'WEBHOOK_RETRY_SCHEDULE'> {
+export interface Config extends Omit<
+  Env,
+  'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' | 'JWT_MAX_AGE' | 'DATABASE_URL' | 'REDIS_URL' | 'WEBHOOK_RETRY_SCHEDULE'
+> {
   /** Seconds before each retry of a failed webhook delivery. */
   WEBHOOK_RETRY_SCHEDULE: number[]
   CORS_ORIGINS: string[]
@@ -82,7 +88,7 @@ export interface Config extends Omit<Env, 'CORS_ORIGINS' | 'RATE_LIMIT_WINDOW' |
   /** Where the queues live: Redis, or PostgreSQL (BullMQ's PostgreSQL backend on DATABASE_URL). */
   queueBackend: QueueBackendKind
   /** Which of DATABASE_URL and REDIS_URL were set rather than defaulted. */
-  given: { DATABASE_URL: boolean, REDIS_URL: boolean }
+  given: { DATABASE_URL: boolean; REDIS_URL: boolean }
 }
 
 const MAX_TOKEN_LIFETIME_MS = 30 * 86_400_000
@@ -95,7 +101,7 @@ export class ConfigError extends Error {}
 /**
  * Reads and validates the environment once. Throws a ConfigError naming every bad setting.
  */
-export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const input: Record<string, unknown> = {}
   for (const key of Object.keys(EnvSchema.properties)) {
     const raw = env[key]
@@ -104,7 +110,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   const withDefaults = Value.Default(EnvSchema, input) as Record<string, unknown>
   const converted = Value.Convert(EnvSchema, withDefaults)
   const problems = [...Value.Errors(EnvSchema, converted)].map((e) => {
-    const name = String(e.instancePath ?? '').replace(/^\//, '') || String((e as { params?: { requiredProperties?: string[] } }).params?.requiredProperties?.[0] ?? '')
+    const name =
+      String(e.instancePath ?? '').replace(/^\//, '') ||
+      String((e as { params?: { requiredProperties?: string[] } }).params?.requiredProperties?.[0] ?? '')
     return `${name}: ${e.message}`
   })
   if (problems.length > 0) {
@@ -116,15 +124,21 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   }
   const window = parseDuration(cfg.RATE_LIMIT_WINDOW)
   if (window === undefined) {
-    throw new ConfigError(`Invalid configuration: RATE_LIMIT_WINDOW: "${cfg.RATE_LIMIT_WINDOW}" is not a duration (e.g. "1 minute", "30s", or milliseconds)`)
+    throw new ConfigError(
+      `Invalid configuration: RATE_LIMIT_WINDOW: "${cfg.RATE_LIMIT_WINDOW}" is not a duration (e.g. "1 minute", "30s", or milliseconds)`
+    )
   }
   const maxAge = parseDuration(cfg.JWT_MAX_AGE, 1000)
   if (maxAge === undefined || maxAge < 60_000 || maxAge > MAX_TOKEN_LIFETIME_MS) {
-    throw new ConfigError(`Invalid configuration: JWT_MAX_AGE: "${cfg.JWT_MAX_AGE}" is not a duration from 1 minute to 30 days (e.g. "8h", "90m", or seconds)`)
+    throw new ConfigError(
+      `Invalid configuration: JWT_MAX_AGE: "${cfg.JWT_MAX_AGE}" is not a duration from 1 minute to 30 days (e.g. "8h", "90m", or seconds)`
+    )
   }
   if (cfg.NODE_ENV === 'production') {
     if (env.EMBEDDED === 'auto') {
-      throw new ConfigError('Invalid configuration: EMBEDDED=auto is not allowed when NODE_ENV=production (production uses real servers)')
+      throw new ConfigError(
+        'Invalid configuration: EMBEDDED=auto is not allowed when NODE_ENV=production (production uses real servers)'
+      )
     }
     cfg.EMBEDDED = 'never'
     if (cfg.JWT_SECRET === undefined && cfg.JWT_JWKS_URL === undefined) {
@@ -140,7 +154,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     throw new ConfigError('Invalid configuration: JWT_ISSUER and JWT_AUDIENCE are required with JWT_JWKS_URL')
   }
   if (cfg.NOTIFY_API_KEY !== undefined && cfg.NOTIFY_TEMPLATE_ID === undefined) {
-    throw new ConfigError('Invalid configuration: NOTIFY_TEMPLATE_ID is required with NOTIFY_API_KEY (a template with ((subject)) and ((body)) fields)')
+    throw new ConfigError(
+      'Invalid configuration: NOTIFY_TEMPLATE_ID is required with NOTIFY_API_KEY (a template with ((subject)) and ((body)) fields)'
+    )
   }
   return {
     ...cfg,
@@ -148,14 +164,16 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     REDIS_URL: cfg.REDIS_URL ?? LOCAL_REDIS_URL,
     queueBackend: 'redis',
     given: { DATABASE_URL: cfg.DATABASE_URL !== undefined, REDIS_URL: cfg.REDIS_URL !== undefined },
-    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    CORS_ORIGINS: cfg.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
     RATE_LIMIT_WINDOW: window,
     JWT_MAX_AGE: Math.floor(maxAge / 1000),
     WEBHOOK_RETRY_SCHEDULE: cfg.WEBHOOK_RETRY_SCHEDULE.split(',').map((s) => Number.parseFloat(s.trim()))
   }
 }
 
-function isValidTimeZone (tz: string): boolean {
+function isValidTimeZone(tz: string): boolean {
   try {
     Intl.DateTimeFormat('en-GB', { timeZone: tz })
     return true

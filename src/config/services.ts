@@ -18,8 +18,8 @@ import { acquireEmbeddedPostgres, type EmbeddedServer } from '../embedded/embedd
 export interface ServicesChoice {
   /** The configuration with DATABASE_URL and the queue backend as chosen. */
   config: Config
-  database: { kind: 'given' | 'local' | 'embedded', reason: string }
-  queues: { kind: Config['queueBackend'], reason: string }
+  database: { kind: 'given' | 'local' | 'embedded'; reason: string }
+  queues: { kind: Config['queueBackend']; reason: string }
   embedded: EmbeddedServer | null
   /** One line saying what was chosen and why. */
   summary: string
@@ -28,21 +28,30 @@ export interface ServicesChoice {
 }
 
 /** True when something accepts a TCP connection at 127.0.0.1:port within `ms`. */
-export async function answers (port: number, ms = 500): Promise<boolean> {
+export async function answers(port: number, ms = 500): Promise<boolean> {
   return await new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' })
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
-    socket.setTimeout(ms, () => { done(false) })
-    socket.once('connect', () => { done(true) })
-    socket.once('error', () => { done(false) })
+    const done = (ok: boolean): void => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(ms, () => {
+      done(false)
+    })
+    socket.once('connect', () => {
+      done(true)
+    })
+    socket.once('error', () => {
+      done(false)
+    })
   })
 }
 
-function databaseName (url: string): string {
+function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'waymark'
 }
 
-export async function chooseServices (config: Config): Promise<ServicesChoice> {
+export async function chooseServices(config: Config): Promise<ServicesChoice> {
   const auto = config.EMBEDDED === 'auto'
   const [pgAnswers, redisAnswers] = await Promise.all([
     config.given.DATABASE_URL || !auto ? true : answers(5432),
@@ -55,7 +64,10 @@ export async function chooseServices (config: Config): Promise<ServicesChoice> {
   if (config.given.DATABASE_URL) {
     database = { kind: 'given', reason: 'DATABASE_URL is set' }
   } else if (!auto) {
-    database = { kind: 'local', reason: `DATABASE_URL is unset and EMBEDDED=never${config.NODE_ENV === 'production' ? ' (production)' : ''}` }
+    database = {
+      kind: 'local',
+      reason: `DATABASE_URL is unset and EMBEDDED=never${config.NODE_ENV === 'production' ? ' (production)' : ''}`
+    }
   } else if (pgAnswers) {
     database = { kind: 'local', reason: 'DATABASE_URL is unset and PostgreSQL answers at 127.0.0.1:5432' }
   } else {
@@ -78,9 +90,15 @@ export async function chooseServices (config: Config): Promise<ServicesChoice> {
   const where = {
     given: 'PostgreSQL at DATABASE_URL',
     local: 'the local PostgreSQL (127.0.0.1:5432)',
-    embedded: embedded === null ? '' : `the embedded PostgreSQL of ${embedded.dataDir} (port ${embedded.port}, ${embedded.how === 'started' ? 'started' : embedded.how === 'joined' ? 'joined the running server' : 'took over the server a killed run left'})`
+    embedded:
+      embedded === null
+        ? ''
+        : `the embedded PostgreSQL of ${embedded.dataDir} (port ${embedded.port}, ${embedded.how === 'started' ? 'started' : embedded.how === 'joined' ? 'joined the running server' : 'took over the server a killed run left'})`
   }[database.kind]
-  const queuesWhere = queues.kind === 'postgres' ? 'queues on PostgreSQL (BullMQ PostgreSQL backend)' : `queues on Redis${config.given.REDIS_URL ? ' at REDIS_URL' : ' (127.0.0.1:6379)'}`
+  const queuesWhere =
+    queues.kind === 'postgres'
+      ? 'queues on PostgreSQL (BullMQ PostgreSQL backend)'
+      : `queues on Redis${config.given.REDIS_URL ? ' at REDIS_URL' : ' (127.0.0.1:6379)'}`
   const summary = `database: ${where}, as ${database.reason}; ${queuesWhere}, as ${queues.reason}`
 
   return {
@@ -89,6 +107,8 @@ export async function chooseServices (config: Config): Promise<ServicesChoice> {
     queues,
     embedded,
     summary,
-    release: async () => { if (embedded !== null) await embedded.release() }
+    release: async () => {
+      if (embedded !== null) await embedded.release()
+    }
   }
 }

@@ -2,7 +2,12 @@ import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { Accessor, AuditAction, AuditResourceType } from '../audit/audit.repository.js'
 
-export interface EventRecord { type: AuditResourceType, id: string, referral_id: string | null, mentor_id: string | null }
+export interface EventRecord {
+  type: AuditResourceType
+  id: string
+  referral_id: string | null
+  mentor_id: string | null
+}
 
 const CHUNK = 20_000
 
@@ -10,7 +15,12 @@ const CHUNK = 20_000
  * One access event per record, in the caller's transaction: the records go as four arrays, so a
  * batch of any size is one statement per chunk and never meets the limit on bound parameters.
  */
-export async function recordEvents (db: Executor, who: Accessor, action: AuditAction, records: EventRecord[]): Promise<void> {
+export async function recordEvents(
+  db: Executor,
+  who: Accessor,
+  action: AuditAction,
+  records: EventRecord[]
+): Promise<void> {
   for (let i = 0; i < records.length; i += CHUNK) {
     const part = records.slice(i, i + CHUNK)
     await sql`

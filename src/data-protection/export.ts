@@ -9,7 +9,7 @@ export const REDACTED = '[redacted]'
 type Loose = Record<string, unknown>
 
 /** Drops the columns that are the service's own bookkeeping, not information about anyone. */
-function clean<T extends object> (row: T, ...drop: string[]): Loose {
+function clean<T extends object>(row: T, ...drop: string[]): Loose {
   const out: Loose = {}
   for (const [k, v] of Object.entries(row)) {
     if (k === 'organisation_id' || drop.includes(k)) continue
@@ -20,9 +20,9 @@ function clean<T extends object> (row: T, ...drop: string[]): Loose {
 
 export interface SubjectExport {
   document: {
-    request: { id: string, received_on: string, due_on: string }
+    request: { id: string; received_on: string; due_on: string }
     generated_at: string
-    controller: { organisation_id: string, name: string }
+    controller: { organisation_id: string; name: string }
     subject: { type: 'young_person' | 'mentor' }
     sources: string[]
     redactions: string[]
@@ -39,7 +39,11 @@ export interface SubjectExport {
  * data left out: referrers' contact details (the subject is never the referrer here), referees'
  * names, message recipients, and, for a mentor, the young people of its matches.
  */
-export async function buildExport (db: Executor, request: SubjectAccessRequestRow, organisation: { id: string, name: string }): Promise<SubjectExport> {
+export async function buildExport(
+  db: Executor,
+  request: SubjectAccessRequestRow,
+  organisation: { id: string; name: string }
+): Promise<SubjectExport> {
   const org = organisation.id
   const base = {
     request: { id: request.id, received_on: request.received_on, due_on: request.due_on },
@@ -47,7 +51,12 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
     controller: { organisation_id: org, name: organisation.name }
   }
   const events: EventRecord[] = []
-  const note = (type: EventRecord['type'], rows: Array<{ id: string }>, referral: (r: any) => string | null, mentor: (r: any) => string | null): void => {
+  const note = (
+    type: EventRecord['type'],
+    rows: Array<{ id: string }>,
+    referral: (r: any) => string | null,
+    mentor: (r: any) => string | null
+  ): void => {
     for (const r of rows) events.push({ type, id: r.id, referral_id: referral(r), mentor_id: mentor(r) })
   }
   const recipientRedacted = (n: Loose): Loose => ({ ...n, recipient: REDACTED })
@@ -57,31 +66,77 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
     const mentorOf = new Map(rows.matches.map((m) => [m.id, m.mentor_id]))
     const referralOfMatch = new Map(rows.matches.map((m) => [m.id, m.referral_id]))
     const referralOfEvaluation = new Map(rows.evaluations.map((e) => [e.id, referralOfMatch.get(e.match_id) ?? null]))
-    note('referral', rows.referrals, (r) => r.id, () => null)
-    note('match', rows.matches, (m) => m.referral_id, (m) => m.mentor_id)
-    note('session', rows.sessions, (s) => referralOfMatch.get(s.match_id) ?? null, (s) => mentorOf.get(s.match_id) ?? null)
-    note('goal', rows.goals, (g) => referralOfMatch.get(g.match_id) ?? null, (g) => mentorOf.get(g.match_id) ?? null)
-    note('evaluation', rows.evaluations, (e) => referralOfMatch.get(e.match_id) ?? null, (e) => mentorOf.get(e.match_id) ?? null)
-    note('concern', rows.concerns, (c) => c.referral_id, (c) => (c.match_id === null ? null : mentorOf.get(c.match_id) ?? null))
-    note('notification', rows.notifications, (n) => (n.subject_type === 'referral' ? n.subject_id : n.subject_type === 'match' ? referralOfMatch.get(n.subject_id) ?? null : n.subject_type === 'evaluation' ? referralOfEvaluation.get(n.subject_id) ?? null : null), () => null)
+    note(
+      'referral',
+      rows.referrals,
+      (r) => r.id,
+      () => null
+    )
+    note(
+      'match',
+      rows.matches,
+      (m) => m.referral_id,
+      (m) => m.mentor_id
+    )
+    note(
+      'session',
+      rows.sessions,
+      (s) => referralOfMatch.get(s.match_id) ?? null,
+      (s) => mentorOf.get(s.match_id) ?? null
+    )
+    note(
+      'goal',
+      rows.goals,
+      (g) => referralOfMatch.get(g.match_id) ?? null,
+      (g) => mentorOf.get(g.match_id) ?? null
+    )
+    note(
+      'evaluation',
+      rows.evaluations,
+      (e) => referralOfMatch.get(e.match_id) ?? null,
+      (e) => mentorOf.get(e.match_id) ?? null
+    )
+    note(
+      'concern',
+      rows.concerns,
+      (c) => c.referral_id,
+      (c) => (c.match_id === null ? null : (mentorOf.get(c.match_id) ?? null))
+    )
+    note(
+      'notification',
+      rows.notifications,
+      (n) =>
+        n.subject_type === 'referral'
+          ? n.subject_id
+          : n.subject_type === 'match'
+            ? (referralOfMatch.get(n.subject_id) ?? null)
+            : n.subject_type === 'evaluation'
+              ? (referralOfEvaluation.get(n.subject_id) ?? null)
+              : null,
+      () => null
+    )
     const referrals = rows.referrals.map((r) => {
       const shown = toReferral(r) as unknown as Loose & { referrer: Loose }
       const { email: _e, phone: _p, ...referrer } = shown.referrer
-      return { ...shown, referrer: { ...referrer, email: REDACTED, ...(shown.referrer.phone !== undefined ? { phone: REDACTED } : {}) }, anonymised_at: r.anonymised_at }
+      return {
+        ...shown,
+        referrer: { ...referrer, email: REDACTED, ...(shown.referrer.phone !== undefined ? { phone: REDACTED } : {}) },
+        anonymised_at: r.anonymised_at
+      }
     })
     return {
       document: {
         ...base,
         subject: { type: 'young_person' },
         sources: [
-          'referrals: the referral forms submitted by the professionals who referred the young person, and the coordinators\' decisions',
-          'matches, sessions, goals and evaluations: recorded by the programme\'s coordinators and the young person\'s mentor',
+          "referrals: the referral forms submitted by the professionals who referred the young person, and the coordinators' decisions",
+          "matches, sessions, goals and evaluations: recorded by the programme's coordinators and the young person's mentor",
           'safeguarding_concerns: raised by mentors, referrers and coordinators',
-          'notifications: messages the service sent about the young person\'s records',
-          'access_log: every read and change of the young person\'s records'
+          "notifications: messages the service sent about the young person's records",
+          "access_log: every read and change of the young person's records"
         ],
         redactions: [
-          'referrals[].referrer.email and phone: the referrer\'s contact details',
+          "referrals[].referrer.email and phone: the referrer's contact details",
           'notifications[].recipient: the address each message went to'
         ],
         records: {
@@ -105,30 +160,45 @@ export async function buildExport (db: Executor, request: SubjectAccessRequestRo
 
   const rows = await mentorRows(db, org, request.mentor_ids)
   const own = (r: { mentor_id: string }): string => r.mentor_id
-  note('mentor', rows.mentors, () => null, (m) => m.id)
+  note(
+    'mentor',
+    rows.mentors,
+    () => null,
+    (m) => m.id
+  )
   note('interview', rows.interviews, () => null, own)
   note('reference', rows.references, () => null, own)
   note('dbs_check', rows.dbsChecks, () => null, own)
   note('training', rows.trainings, () => null, own)
   note('match', rows.matches, () => null, own)
-  note('concern', rows.allegations, () => null, (a) => a.mentor_id)
-  note('notification', rows.notifications, () => null, (n) => (n.subject_type === 'mentor' ? n.subject_id : null))
+  note(
+    'concern',
+    rows.allegations,
+    () => null,
+    (a) => a.mentor_id
+  )
+  note(
+    'notification',
+    rows.notifications,
+    () => null,
+    (n) => (n.subject_type === 'mentor' ? n.subject_id : null)
+  )
   return {
     document: {
       ...base,
       subject: { type: 'mentor' },
       sources: [
-        'mentors: the mentor\'s application and profile',
+        "mentors: the mentor's application and profile",
         'interviews, references, dbs_checks, trainings: vetting records kept by the coordinators',
-        'matches: the mentor\'s matches, without the young people\'s details',
+        "matches: the mentor's matches, without the young people's details",
         'allegations: allegations about the mentor, recorded under the safeguarding procedure',
         'notifications: messages the service sent to or about the mentor',
-        'access_log: every read and change of the mentor\'s records'
+        "access_log: every read and change of the mentor's records"
       ],
       redactions: [
         'references[].referee_name: the referees are other people',
         'matches: the young people matched are other people; only dates, statuses and reasons are given',
-        'access_log[].referral_id: the young people of the mentor\'s matches',
+        "access_log[].referral_id: the young people of the mentor's matches",
         'allegations: what was reported and who it concerned (a child) are left out; the kind, dates and outcome are given',
         'notifications[].recipient: the address each message went to'
       ],

@@ -27,7 +27,7 @@ export type RetentionMonths = Record<RetentionClass, number>
 export const MAX_RETENTION_MONTHS = 1500
 
 /** The schedule in force: the defaults, overridden by what the organisation set. */
-export function effectiveSchedule (overrides: Record<string, number> | null | undefined): RetentionMonths {
+export function effectiveSchedule(overrides: Record<string, number> | null | undefined): RetentionMonths {
   const out = { ...RETENTION_DEFAULTS } as RetentionMonths
   for (const c of RETENTION_CLASSES) {
     const v = overrides?.[c]

@@ -4,13 +4,17 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migrat
 import { migrations } from '../../migrations/index.js'
 
 /** Creates the database named in the URL when it does not exist yet. */
-export async function ensureDatabase (connectionString: string): Promise<void> {
+export async function ensureDatabase(connectionString: string): Promise<void> {
   const url = new URL(connectionString)
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''))
   if (name === '' || name === 'postgres') return
   url.pathname = '/postgres'
   // Bounded both ways: a server that is down or frozen fails this, and the caller tries again.
-  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 5000, query_timeout: 30_000 })
+  const client = new pg.Client({
+    connectionString: url.toString(),
+    connectionTimeoutMillis: 5000,
+    query_timeout: 30_000
+  })
   client.on('error', () => {})
   await client.connect()
   try {
@@ -29,11 +33,16 @@ export async function ensureDatabase (connectionString: string): Promise<void> {
 }
 
 /** Ends a client, and drops its socket when a frozen server does not see the goodbye through. */
-async function endClient (client: pg.Client): Promise<void> {
+async function endClient(client: pg.Client): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const ended = await Promise.race([
-    client.end().then(() => true, () => true),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), 1000) })
+    client.end().then(
+      () => true,
+      () => true
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), 1000)
+    })
   ])
   clearTimeout(timer)
   if (!ended) (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
@@ -46,7 +55,10 @@ async function endClient (client: pg.Client): Promise<void> {
  * Migrations are numbered in ranges written side by side, so one can arrive with a lower number than
  * one a database already has (0040 after 0080 ran): it is applied then, not refused as out of order.
  */
-export async function migrateToLatest (db: Kysely<any>, available: Record<string, Migration> = migrations): Promise<MigrationResultSet> {
+export async function migrateToLatest(
+  db: Kysely<any>,
+  available: Record<string, Migration> = migrations
+): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => available },

@@ -1,6 +1,11 @@
 import {
-  DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler,
-  type Compilable, type CompiledQuery
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type Compilable,
+  type CompiledQuery
 } from 'kysely'
 import type { DB } from './types.js'
 
@@ -23,12 +28,12 @@ const compiler = new Kysely<DB>({
 /** SQL text of each prepared statement → its name; read by the pool's client (see database.ts). */
 const statementNames = new Map<string, string>()
 
-export function statementName (sql: string): string | undefined {
+export function statementName(sql: string): string | undefined {
   return statementNames.get(sql)
 }
 
 class Placeholder {
-  constructor (readonly key: string) {}
+  constructor(readonly key: string) {}
 }
 
 type Executor = Pick<Kysely<DB>, 'executeQuery'>
@@ -39,13 +44,13 @@ export type Prepared<P, R> = (db: Executor, params: P) => Promise<R[]>
  * Compiles `build` once. `p.name` stands for the value of `params.name` at each call; anything else
  * in the query is fixed at compile time. Works on a Kysely instance or inside a transaction.
  */
-export function prepare<P extends object, R> (
+export function prepare<P extends object, R>(
   name: string,
   build: (db: Kysely<DB>, p: P) => Compilable<R>
 ): Prepared<P, R> {
   const p = new Proxy({}, { get: (_t, key) => new Placeholder(String(key)) }) as P
   const compiled = build(compiler, p).compile()
-  const slots = compiled.parameters.map((v) => v instanceof Placeholder ? v.key : null)
+  const slots = compiled.parameters.map((v) => (v instanceof Placeholder ? v.key : null))
   const fixed = compiled.parameters
   const existing = statementNames.get(compiled.sql)
   if (existing !== undefined && existing !== name) throw new Error(`Statement ${name} repeats ${existing}`)
@@ -56,7 +61,12 @@ export function prepare<P extends object, R> (
       const key = slots[i]
       values[i] = key === null ? fixed[i] : (params as Record<string, unknown>)[key]
     }
-    const query: CompiledQuery<R> = { query: compiled.query, queryId: compiled.queryId, sql: compiled.sql, parameters: values }
+    const query: CompiledQuery<R> = {
+      query: compiled.query,
+      queryId: compiled.queryId,
+      sql: compiled.sql,
+      parameters: values
+    }
     return (await db.executeQuery(query)).rows
   }
 }

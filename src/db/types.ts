@@ -149,10 +149,10 @@ export interface MentorsTable {
   postcode: string
   latitude: number | null
   longitude: number | null
-  availability: Json<Array<{ day: string, part: string }>>
+  availability: Json<Array<{ day: string; part: string }>>
   delivery_modes: Json<string[]>
   capacity: Generated<number>
-  professional_background: Json<{ role: string, organisation: string, involvement_ended_on: string } | null> | null
+  professional_background: Json<{ role: string; organisation: string; involvement_ended_on: string } | null> | null
   works_in_care_system: Generated<boolean>
   subject: string | null
   approved_at: Date | null
@@ -213,7 +213,7 @@ export interface MentorDbsChecksTable {
   update_service_subscribed: Generated<boolean>
   update_service_subscription_id: string | null
   outcome: string
-  risk_decision: Json<{ acceptable: boolean, decided_on: string, rationale: string, decided_by: string } | null> | null
+  risk_decision: Json<{ acceptable: boolean; decided_on: string; rationale: string; decided_by: string } | null> | null
   renewal_in_progress: Generated<boolean>
   recorded_by: string
   created_at: Timestamp
@@ -359,7 +359,7 @@ export interface SafeguardingConcernsTable {
   immediate_risk: boolean
   raised_by: string
   raised_role: string
-  anonymised_at: Generated<Date | null>,
+  anonymised_at: Generated<Date | null>
   kind: Generated<string>
   raised_at: Generated<Date>
   mentor_id: string | null
@@ -487,8 +487,8 @@ export interface SubjectAccessRequestsTable {
   received_on: string
   due_on: string
   extended_months: Generated<number>
-  extensions: Json<Array<{ months: number, reason: string, by: string, at: string }>>
-  requester: Json<{ name: string, relationship: string }>
+  extensions: Json<Array<{ months: number; reason: string; by: string; at: string }>>
+  requester: Json<{ name: string; relationship: string }>
   identity_verified: boolean
   status: Generated<string>
   sent_on: string | null

@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import pg from 'pg'
@@ -47,10 +57,12 @@ export interface EmbeddedOptions {
   waitMs?: number
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+const sleep = async (ms: number): Promise<void> => {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
 
 /** True while the process exists and is not a zombie waiting to be reaped. */
-function alive (pid: number): boolean {
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (err) {
@@ -65,7 +77,7 @@ function alive (pid: number): boolean {
 }
 
 /** The running postmaster of a cluster, from its postmaster.pid: pid, port and status. */
-function postmaster (pgdata: string): { pid: number, port: number, status: string } | null {
+function postmaster(pgdata: string): { pid: number; port: number; status: string } | null {
   let lines: string[]
   try {
     lines = readFileSync(path.join(pgdata, 'postmaster.pid'), 'utf8').split('\n')
@@ -79,7 +91,7 @@ function postmaster (pgdata: string): { pid: number, port: number, status: strin
 }
 
 /** Holds `<dir>/start.lock` while `fn` runs; a lock whose process has died is taken over. */
-async function withStartLock<T> (dataDir: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+async function withStartLock<T>(dataDir: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
   const file = path.join(dataDir, 'start.lock')
   const deadline = Date.now() + waitMs
   for (;;) {
@@ -101,14 +113,20 @@ async function withStartLock<T> (dataDir: string, waitMs: number, fn: () => Prom
       if (!Number.isInteger(holder) || !alive(holder)) {
         // Left by a killed instance, or (no pid yet) being written this very moment.
         if (Number.isInteger(holder) || age > 1000) {
-          try { unlinkSync(file) } catch { /* taken by another */ }
+          try {
+            unlinkSync(file)
+          } catch {
+            /* taken by another */
+          }
         } else {
           await sleep(20)
         }
         continue
       }
       if (Date.now() > deadline) {
-        throw new EmbeddedRefusedError(`the embedded PostgreSQL of ${dataDir} is being started or stopped by process ${holder} for too long; try again, or stop that process`)
+        throw new EmbeddedRefusedError(
+          `the embedded PostgreSQL of ${dataDir} is being started or stopped by process ${holder} for too long; try again, or stop that process`
+        )
       }
       await sleep(50)
     }
@@ -116,19 +134,28 @@ async function withStartLock<T> (dataDir: string, waitMs: number, fn: () => Prom
   try {
     return await fn()
   } finally {
-    try { unlinkSync(file) } catch { /* already gone */ }
+    try {
+      unlinkSync(file)
+    } catch {
+      /* already gone */
+    }
   }
 }
 
-async function freePort (preferred: number | undefined): Promise<number> {
-  const tryPort = async (port: number): Promise<number | null> => await new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => { resolve(null) })
-    server.listen(port, '127.0.0.1', () => {
-      const got = (server.address() as { port: number }).port
-      server.close(() => { resolve(got) })
+async function freePort(preferred: number | undefined): Promise<number> {
+  const tryPort = async (port: number): Promise<number | null> =>
+    await new Promise((resolve) => {
+      const server = createServer()
+      server.once('error', () => {
+        resolve(null)
+      })
+      server.listen(port, '127.0.0.1', () => {
+        const got = (server.address() as { port: number }).port
+        server.close(() => {
+          resolve(got)
+        })
+      })
     })
-  })
   if (preferred !== undefined) {
     const port = await tryPort(preferred)
     if (port !== null) return port
@@ -138,7 +165,7 @@ async function freePort (preferred: number | undefined): Promise<number> {
   return port
 }
 
-function logTail (file: string): string {
+function logTail(file: string): string {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').slice(-8).join('\n')
   } catch {
@@ -146,7 +173,7 @@ function logTail (file: string): string {
   }
 }
 
-async function run (bin: Binaries, command: string, args: string[], log: string): Promise<void> {
+async function run(bin: Binaries, command: string, args: string[], log: string): Promise<void> {
   const [exe, ...pre] = bin.wrapper.length > 0 ? [...bin.wrapper, command] : [command]
   const fd = openSync(log, 'a', 0o600)
   try {
@@ -162,29 +189,56 @@ async function run (bin: Binaries, command: string, args: string[], log: string)
 }
 
 /** A first start: a new cluster whose superuser has a generated password, kept mode 0600. */
-async function initCluster (bin: Binaries, dataDir: string, pgdata: string, passwordFile: string): Promise<void> {
+async function initCluster(bin: Binaries, dataDir: string, pgdata: string, passwordFile: string): Promise<void> {
   const password = randomBytes(24).toString('base64url')
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 })
   chmodSync(passwordFile, 0o600)
-  await run(bin, bin.initdb, [
-    '-D', pgdata, '-U', SUPERUSER, '--pwfile', passwordFile, '-A', 'scram-sha-256',
-    '-E', 'UTF8', '--locale', 'C', '--no-sync', '--no-instructions'
-  ], path.join(dataDir, 'postgres.log'))
+  await run(
+    bin,
+    bin.initdb,
+    [
+      '-D',
+      pgdata,
+      '-U',
+      SUPERUSER,
+      '--pwfile',
+      passwordFile,
+      '-A',
+      'scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale',
+      'C',
+      '--no-sync',
+      '--no-instructions'
+    ],
+    path.join(dataDir, 'postgres.log')
+  )
 }
 
-function readPassword (dataDir: string, passwordFile: string): string {
+function readPassword(dataDir: string, passwordFile: string): string {
   try {
     return readFileSync(passwordFile, 'utf8').trim()
   } catch {
-    throw new EmbeddedRefusedError(`${dataDir} holds a database but no password file (${passwordFile}): restore it, or remove ${dataDir} to start afresh`)
+    throw new EmbeddedRefusedError(
+      `${dataDir} holds a database but no password file (${passwordFile}): restore it, or remove ${dataDir} to start afresh`
+    )
   }
 }
 
 /** Connects the session that marks this process as a user of the server. */
-async function connectUser (port: number, password: string, timeoutMs: number): Promise<pg.Client | null> {
+async function connectUser(port: number, password: string, timeoutMs: number): Promise<pg.Client | null> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const client = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres', connectionTimeoutMillis: 2000, application_name: 'waymark (embedded user)' })
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: SUPERUSER,
+      password,
+      database: 'postgres',
+      connectionTimeoutMillis: 2000,
+      application_name: 'waymark (embedded user)'
+    })
     client.on('error', () => {})
     try {
       await client.connect()
@@ -200,7 +254,7 @@ async function connectUser (port: number, password: string, timeoutMs: number): 
   }
 }
 
-async function startServer (bin: Binaries, dataDir: string, pgdata: string): Promise<{ port: number, pid: number }> {
+async function startServer(bin: Binaries, dataDir: string, pgdata: string): Promise<{ port: number; pid: number }> {
   const portFile = path.join(dataDir, 'port')
   const stored = existsSync(portFile) ? Number.parseInt(readFileSync(portFile, 'utf8'), 10) : undefined
   const port = await freePort(Number.isInteger(stored) ? stored : undefined)
@@ -208,9 +262,18 @@ async function startServer (bin: Binaries, dataDir: string, pgdata: string): Pro
   const log = path.join(dataDir, 'postgres.log')
   const fd = openSync(log, 'a', 0o600)
   const args = [
-    '-D', pgdata, '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200', '-c', 'shared_buffers=32MB'
+    '-D',
+    pgdata,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'shared_buffers=32MB'
   ]
   const [exe, ...pre] = bin.wrapper.length > 0 ? [...bin.wrapper, bin.postgres] : [bin.postgres]
   // Detached: in a session of its own, a terminal's signals go to the service, which stops it itself.
@@ -219,14 +282,17 @@ async function startServer (bin: Binaries, dataDir: string, pgdata: string): Pro
   child.unref()
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', resolve)
-    child.once('error', () => { resolve(-1) })
+    child.once('error', () => {
+      resolve(-1)
+    })
   })
   const deadline = Date.now() + 30_000
   for (;;) {
     const running = postmaster(pgdata)
     if (running !== null && running.status === 'ready' && running.pid === child.pid) return { port, pid: running.pid }
     const code = await Promise.race([exited, sleep(25).then(() => undefined)])
-    if (code !== undefined) throw new Error(`the embedded PostgreSQL stopped at start-up (exit ${String(code)}):\n${logTail(log)}`)
+    if (code !== undefined)
+      throw new Error(`the embedded PostgreSQL stopped at start-up (exit ${String(code)}):\n${logTail(log)}`)
     if (Date.now() > deadline) {
       child.kill('SIGQUIT')
       throw new Error(`the embedded PostgreSQL was not ready within 30 s:\n${logTail(log)}`)
@@ -234,15 +300,23 @@ async function startServer (bin: Binaries, dataDir: string, pgdata: string): Pro
   }
 }
 
-async function stopServer (pgdata: string, pid: number): Promise<void> {
-  try { process.kill(pid, 'SIGINT') } catch { return }
+async function stopServer(pgdata: string, pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT')
+  } catch {
+    return
+  }
   const deadline = Date.now() + 15_000
   let signal: NodeJS.Signals = 'SIGINT'
   // The postmaster removes its pid file after its final checkpoint, then exits.
   while (alive(pid)) {
     if (Date.now() > deadline && signal === 'SIGINT') {
       signal = 'SIGQUIT'
-      try { process.kill(pid, signal) } catch { return }
+      try {
+        process.kill(pid, signal)
+      } catch {
+        return
+      }
     }
     await sleep(20)
   }
@@ -253,7 +327,7 @@ async function stopServer (pgdata: string, pid: number): Promise<void> {
  * instance's, or one left by a killed run). Throws EmbeddedUnavailableError where there are no
  * binaries, EmbeddedRefusedError when the data dir is in a state this process must not touch.
  */
-export async function acquireEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedServer> {
+export async function acquireEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const dataDir = path.resolve(options.dataDir)
   const waitMs = options.waitMs ?? 20_000
   const bin = await findBinaries()
@@ -272,7 +346,8 @@ export async function acquireEmbeddedPostgres (options: EmbeddedOptions): Promis
     let how: EmbeddedServer['how'] = 'joined'
     let port: number
     let pid: number
-    if (running === null && !existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(bin, dataDir, pgdata, passwordFile)
+    if (running === null && !existsSync(path.join(pgdata, 'PG_VERSION')))
+      await initCluster(bin, dataDir, pgdata, passwordFile)
     const password = readPassword(dataDir, passwordFile)
     if (running !== null) {
       port = running.port
@@ -285,36 +360,42 @@ export async function acquireEmbeddedPostgres (options: EmbeddedOptions): Promis
     }
     const user = await connectUser(port, password, 10_000)
     if (user === null) {
-      throw new EmbeddedRefusedError(`the embedded PostgreSQL of ${dataDir} (process ${pid}, port ${port}) is running but does not answer: stop that process, then start again`)
+      throw new EmbeddedRefusedError(
+        `the embedded PostgreSQL of ${dataDir} (process ${pid}, port ${port}) is running but does not answer: stop that process, then start again`
+      )
     }
     await user.query('select pg_advisory_lock_shared($1)', [USERS_LOCK])
     if (how === 'joined') {
       const others = await user.query<{ n: number }>(
-        "select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = $1 and pid <> pg_backend_pid()", [USERS_LOCK])
+        "select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = $1 and pid <> pg_backend_pid()",
+        [USERS_LOCK]
+      )
       if (others.rows[0].n === 0) how = 'taken over'
     }
 
     let released: Promise<'stopped' | 'left'> | null = null
-    const release = async (): Promise<'stopped' | 'left'> => await withStartLock(dataDir, waitMs, async () => {
-      try {
-        await user.query('select pg_advisory_unlock_shared($1)', [USERS_LOCK])
-        const last = await user.query<{ last: boolean }>('select pg_try_advisory_lock($1) as last', [USERS_LOCK])
-        await user.end().catch(() => {})
-        if (!last.rows[0].last) return 'left'
-      } catch {
-        // The session is gone (the server stopped or was killed): stop whatever is left of it.
-        await user.end().catch(() => {})
-      }
-      const now = postmaster(pgdata)
-      if (now !== null) await stopServer(pgdata, now.pid)
-      return 'stopped'
-    })
+    const release = async (): Promise<'stopped' | 'left'> =>
+      await withStartLock(dataDir, waitMs, async () => {
+        try {
+          await user.query('select pg_advisory_unlock_shared($1)', [USERS_LOCK])
+          const last = await user.query<{ last: boolean }>('select pg_try_advisory_lock($1) as last', [USERS_LOCK])
+          await user.end().catch(() => {})
+          if (!last.rows[0].last) return 'left'
+        } catch {
+          // The session is gone (the server stopped or was killed): stop whatever is left of it.
+          await user.end().catch(() => {})
+        }
+        const now = postmaster(pgdata)
+        if (now !== null) await stopServer(pgdata, now.pid)
+        return 'stopped'
+      })
 
     return {
       dataDir,
       port,
       how,
-      url: (database) => `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+      url: (database) =>
+        `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
       release: async () => {
         released ??= release()
         return await released

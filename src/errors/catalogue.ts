@@ -2,8 +2,14 @@
  * The one catalogue of problems the API can answer with. Domain code throws AppError; the one error
  * handler renders it as RFC 9457 problem+json.
  */
-export interface FieldError { path: string, message: string }
-export interface Reason { code: string, message: string }
+export interface FieldError {
+  path: string
+  message: string
+}
+export interface Reason {
+  code: string
+  message: string
+}
 
 export const problemTypes = {
   validation_failed: { status: 400, title: 'The request is not valid' },
@@ -33,7 +39,7 @@ export const problemTypes = {
 
 export type ProblemCode = keyof typeof problemTypes
 
-export function problemType (code: string): string {
+export function problemType(code: string): string {
   return `urn:waymark:problem:${code}`
 }
 
@@ -44,7 +50,11 @@ export class AppError extends Error {
   readonly reasons?: Reason[]
   readonly headers?: Record<string, string>
 
-  constructor (code: ProblemCode, detail?: string, extra: { errors?: FieldError[], reasons?: Reason[], headers?: Record<string, string> } = {}) {
+  constructor(
+    code: ProblemCode,
+    detail?: string,
+    extra: { errors?: FieldError[]; reasons?: Reason[]; headers?: Record<string, string> } = {}
+  ) {
     super(detail ?? problemTypes[code].title)
     this.code = code
     this.status = problemTypes[code].status
@@ -64,7 +74,10 @@ export const invalidInput = (errors: FieldError[], detail = 'The request is not 
  * the answer reveals nothing of other tenants.
  */
 export const unknownReferences = (errors: FieldError[]): AppError => {
-  const reasons = errors.map((e) => ({ code: 'unknown_reference', message: `${e.path.replace(/^[a-z]+\//, '')} ${e.message}` }))
+  const reasons = errors.map((e) => ({
+    code: 'unknown_reference',
+    message: `${e.path.replace(/^[a-z]+\//, '')} ${e.message}`
+  }))
   return new AppError('unknown_reference', reasons.map((r) => r.message).join('; '), { errors, reasons })
 }
 export const unknownReference = (path: string, message: string): AppError => unknownReferences([{ path, message }])

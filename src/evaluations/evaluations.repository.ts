@@ -1,7 +1,14 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { EvaluationRow, EvaluationResponseRow } from '../db/types.js'
-import type { EvaluationKind, ExistingEvaluation, MatchTimeline, ScheduledEvaluation, ScheduleRules, StatusChange } from './schedule.js'
+import type {
+  EvaluationKind,
+  ExistingEvaluation,
+  MatchTimeline,
+  ScheduledEvaluation,
+  ScheduleRules,
+  StatusChange
+} from './schedule.js'
 
 export interface TimelineRow extends MatchTimeline, ScheduleRules {
   id: string
@@ -14,12 +21,20 @@ export interface TimelineRow extends MatchTimeline, ScheduleRules {
  * Matches with their programme's evaluation rules, status history and stored evaluations, for
  * scheduling: one query for a whole batch.
  */
-export async function loadTimelines (db: Executor, matchIds: string[]): Promise<TimelineRow[]> {
+export async function loadTimelines(db: Executor, matchIds: string[]): Promise<TimelineRow[]> {
   if (matchIds.length === 0) return []
   const rows = await sql<{
-    id: string, organisation_id: string, programme_id: string, status: string, started_on: string | null, closed_on: string | null, closure_evaluation_waived: boolean,
-    evaluation_interval_months: number, early_review_months: number | null,
-    history: Array<[string | null, string, string]>, evaluations: Array<[string, EvaluationKind, number, string, string]>
+    id: string
+    organisation_id: string
+    programme_id: string
+    status: string
+    started_on: string | null
+    closed_on: string | null
+    closure_evaluation_waived: boolean
+    evaluation_interval_months: number
+    early_review_months: number | null
+    history: Array<[string | null, string, string]>
+    evaluations: Array<[string, EvaluationKind, number, string, string]>
   }>`
     select m.id, m.organisation_id, m.programme_id, m.status, m.started_on::text as started_on, m.closed_on::text as closed_on, m.closure_evaluation_waived,
       coalesce((p.rules->>'evaluation_interval_months')::int, 12) as evaluation_interval_months,
@@ -45,13 +60,17 @@ export async function loadTimelines (db: Executor, matchIds: string[]): Promise<
   }))
 }
 
-export interface NewScheduled extends ScheduledEvaluation { organisation_id: string, match_id: string, programme_id: string }
+export interface NewScheduled extends ScheduledEvaluation {
+  organisation_id: string
+  match_id: string
+  programme_id: string
+}
 
 /**
  * Inserts scheduled evaluations as column arrays (a fixed six parameters however many rows); one
  * that exists already (a concurrent sync) is left as it is.
  */
-export async function insertScheduled (db: Executor, rows: NewScheduled[]): Promise<number> {
+export async function insertScheduled(db: Executor, rows: NewScheduled[]): Promise<number> {
   if (rows.length === 0) return 0
   const res = await sql`
     insert into evaluations (organisation_id, match_id, programme_id, kind, sequence, due_on)
@@ -62,7 +81,7 @@ export async function insertScheduled (db: Executor, rows: NewScheduled[]): Prom
 }
 
 /** Moves due dates; only evaluations still due are touched. */
-export async function moveDueDates (db: Executor, moves: Array<{ id: string, due_on: string }>): Promise<number> {
+export async function moveDueDates(db: Executor, moves: Array<{ id: string; due_on: string }>): Promise<number> {
   if (moves.length === 0) return 0
   const res = await sql`
     update evaluations e set due_on = v.due_on, version = e.version + 1, updated_at = now()
@@ -71,11 +90,13 @@ export async function moveDueDates (db: Executor, moves: Array<{ id: string, due
   return Number(res.numAffectedRows ?? 0)
 }
 
-export async function cancelEvaluations (db: Executor, ids: string[], on: string): Promise<number> {
+export async function cancelEvaluations(db: Executor, ids: string[], on: string): Promise<number> {
   if (ids.length === 0) return 0
-  const res = await db.updateTable('evaluations')
+  const res = await db
+    .updateTable('evaluations')
     .set({ status: 'cancelled', cancelled_on: on, version: sql`version + 1`, updated_at: sql`now()` })
-    .where('id', 'in', ids).where('status', '=', 'due')
+    .where('id', 'in', ids)
+    .where('status', '=', 'due')
     .executeTakeFirst()
   return Number(res.numUpdatedRows)
 }
@@ -85,7 +106,13 @@ export async function cancelEvaluations (db: Executor, ids: string[], on: string
  * whose next annual evaluation is not stored yet, paused ones (their due dates move daily), and
  * closed ones without their closure evaluation or with annual ones still due after the closure.
  */
-export async function matchesNeedingSync (db: Executor, org: string | null, asOf: string, afterId: string | null, limit: number): Promise<string[]> {
+export async function matchesNeedingSync(
+  db: Executor,
+  org: string | null,
+  asOf: string,
+  afterId: string | null,
+  limit: number
+): Promise<string[]> {
   const rows = await sql<{ id: string }>`
     select m.id from matches m
     cross join lateral (
@@ -106,7 +133,10 @@ export async function matchesNeedingSync (db: Executor, org: string | null, asOf
   return rows.rows.map((r) => r.id)
 }
 
-export interface EvaluationScope { org: string, mentorId?: string }
+export interface EvaluationScope {
+  org: string
+  mentorId?: string
+}
 
 export interface EvaluationFilter {
   status?: 'due' | 'overdue' | 'completed' | 'cancelled'
@@ -116,15 +146,32 @@ export interface EvaluationFilter {
   kind?: string
 }
 
-export interface ListPosition { due_on: string, id: string }
+export interface ListPosition {
+  due_on: string
+  id: string
+}
 
 /** Evaluations by due date then id (keyset); a mentor sees only those of its own matches. */
-export async function listEvaluations (db: Executor, scope: EvaluationScope, filter: EvaluationFilter, today: string, after: ListPosition | null, limit: number): Promise<EvaluationRow[]> {
+export async function listEvaluations(
+  db: Executor,
+  scope: EvaluationScope,
+  filter: EvaluationFilter,
+  today: string,
+  after: ListPosition | null,
+  limit: number
+): Promise<EvaluationRow[]> {
   let q = db.selectFrom('evaluations').selectAll('evaluations').where('evaluations.organisation_id', '=', scope.org)
   if (scope.mentorId !== undefined) {
     const mentorId = scope.mentorId
-    q = q.where((eb) => eb.exists(eb.selectFrom('matches').select('matches.id')
-      .whereRef('matches.id', '=', 'evaluations.match_id').where('matches.mentor_id', '=', mentorId)))
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('matches')
+          .select('matches.id')
+          .whereRef('matches.id', '=', 'evaluations.match_id')
+          .where('matches.mentor_id', '=', mentorId)
+      )
+    )
   }
   if (filter.status === 'overdue') q = q.where('evaluations.status', '=', 'due').where('evaluations.due_on', '<', today)
   else if (filter.status !== undefined) q = q.where('evaluations.status', '=', filter.status)
@@ -132,12 +179,25 @@ export async function listEvaluations (db: Executor, scope: EvaluationScope, fil
   if (filter.match_id !== undefined) q = q.where('evaluations.match_id', '=', filter.match_id)
   if (filter.programme_id !== undefined) q = q.where('evaluations.programme_id', '=', filter.programme_id)
   if (filter.kind !== undefined) q = q.where('evaluations.kind', '=', filter.kind)
-  if (after !== null) q = q.where((eb) => eb(eb.refTuple('evaluations.due_on', 'evaluations.id'), '>', eb.tuple(after.due_on, after.id)))
-  return await q.orderBy('evaluations.due_on').orderBy('evaluations.id').limit(limit + 1).execute()
+  if (after !== null)
+    q = q.where((eb) => eb(eb.refTuple('evaluations.due_on', 'evaluations.id'), '>', eb.tuple(after.due_on, after.id)))
+  return await q
+    .orderBy('evaluations.due_on')
+    .orderBy('evaluations.id')
+    .limit(limit + 1)
+    .execute()
 }
 
-export async function findEvaluation (db: Executor, scope: EvaluationScope, id: string): Promise<EvaluationRow | undefined> {
-  let q = db.selectFrom('evaluations').selectAll('evaluations').where('evaluations.organisation_id', '=', scope.org).where('evaluations.id', '=', id)
+export async function findEvaluation(
+  db: Executor,
+  scope: EvaluationScope,
+  id: string
+): Promise<EvaluationRow | undefined> {
+  let q = db
+    .selectFrom('evaluations')
+    .selectAll('evaluations')
+    .where('evaluations.organisation_id', '=', scope.org)
+    .where('evaluations.id', '=', id)
   if (scope.mentorId !== undefined) {
     q = q.innerJoin('matches', 'matches.id', 'evaluations.match_id').where('matches.mentor_id', '=', scope.mentorId)
   }
@@ -145,7 +205,12 @@ export async function findEvaluation (db: Executor, scope: EvaluationScope, id: 
 }
 
 /** The evaluation a recording answers, locked: the one named, or the earliest due (of a kind). */
-export async function lockEvaluationToRecord (db: Executor, matchId: string, evaluationId: string | undefined, kind: string | undefined): Promise<EvaluationRow | undefined> {
+export async function lockEvaluationToRecord(
+  db: Executor,
+  matchId: string,
+  evaluationId: string | undefined,
+  kind: string | undefined
+): Promise<EvaluationRow | undefined> {
   let q = db.selectFrom('evaluations').selectAll().where('match_id', '=', matchId)
   if (evaluationId !== undefined) q = q.where('id', '=', evaluationId)
   else q = q.where('status', '=', 'due')
@@ -153,8 +218,13 @@ export async function lockEvaluationToRecord (db: Executor, matchId: string, eva
   return await q.orderBy('due_on').orderBy('id').limit(1).forUpdate().executeTakeFirst()
 }
 
-export async function completeEvaluation (db: Executor, id: string, values: { held_on: string, completed_on: string, recorded_by: string, recorded_role: string }): Promise<EvaluationRow> {
-  return await db.updateTable('evaluations')
+export async function completeEvaluation(
+  db: Executor,
+  id: string,
+  values: { held_on: string; completed_on: string; recorded_by: string; recorded_role: string }
+): Promise<EvaluationRow> {
+  return await db
+    .updateTable('evaluations')
     .set({ ...values, status: 'completed', version: sql`version + 1`, updated_at: sql`now()` })
     .where('id', '=', id)
     .returningAll()
@@ -163,30 +233,45 @@ export async function completeEvaluation (db: Executor, id: string, values: { he
 
 export type NewResponse = Omit<EvaluationResponseRow, 'id' | 'created_at'>
 
-export async function insertResponses (db: Executor, rows: NewResponse[]): Promise<EvaluationResponseRow[]> {
+export async function insertResponses(db: Executor, rows: NewResponse[]): Promise<EvaluationResponseRow[]> {
   if (rows.length === 0) return []
   return await db.insertInto('evaluation_responses').values(rows).returningAll().execute()
 }
 
-export async function responsesFor (db: Executor, evaluationIds: string[]): Promise<EvaluationResponseRow[]> {
+export async function responsesFor(db: Executor, evaluationIds: string[]): Promise<EvaluationResponseRow[]> {
   if (evaluationIds.length === 0) return []
-  return await db.selectFrom('evaluation_responses').selectAll()
+  return await db
+    .selectFrom('evaluation_responses')
+    .selectAll()
     .where('evaluation_id', 'in', evaluationIds)
-    .orderBy('evaluation_id').orderBy('respondent')
+    .orderBy('evaluation_id')
+    .orderBy('respondent')
     .execute()
 }
 
 /** The day of a match's latest status change. */
-export async function latestStatusDay (db: Executor, matchId: string): Promise<string | null> {
-  const latest = await db.selectFrom('match_status_history').select((eb) => eb.fn.max('on_date').as('on_date'))
-    .where('match_id', '=', matchId).executeTakeFirst()
+export async function latestStatusDay(db: Executor, matchId: string): Promise<string | null> {
+  const latest = await db
+    .selectFrom('match_status_history')
+    .select((eb) => eb.fn.max('on_date').as('on_date'))
+    .where('match_id', '=', matchId)
+    .executeTakeFirst()
   return latest?.on_date ?? null
 }
 
 /** The match an evaluation is recorded against, share-locked so its status cannot change meanwhile; a mentor only its own. */
-export async function shareMatch (db: Executor, scope: { org: string, mentorId?: string }, matchId: string): Promise<{ id: string, status: string, started_on: string | null, programme_id: string, organisation_id: string } | undefined> {
-  let q = db.selectFrom('matches').select(['id', 'status', 'started_on', 'programme_id', 'organisation_id'])
-    .where('organisation_id', '=', scope.org).where('id', '=', matchId)
+export async function shareMatch(
+  db: Executor,
+  scope: { org: string; mentorId?: string },
+  matchId: string
+): Promise<
+  { id: string; status: string; started_on: string | null; programme_id: string; organisation_id: string } | undefined
+> {
+  let q = db
+    .selectFrom('matches')
+    .select(['id', 'status', 'started_on', 'programme_id', 'organisation_id'])
+    .where('organisation_id', '=', scope.org)
+    .where('id', '=', matchId)
   if (scope.mentorId !== undefined) q = q.where('mentor_id', '=', scope.mentorId)
   return await q.forShare().executeTakeFirst()
 }
@@ -205,7 +290,7 @@ export interface DueRow {
 }
 
 /** Records the last reminder threshold written for each evaluation. */
-export async function markReminded (db: Executor, marks: Array<{ id: string, threshold: string }>): Promise<void> {
+export async function markReminded(db: Executor, marks: Array<{ id: string; threshold: string }>): Promise<void> {
   if (marks.length === 0) return
   await sql`
     update evaluations e set reminded_threshold = v.threshold
@@ -214,7 +299,14 @@ export async function markReminded (db: Executor, marks: Array<{ id: string, thr
 }
 
 /** One keyset batch of the evaluations due up to `horizon` whose current reminder has not been written yet. */
-export async function dueBatch (db: Executor, org: string | null, asOf: string, horizon: string, after: { due_on: string, id: string } | null, size: number): Promise<DueRow[]> {
+export async function dueBatch(
+  db: Executor,
+  org: string | null,
+  asOf: string,
+  horizon: string,
+  after: { due_on: string; id: string } | null,
+  size: number
+): Promise<DueRow[]> {
   const rows = await sql<DueRow>`
     select e.id, e.organisation_id, e.kind, e.due_on::text as due_on, e.match_id,
            m.mentor_id, case when mt.status <> 'withdrawn' then mt.email end as mentor_email,
@@ -237,6 +329,6 @@ export async function dueBatch (db: Executor, org: string | null, asOf: string, 
 }
 
 /** Refreshes the planner's statistics after a large change to the evaluations. */
-export async function analyzeEvaluations (db: Executor): Promise<void> {
+export async function analyzeEvaluations(db: Executor): Promise<void> {
   await sql`analyze evaluations`.execute(db)
 }

@@ -21,7 +21,7 @@ export interface Threshold {
  * week it stays overdue, escalating to admins from four weeks. Only the current threshold is sent,
  * so a job that missed days catches up with one message rather than a burst of stale ones.
  */
-export function reminderThreshold (dueOn: string, asOf: string): Threshold | null {
+export function reminderThreshold(dueOn: string, asOf: string): Threshold | null {
   const days = daysBetween(dueOn, asOf)
   if (days < -REMINDER_LEAD_DAYS) return null
   if (days < 0) return { key: 'due-soon', days, weeksOverdue: 0, escalate: false }

@@ -18,7 +18,11 @@ export const CLOSURE_WINDOW_DAYS = 14
 
 export type EvaluationKind = 'annual' | 'early_review' | 'closure'
 
-export interface StatusChange { from_status: string | null, to_status: string, on_date: string }
+export interface StatusChange {
+  from_status: string | null
+  to_status: string
+  on_date: string
+}
 
 export interface MatchTimeline {
   status: string
@@ -28,14 +32,24 @@ export interface MatchTimeline {
   closure_evaluation_waived?: boolean
 }
 
-export interface ScheduleRules { evaluation_interval_months: number, early_review_months?: number | null }
+export interface ScheduleRules {
+  evaluation_interval_months: number
+  early_review_months?: number | null
+}
 
-export interface ScheduledEvaluation { kind: EvaluationKind, sequence: number, due_on: string }
+export interface ScheduledEvaluation {
+  kind: EvaluationKind
+  sequence: number
+  due_on: string
+}
 
-export interface Pause { from: string, to: string | null }
+export interface Pause {
+  from: string
+  to: string | null
+}
 
 /** The pauses of a match, in order, from its status history; an open pause has `to` null. */
-export function pausesOf (history: StatusChange[]): Pause[] {
+export function pausesOf(history: StatusChange[]): Pause[] {
   const pauses: Pause[] = []
   let open: string | null = null
   for (const h of history) {
@@ -51,7 +65,7 @@ export function pausesOf (history: StatusChange[]): Pause[] {
 }
 
 /** A nominal due date moved back by every pause that began before it fell due. */
-export function shiftByPauses (nominal: string, pauses: Pause[], asOf: string): string {
+export function shiftByPauses(nominal: string, pauses: Pause[], asOf: string): string {
   let due = nominal
   for (const p of pauses) {
     if (p.from >= due) break
@@ -64,24 +78,33 @@ export function shiftByPauses (nominal: string, pauses: Pause[], asOf: string): 
 export class Schedule {
   private readonly pauses: Pause[]
 
-  constructor (private readonly match: MatchTimeline, private readonly rules: ScheduleRules, private readonly asOf: string) {
+  constructor(
+    private readonly match: MatchTimeline,
+    private readonly rules: ScheduleRules,
+    private readonly asOf: string
+  ) {
     this.pauses = pausesOf(match.history)
   }
 
-  get started (): boolean { return this.match.started_on !== null }
+  get started(): boolean {
+    return this.match.started_on !== null
+  }
 
   /** The due date of one evaluation, or null when the match's course cancels it (or it never applies). */
-  dueOn (kind: EvaluationKind, sequence: number): string | null {
+  dueOn(kind: EvaluationKind, sequence: number): string | null {
     const start = this.match.started_on
     if (start === null || sequence < 1) return null
     const closed = this.match.status === 'closed' ? this.match.closed_on : null
     if (kind === 'closure') {
-      return closed !== null && sequence === 1 && this.match.closure_evaluation_waived !== true ? addDays(closed, CLOSURE_WINDOW_DAYS) : null
+      return closed !== null && sequence === 1 && this.match.closure_evaluation_waived !== true
+        ? addDays(closed, CLOSURE_WINDOW_DAYS)
+        : null
     }
     let nominal: string
     if (kind === 'early_review') {
       const months = this.rules.early_review_months
-      if (months === undefined || months === null || sequence !== 1 || months >= this.rules.evaluation_interval_months) return null
+      if (months === undefined || months === null || sequence !== 1 || months >= this.rules.evaluation_interval_months)
+        return null
       nominal = addMonths(start, months)
     } else {
       nominal = addMonths(start, sequence * this.rules.evaluation_interval_months)
@@ -95,7 +118,7 @@ export class Schedule {
    * Every evaluation that should exist on `asOf`: those due up to it, plus the next annual one, so
    * that the coming evaluation is listed (and reminded of) before it falls due.
    */
-  evaluations (): ScheduledEvaluation[] {
+  evaluations(): ScheduledEvaluation[] {
     if (!this.started) return []
     const out: ScheduledEvaluation[] = []
     const early = this.dueOn('early_review', 1)
@@ -113,15 +136,21 @@ export class Schedule {
 }
 
 /** The schedule of a match on a day. */
-export function scheduleFor (match: MatchTimeline, rules: ScheduleRules, asOf: string): ScheduledEvaluation[] {
+export function scheduleFor(match: MatchTimeline, rules: ScheduleRules, asOf: string): ScheduledEvaluation[] {
   return new Schedule(match, rules, asOf).evaluations()
 }
 
-export interface ExistingEvaluation { id: string, kind: EvaluationKind, sequence: number, due_on: string, status: string }
+export interface ExistingEvaluation {
+  id: string
+  kind: EvaluationKind
+  sequence: number
+  due_on: string
+  status: string
+}
 
 export interface SchedulePlan {
   insert: ScheduledEvaluation[]
-  move: Array<{ id: string, due_on: string }>
+  move: Array<{ id: string; due_on: string }>
   cancel: string[]
 }
 
@@ -130,7 +159,12 @@ export interface SchedulePlan {
  * due dates that changed, cancel those the match's course has cancelled. Completed and cancelled
  * evaluations are history and are left alone; stored ones beyond today's horizon are kept.
  */
-export function planSchedule (match: MatchTimeline, rules: ScheduleRules, asOf: string, existing: ExistingEvaluation[]): SchedulePlan {
+export function planSchedule(
+  match: MatchTimeline,
+  rules: ScheduleRules,
+  asOf: string,
+  existing: ExistingEvaluation[]
+): SchedulePlan {
   const schedule = new Schedule(match, rules, asOf)
   const plan: SchedulePlan = { insert: [], move: [], cancel: [] }
   const stored = new Set(existing.map((e) => `${e.kind}:${e.sequence}`))

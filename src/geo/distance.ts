@@ -8,12 +8,15 @@ export interface Place {
 
 export type DistanceBasis = 'coordinates' | 'postcode' | 'sector' | 'district' | 'area' | 'unknown'
 
-export interface Distance { km: number, basis: DistanceBasis }
+export interface Distance {
+  km: number
+  basis: DistanceBasis
+}
 
 const EARTH_KM = 6371.0088
 
 /** Great-circle distance in kilometres. */
-export function haversineKm (lat1: number, lon1: number, lat2: number, lon2: number): number {
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
   const rad = Math.PI / 180
   const dLat = (lat2 - lat1) * rad
   const dLon = (lon2 - lon1) * rad
@@ -29,16 +32,24 @@ export function haversineKm (lat1: number, lon1: number, lat2: number, lon2: num
 export const ESTIMATED_KM = { postcode: 0.2, sector: 1.5, district: 4, area: 15, unknown: 50 } as const
 
 /** Keys of a postcode at every level, computed once per person. */
-export interface PostcodeKeys { full: string, sector: string, district: string, area: string }
+export interface PostcodeKeys {
+  full: string
+  sector: string
+  district: string
+  area: string
+}
 
-export function postcodeKeys (postcode: string | null): PostcodeKeys | null {
+export function postcodeKeys(postcode: string | null): PostcodeKeys | null {
   if (postcode === null || postcode.replace(/\s+/g, '').length < 5) return null
   const full = normalisePostcode(postcode)
   return { full, sector: postcodeSector(full), district: postcodeDistrict(full), area: postcodeArea(full) }
 }
 
 /** From coordinates when both are known, otherwise estimated from the postcode they share. */
-export function distanceBetween (a: { keys: PostcodeKeys | null, latitude: number | null, longitude: number | null }, b: { keys: PostcodeKeys | null, latitude: number | null, longitude: number | null }): Distance {
+export function distanceBetween(
+  a: { keys: PostcodeKeys | null; latitude: number | null; longitude: number | null },
+  b: { keys: PostcodeKeys | null; latitude: number | null; longitude: number | null }
+): Distance {
   if (a.latitude !== null && a.longitude !== null && b.latitude !== null && b.longitude !== null) {
     return { km: haversineKm(a.latitude, a.longitude, b.latitude, b.longitude), basis: 'coordinates' }
   }
@@ -51,8 +62,12 @@ export function distanceBetween (a: { keys: PostcodeKeys | null, latitude: numbe
 }
 
 /** Latitude/longitude box enclosing every point within `km` of a centre: a cheap SQL pre-filter. */
-export function boundingBox (lat: number, lon: number, km: number): { minLat: number, maxLat: number, minLon: number, maxLon: number } {
+export function boundingBox(
+  lat: number,
+  lon: number,
+  km: number
+): { minLat: number; maxLat: number; minLon: number; maxLon: number } {
   const dLat = km / 111.2
-  const dLon = km / (111.32 * Math.max(0.01, Math.cos(lat * Math.PI / 180)))
+  const dLon = km / (111.32 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)))
   return { minLat: lat - dLat, maxLat: lat + dLat, minLon: lon - dLon, maxLon: lon + dLon }
 }

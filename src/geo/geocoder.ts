@@ -1,6 +1,9 @@
 import { normalisePostcode } from '../lib/postcodes.js'
 
-export interface Coordinates { latitude: number, longitude: number }
+export interface Coordinates {
+  latitude: number
+  longitude: number
+}
 
 /** Turns postcodes into coordinates. A postcode it does not know maps to null. */
 export interface Geocoder {
@@ -10,7 +13,10 @@ export interface Geocoder {
 
 interface BulkAnswer {
   status?: number
-  result?: Array<{ query: string, result: { postcode?: string, latitude?: number | null, longitude?: number | null } | null }>
+  result?: Array<{
+    query: string
+    result: { postcode?: string; latitude?: number | null; longitude?: number | null } | null
+  }>
 }
 
 const BATCH = 100
@@ -22,9 +28,12 @@ const BATCH = 100
  */
 export class PostcodesIoGeocoder implements Geocoder {
   readonly source = 'postcodes.io'
-  constructor (private readonly baseUrl: string, private readonly timeoutMs = 2000) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 2000
+  ) {}
 
-  async lookup (postcodes: string[]): Promise<Map<string, Coordinates | null>> {
+  async lookup(postcodes: string[]): Promise<Map<string, Coordinates | null>> {
     const out = new Map<string, Coordinates | null>()
     const unique = [...new Set(postcodes.map(normalisePostcode))]
     for (let i = 0; i < unique.length; i += BATCH) {
@@ -36,17 +45,22 @@ export class PostcodesIoGeocoder implements Geocoder {
         signal: AbortSignal.timeout(this.timeoutMs)
       })
       if (!res.ok) throw new Error(`geocoder answered ${res.status}`)
-      const body = await res.json() as BulkAnswer
+      const body = (await res.json()) as BulkAnswer
       for (const item of body.result ?? []) {
         const key = normalisePostcode(item.query)
         const r = item.result
-        out.set(key, r !== null && typeof r.latitude === 'number' && typeof r.longitude === 'number' ? { latitude: r.latitude, longitude: r.longitude } : null)
+        out.set(
+          key,
+          r !== null && typeof r.latitude === 'number' && typeof r.longitude === 'number'
+            ? { latitude: r.latitude, longitude: r.longitude }
+            : null
+        )
       }
     }
     return out
   }
 }
 
-export function createGeocoder (url: string | undefined): Geocoder | null {
+export function createGeocoder(url: string | undefined): Geocoder | null {
   return url === undefined ? null : new PostcodesIoGeocoder(url)
 }

@@ -9,7 +9,12 @@ import { findLocations, saveLocations } from './locations.repository.js'
  * (found or not) are cached. Without a geocoder, or when it fails, the unknown ones stay null and
  * distances are estimated from the postcodes themselves.
  */
-export async function locate (db: Executor, geocoder: Geocoder | null, postcodes: string[], log?: FastifyBaseLogger): Promise<Map<string, Coordinates | null>> {
+export async function locate(
+  db: Executor,
+  geocoder: Geocoder | null,
+  postcodes: string[],
+  log?: FastifyBaseLogger
+): Promise<Map<string, Coordinates | null>> {
   const wanted = [...new Set(postcodes.map(normalisePostcode))]
   const known = await findLocations(db, wanted)
   const missing = wanted.filter((p) => !known.has(p))
@@ -21,7 +26,10 @@ export async function locate (db: Executor, geocoder: Geocoder | null, postcodes
       for (const [p, c] of found) known.set(p, c)
     } catch (err) {
       // Never the postcodes themselves in the log: they are personal data.
-      log?.warn({ err: { message: (err as Error).message }, postcodes: missing.length }, 'geocoder unavailable; distances estimated from postcodes')
+      log?.warn(
+        { err: { message: (err as Error).message }, postcodes: missing.length },
+        'geocoder unavailable; distances estimated from postcodes'
+      )
     }
   }
   return known

@@ -9,8 +9,16 @@ export const DASHBOARD_PATH = '/admin/queues'
 
 /** The dashboard's page loads its own scripts and styles (some inline) and calls its own API; nothing else. */
 const DASHBOARD_CSP = [
-  "default-src 'self'", "base-uri 'self'", "connect-src 'self'", "font-src 'self' data:", "form-action 'self'",
-  "frame-ancestors 'none'", "img-src 'self' data:", "object-src 'none'", "script-src 'self'", "style-src 'self' 'unsafe-inline'"
+  "default-src 'self'",
+  "base-uri 'self'",
+  "connect-src 'self'",
+  "font-src 'self' data:",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'"
 ].join('; ')
 
 /**
@@ -18,11 +26,12 @@ const DASHBOARD_CSP = [
  * token like every other call (a browser reaches it through a proxy or extension that adds the
  * header). The dashboard's routes have an error handler of their own, so refusals are rendered here.
  */
-export default async function queueDashboard (app: FastifyInstance): Promise<void> {
+export default async function queueDashboard(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (request, reply) => {
     try {
       await app.authenticate(request)
-      if (!request.caller.roles.includes('platform_admin')) throw new AppError('forbidden', 'The queue dashboard is for platform admins')
+      if (!request.caller.roles.includes('platform_admin'))
+        throw new AppError('forbidden', 'The queue dashboard is for platform admins')
     } catch (err) {
       renderError(err as Error, request, reply)
       return await reply

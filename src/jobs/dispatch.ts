@@ -3,7 +3,9 @@ import { Redis } from 'ioredis'
 import type { NotificationJob, WebhookJob } from './queues.js'
 
 /** A logger as the API's requests and the workers both have one. */
-interface Log { warn: (obj: object, msg: string) => void }
+interface Log {
+  warn: (obj: object, msg: string) => void
+}
 
 /** How long an enqueue may wait on Redis before giving up: a request never waits longer on it. */
 export const DISPATCH_TIMEOUT_MS = 2000
@@ -25,12 +27,20 @@ export interface DispatchOptions {
  * as Redis is down. Throws when the jobs could not be added; the rows stay in the outbox.
  * A second job for one row is harmless: the sender locks the row and skips it once sent.
  */
-export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: string[], options: DispatchOptions = {}): Promise<void> {
-  const opts = (id: string): { jobId: string, priority?: number } => ({
+export async function addNotificationJobs(
+  queue: Queue<NotificationJob>,
+  ids: string[],
+  options: DispatchOptions = {}
+): Promise<void> {
+  const opts = (id: string): { jobId: string; priority?: number } => ({
     jobId: `${id}${options.jobIdSuffix ?? ''}`,
     ...(options.urgent === true ? { priority: 1 } : {})
   })
-  await addJobs(queue, ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: opts(id) })), options.timeoutMs)
+  await addJobs(
+    queue,
+    ids.map((id) => ({ name: 'send', data: { notification_id: id }, opts: opts(id) })),
+    options.timeoutMs
+  )
 }
 
 /**
@@ -38,17 +48,29 @@ export async function addNotificationJobs (queue: Queue<NotificationJob>, ids: s
  * the same attempt is not doubled; a reclaim, whose first job was lost, gets a fresh id). Throws when
  * the jobs could not be added; the deliveries stay due in PostgreSQL.
  */
-export async function addWebhookJobs (queue: Queue<WebhookJob>, due: Array<{ id: string, attempt: number, reclaimed: boolean }>, timeoutMs?: number): Promise<void> {
+export async function addWebhookJobs(
+  queue: Queue<WebhookJob>,
+  due: Array<{ id: string; attempt: number; reclaimed: boolean }>,
+  timeoutMs?: number
+): Promise<void> {
   const suffix = `-relay-${Date.now()}`
-  await addJobs(queue, due.map((d) => ({
-    name: 'deliver',
-    data: { delivery_id: d.id, attempt: d.attempt },
-    opts: { jobId: `${d.id}-${d.attempt}${d.reclaimed ? suffix : ''}` }
-  })), timeoutMs)
+  await addJobs(
+    queue,
+    due.map((d) => ({
+      name: 'deliver',
+      data: { delivery_id: d.id, attempt: d.attempt },
+      opts: { jobId: `${d.id}-${d.attempt}${d.reclaimed ? suffix : ''}` }
+    })),
+    timeoutMs
+  )
 }
 
 /** Adds jobs only when the queue backend answers now (see addNotificationJobs). */
-async function addJobs<D> (queue: Queue<D>, jobs: Array<{ name: string, data: D, opts: { jobId: string, priority?: number } }>, timeoutMs = DISPATCH_TIMEOUT_MS): Promise<void> {
+async function addJobs<D>(
+  queue: Queue<D>,
+  jobs: Array<{ name: string; data: D; opts: { jobId: string; priority?: number } }>,
+  timeoutMs = DISPATCH_TIMEOUT_MS
+): Promise<void> {
   if (jobs.length === 0) return
   const connection = queue.opts.connection
   // Connecting for the first time is worth a short wait; reconnecting means Redis is down.
@@ -57,7 +79,9 @@ async function addJobs<D> (queue: Queue<D>, jobs: Array<{ name: string, data: D,
   }
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`the queue backend did not answer within ${timeoutMs} ms`)) }, timeoutMs)
+    timer = setTimeout(() => {
+      reject(new Error(`the queue backend did not answer within ${timeoutMs} ms`))
+    }, timeoutMs)
   })
   try {
     await Promise.race([(queue as Queue).addBulk(jobs as never), timeout])
@@ -76,15 +100,20 @@ export interface Dispatch {
  * outbox rows has committed. If Redis is down this only logs: the rows are safe in PostgreSQL and
  * the worker's outbox relay queues them when Redis is back.
  */
-export function createDispatch (queues: { notifications: Queue<NotificationJob> }): Dispatch {
+export function createDispatch(queues: { notifications: Queue<NotificationJob> }): Dispatch {
   return {
-    async notifications (ids, log, options = {}) {
+    async notifications(ids, log, options = {}) {
       if (ids.length === 0) return
       try {
-        await addNotificationJobs(queues.notifications, ids, { urgent: options.urgent, jobIdSuffix: options.jobIdSuffix })
+        await addNotificationJobs(queues.notifications, ids, {
+          urgent: options.urgent,
+          jobIdSuffix: options.jobIdSuffix
+        })
       } catch (err) {
-        log.warn({ err: { message: (err as Error).message }, notifications: ids.length, urgent: options.urgent === true },
-          'could not enqueue notifications now; the outbox relay will')
+        log.warn(
+          { err: { message: (err as Error).message }, notifications: ids.length, urgent: options.urgent === true },
+          'could not enqueue notifications now; the outbox relay will'
+        )
       }
     }
   }

@@ -9,11 +9,19 @@ import type { DB, NotificationRow } from '../db/types.js'
 import type { Transaction } from 'kysely'
 
 /** What a sent message changes besides its own row, in the same transaction. */
-async function afterSent (trx: Transaction<DB>, n: NotificationRow): Promise<void> {
+async function afterSent(trx: Transaction<DB>, n: NotificationRow): Promise<void> {
   if (n.kind === 'referral_acknowledgement' && n.subject_id !== null) {
     if (await acknowledge(trx, n.organisation_id, n.subject_id)) {
-      const who = { org: n.organisation_id, actorId: 'system', actorRole: 'system', purpose: 'acknowledgement sent to the referrer', requestId: `notification:${n.id}` }
-      await recordAccess(trx, who, [{ action: 'status_change', resourceType: 'referral', resourceId: n.subject_id, referralId: n.subject_id }])
+      const who = {
+        org: n.organisation_id,
+        actorId: 'system',
+        actorRole: 'system',
+        purpose: 'acknowledgement sent to the referrer',
+        requestId: `notification:${n.id}`
+      }
+      await recordAccess(trx, who, [
+        { action: 'status_change', resourceType: 'referral', resourceId: n.subject_id, referralId: n.subject_id }
+      ])
     }
   }
 }
@@ -27,15 +35,18 @@ const LOCK_WAIT_MS = 15_000
  * row sent and does nothing. A worker that dies mid-send loses its connection, PostgreSQL rolls the
  * transaction back and the row is pending again for the job's next attempt.
  */
-export function notificationProcessor (db: Database, mailer: Mailer) {
-  return async function process (job: Job<NotificationJob>): Promise<'sent' | 'skipped'> {
+export function notificationProcessor(db: Database, mailer: Mailer) {
+  return async function process(job: Job<NotificationJob>): Promise<'sent' | 'skipped'> {
     const id = job.data.notification_id
     try {
       return await db.transaction().execute(async (trx) => {
         const n = await lockPending(trx, id, LOCK_WAIT_MS)
         if (n === undefined) return 'skipped'
-        const providerId = await mailer.send({ notificationId: n.id, kind: n.kind, to: n.recipient, subject: n.subject, body: n.body })
-          .catch((err: unknown) => { throw err instanceof PermanentSendError ? new UnrecoverableError(err.message) : err })
+        const providerId = await mailer
+          .send({ notificationId: n.id, kind: n.kind, to: n.recipient, subject: n.subject, body: n.body })
+          .catch((err: unknown) => {
+            throw err instanceof PermanentSendError ? new UnrecoverableError(err.message) : err
+          })
         await markSent(trx, n.id, mailer.name, providerId)
         await afterSent(trx, n)
         return 'sent'

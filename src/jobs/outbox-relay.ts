@@ -17,7 +17,12 @@ export interface OutboxRelay {
   stop: () => Promise<void>
 }
 
-export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, log: Logger, intervalMs: number): OutboxRelay {
+export function startOutboxRelay(
+  db: Database,
+  queue: Queue<NotificationJob>,
+  log: Logger,
+  intervalMs: number
+): OutboxRelay {
   let running: Promise<void> | null = null
   let stopped = false
   // Set when the backend lost its jobs: every row queued before then (by the database's clock, which
@@ -37,8 +42,16 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
           const suffix = `:relay:${Date.now()}`
           for (const urgent of [true, false]) {
             const rows = claimed.filter((c) => URGENT_KINDS.has(c.kind) === urgent)
-            await addNotificationJobs(queue, rows.filter((c) => !c.reclaimed).map((c) => c.id), { urgent })
-            await addNotificationJobs(queue, rows.filter((c) => c.reclaimed).map((c) => c.id), { urgent, jobIdSuffix: suffix })
+            await addNotificationJobs(
+              queue,
+              rows.filter((c) => !c.reclaimed).map((c) => c.id),
+              { urgent }
+            )
+            await addNotificationJobs(
+              queue,
+              rows.filter((c) => c.reclaimed).map((c) => c.id),
+              { urgent, jobIdSuffix: suffix }
+            )
           }
           return claimed
         })
@@ -52,15 +65,18 @@ export function startOutboxRelay (db: Database, queue: Queue<NotificationJob>, l
     }
   }
   const run = (): void => {
-    if (running === null) running = tick().finally(() => { running = null })
+    if (running === null)
+      running = tick().finally(() => {
+        running = null
+      })
   }
   const timer = setInterval(run, intervalMs)
   return {
-    requeueLost () {
+    requeueLost() {
       lostSeen += 1
       if (running === null) run()
     },
-    async stop () {
+    async stop() {
       stopped = true
       clearInterval(timer)
       if (running !== null) await running

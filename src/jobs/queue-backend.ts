@@ -1,4 +1,12 @@
-import { createPostgresBackend, Queue, Worker, withBackend, type DefaultJobOptions, type Processor, type WorkerOptions } from 'bullmq'
+import {
+  createPostgresBackend,
+  Queue,
+  Worker,
+  withBackend,
+  type DefaultJobOptions,
+  type Processor,
+  type WorkerOptions
+} from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Config, QueueBackendKind } from '../config/config.js'
 
@@ -12,7 +20,11 @@ export interface QueueBackend {
   /** A queue to add jobs to. The queues of one backend share its producer connection. */
   queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => Queue<D>
   /** A worker on a connection of its own, closed with it. */
-  worker: <D, R = unknown>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => Worker<D, R>
+  worker: <D, R = unknown>(
+    name: string,
+    processor: Processor<D, R>,
+    options: Omit<WorkerOptions, 'connection' | 'prefix'>
+  ) => Worker<D, R>
   /** Resolves when the backend answers now; for readiness. */
   ping: () => Promise<void>
   /**
@@ -25,7 +37,7 @@ export interface QueueBackend {
 }
 
 /** Producer connection: fails fast when Redis is down, so a request never waits on it. */
-export function createProducerConnection (url: string): Redis {
+export function createProducerConnection(url: string): Redis {
   const options: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -39,7 +51,7 @@ export function createProducerConnection (url: string): Redis {
 }
 
 /** Worker connection: BullMQ requires blocking commands to wait for Redis indefinitely. */
-export function createWorkerConnection (url: string): Redis {
+export function createWorkerConnection(url: string): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(times * 200, 2000)
@@ -49,13 +61,15 @@ export function createWorkerConnection (url: string): Redis {
 }
 
 /** The PostgreSQL schema of a queue prefix: the backend's namespace, as the prefix is in Redis. */
-export function queueSchema (prefix: string): string {
+export function queueSchema(prefix: string): string {
   return `bullmq_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 63)
 }
 
-function redisBackend (config: Config): QueueBackend {
+function redisBackend(config: Config): QueueBackend {
   const producer = createProducerConnection(config.REDIS_URL)
-  producer.connect().catch(() => { /* retried by ioredis; readiness reports it */ })
+  producer.connect().catch(() => {
+    /* retried by ioredis; readiness reports it */
+  })
   const workerConnections: Redis[] = []
   const marker = `${config.QUEUE_PREFIX}:backend-marker`
   let marked = false
@@ -72,7 +86,9 @@ function redisBackend (config: Config): QueueBackend {
       workerConnections.push(connection)
       return new Worker<D, R>(name, processor, { ...options, connection, prefix: config.QUEUE_PREFIX })
     },
-    ping: async () => { await producer.ping() },
+    ping: async () => {
+      await producer.ping()
+    },
     lostData: async () => {
       if (producer.status !== 'ready') return false
       // Set only when missing: the first call of a process marks a new Redis, a later success means
@@ -94,7 +110,7 @@ function redisBackend (config: Config): QueueBackend {
  * a queue made while PostgreSQL was unreachable (starting, or slow on a loaded machine) would stay
  * broken for good. Forgetting a failed start lets the next operation try again, as Redis does.
  */
-function retryFailedStart (target: unknown): void {
+function retryFailedStart(target: unknown): void {
   const backend = (target as { backend?: Record<string, any> }).backend
   for (const part of [backend?.connection, backend]) {
     if (part === undefined || typeof part.waitUntilReady !== 'function') continue
@@ -110,19 +126,39 @@ function retryFailedStart (target: unknown): void {
   }
 }
 
-function postgresBackend (config: Config): QueueBackend {
+function postgresBackend(config: Config): QueueBackend {
   const Pg = withBackend(createPostgresBackend)
   const schema = queueSchema(config.QUEUE_PREFIX)
   // Each queue and worker gets a small pool of its own (the backend owns it and closes it with the
   // queue); `migrate` creates or updates the backend's tables in the schema, once, under a lock.
-  const connection = (max: number): { connectionString: string, schema: string, migrate: boolean, max: number, connectionTimeoutMillis: number, idleTimeoutMillis: number, application_name: string } => ({
-    connectionString: config.DATABASE_URL, schema, migrate: true, max, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 60_000, application_name: 'waymark queues'
+  const connection = (
+    max: number
+  ): {
+    connectionString: string
+    schema: string
+    migrate: boolean
+    max: number
+    connectionTimeoutMillis: number
+    idleTimeoutMillis: number
+    application_name: string
+  } => ({
+    connectionString: config.DATABASE_URL,
+    schema,
+    migrate: true,
+    max,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 60_000,
+    application_name: 'waymark queues'
   })
   const queues: Array<Queue<any>> = []
   return {
     kind: 'postgres',
     queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
-      const pgQueue = new Pg.Queue<D>(name, { connection: connection(4), prefix: config.QUEUE_PREFIX, defaultJobOptions })
+      const pgQueue = new Pg.Queue<D>(name, {
+        connection: connection(4),
+        prefix: config.QUEUE_PREFIX,
+        defaultJobOptions
+      })
       pgQueue.on('error', () => {})
       retryFailedStart(pgQueue)
       // Connect and check the schema now rather than on the first job a request adds.
@@ -133,7 +169,11 @@ function postgresBackend (config: Config): QueueBackend {
       return queue
     },
     worker: <D, R>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => {
-      const worker = new Pg.Worker<D, R>(name, processor as any, { ...options, connection: connection((options.concurrency ?? 1) + 2), prefix: config.QUEUE_PREFIX } as any)
+      const worker = new Pg.Worker<D, R>(
+        name,
+        processor as any,
+        { ...options, connection: connection((options.concurrency ?? 1) + 2), prefix: config.QUEUE_PREFIX } as any
+      )
       retryFailedStart(worker)
       return worker as unknown as Worker<D, R>
     },
@@ -147,6 +187,6 @@ function postgresBackend (config: Config): QueueBackend {
   }
 }
 
-export function createQueueBackend (config: Config): QueueBackend {
+export function createQueueBackend(config: Config): QueueBackend {
   return config.queueBackend === 'postgres' ? postgresBackend(config) : redisBackend(config)
 }

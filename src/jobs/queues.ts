@@ -3,7 +3,9 @@ import type { QueueBackend } from './queue-backend.js'
 
 export const NOTIFICATIONS_QUEUE = 'notifications'
 
-export interface NotificationJob { notification_id: string }
+export interface NotificationJob {
+  notification_id: string
+}
 
 /** The backoff type of notification jobs: the worker computes the delay from its own settings. */
 export const NOTIFICATION_BACKOFF = 'notification'
@@ -15,19 +17,22 @@ export const notificationJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600 }
 }
 
-export function createNotificationsQueue (backend: QueueBackend): Queue<NotificationJob> {
+export function createNotificationsQueue(backend: QueueBackend): Queue<NotificationJob> {
   return backend.queue<NotificationJob>(NOTIFICATIONS_QUEUE, notificationJobOptions)
 }
 
 /** Exponential backoff from the worker's setting: base, 2 x base, 4 x base... capped at an hour. */
-export function notificationBackoff (baseMs: number): (attemptsMade: number) => number {
+export function notificationBackoff(baseMs: number): (attemptsMade: number) => number {
   return (attemptsMade) => Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), 3_600_000)
 }
 
 export const WEBHOOKS_QUEUE = 'webhooks'
 
 /** One attempt of one delivery: `attempt` is the number it will be, so a stale or second job does nothing. */
-export interface WebhookJob { delivery_id: string, attempt: number }
+export interface WebhookJob {
+  delivery_id: string
+  attempt: number
+}
 
 /**
  * The retry schedule of webhook deliveries lives in PostgreSQL (next_attempt_at), not in the job: a
@@ -40,6 +45,6 @@ export const webhookJobOptions = {
   removeOnFail: { age: 24 * 3600 }
 }
 
-export function createWebhooksQueue (backend: QueueBackend): Queue<WebhookJob> {
+export function createWebhooksQueue(backend: QueueBackend): Queue<WebhookJob> {
   return backend.queue<WebhookJob>(WEBHOOKS_QUEUE, webhookJobOptions)
 }

@@ -6,7 +6,14 @@ import type { DB, WebhookEndpointRow } from '../db/types.js'
 import type { Config } from '../config/config.js'
 import type { NotificationJob, WebhookJob } from './queues.js'
 import { addNotificationJobs } from './dispatch.js'
-import { lockDelivery, dropDelivery, recordAttempt, trackFailures, updateEndpoint, type AttemptRecord } from '../webhooks/webhooks.repository.js'
+import {
+  lockDelivery,
+  dropDelivery,
+  recordAttempt,
+  trackFailures,
+  updateEndpoint,
+  type AttemptRecord
+} from '../webhooks/webhooks.repository.js'
 import { signatureHeader } from '../webhooks/signing.js'
 import { postWebhook } from '../webhooks/sender.js'
 import { destinationPolicy, disabledAlerts, signingSecrets } from '../webhooks/webhooks.service.js'
@@ -20,7 +27,11 @@ export const FAILING_DISABLE_MS = 5 * 86_400_000
 const LOCK_WAIT_MS = 15_000
 
 /** A retry delay from the schedule, with up to 10% jitter either way so that retries do not arrive in step. */
-export function retryDelayMs (scheduleSeconds: number[], attempt: number, random: () => number = Math.random): number | null {
+export function retryDelayMs(
+  scheduleSeconds: number[],
+  attempt: number,
+  random: () => number = Math.random
+): number | null {
   const base = scheduleSeconds[attempt - 1]
   if (base === undefined) return null
   return Math.round(base * 1000 * (0.9 + 0.2 * random()))
@@ -42,16 +53,17 @@ type Result = 'succeeded' | 'failed' | 'exhausted' | 'skipped'
  * the attempt is still due, and the job (stalled) or the relay makes it again, with the same
  * `webhook-id`. Each attempt is signed afresh, with its own `webhook-timestamp`.
  */
-export function webhookProcessor (deps: WebhookDeliveryDeps) {
+export function webhookProcessor(deps: WebhookDeliveryDeps) {
   const policy = destinationPolicy(deps.config)
-  return async function process (job: Job<WebhookJob>): Promise<Result> {
+  return async function process(job: Job<WebhookJob>): Promise<Result> {
     const { delivery_id: id, attempt } = job.data
-    const outcome = await deps.db.transaction().execute(async (trx): Promise<{ result: Result, alerts: string[] }> => {
+    const outcome = await deps.db.transaction().execute(async (trx): Promise<{ result: Result; alerts: string[] }> => {
       const locked = await lockDelivery(trx, id, LOCK_WAIT_MS)
       // Gone with its endpoint (deleted): nothing more is sent, even for events already queued.
       if (locked === undefined) return { result: 'skipped', alerts: [] }
       const { delivery, endpoint, event } = locked
-      if (delivery.attempt + 1 !== attempt || delivery.next_attempt_at === null) return { result: 'skipped', alerts: [] }
+      if (delivery.attempt + 1 !== attempt || delivery.next_attempt_at === null)
+        return { result: 'skipped', alerts: [] }
       if (!endpoint.enabled && event.type !== 'webhook.ping') {
         await dropDelivery(trx, id, 'the endpoint is disabled')
         return { result: 'skipped', alerts: [] }
@@ -59,18 +71,24 @@ export function webhookProcessor (deps: WebhookDeliveryDeps) {
       const now = new Date()
       const timestamp = Math.floor(now.getTime() / 1000)
       const refused = urlProblem(endpoint.url, policy)
-      const sent = refused !== null
-        ? { status: null, durationMs: 0, error: `the URL ${refused}` }
-        : await postWebhook(endpoint.url, {
-          'webhook-id': event.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signatureHeader(signingSecrets(endpoint, now), event.id, timestamp, event.body)
-        }, event.body, { timeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, allowPrivate: policy.allowPrivate })
+      const sent =
+        refused !== null
+          ? { status: null, durationMs: 0, error: `the URL ${refused}` }
+          : await postWebhook(
+              endpoint.url,
+              {
+                'webhook-id': event.id,
+                'webhook-timestamp': String(timestamp),
+                'webhook-signature': signatureHeader(signingSecrets(endpoint, now), event.id, timestamp, event.body)
+              },
+              event.body,
+              { timeoutMs: deps.config.WEBHOOK_TIMEOUT_MS, allowPrivate: policy.allowPrivate }
+            )
       const succeeded = sent.error === null
       const gone = sent.status === 410
       const delay = succeeded || gone ? null : retryDelayMs(deps.config.WEBHOOK_RETRY_SCHEDULE, attempt)
       const record: AttemptRecord = {
-        status: succeeded ? 'succeeded' : (gone || delay !== null ? 'failed' : 'exhausted'),
+        status: succeeded ? 'succeeded' : gone || delay !== null ? 'failed' : 'exhausted',
         response_status: sent.status,
         duration_ms: sent.durationMs,
         last_error: sent.error === null ? null : sent.error.slice(0, 500),
@@ -94,7 +112,13 @@ export function webhookProcessor (deps: WebhookDeliveryDeps) {
  * failure starts one, and one that has lasted five days disables it. Disabling tells the
  * organisation's admins (outbox rows, returned for queueing).
  */
-async function judgeEndpoint (trx: Transaction<DB>, endpoint: WebhookEndpointRow, succeeded: boolean, gone: boolean, now: Date): Promise<string[]> {
+async function judgeEndpoint(
+  trx: Transaction<DB>,
+  endpoint: WebhookEndpointRow,
+  succeeded: boolean,
+  gone: boolean,
+  now: Date
+): Promise<string[]> {
   if (succeeded) {
     if (endpoint.failing_since !== null) await trackFailures(trx, endpoint.id, true)
     return []

@@ -23,7 +23,12 @@ const BATCH = 500
  * by time and are found by the poll. The claim and the enqueue commit together, so with Redis down
  * nothing is marked queued and the next run tries again. Several relays share the work (skip locked).
  */
-export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: Logger, options: WebhookRelayOptions): { stop: () => Promise<void>, requeueLost: () => void } {
+export function startWebhookRelay(
+  db: Database,
+  queue: Queue<WebhookJob>,
+  log: Logger,
+  options: WebhookRelayOptions
+): { stop: () => Promise<void>; requeueLost: () => void } {
   let running: Promise<void> | null = null
   let again = false
   let stopped = false
@@ -51,8 +56,13 @@ export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: 
   }
   const wake = (): void => {
     if (stopped) return
-    if (running !== null) { again = true; return }
-    running = tick().finally(() => { running = null })
+    if (running !== null) {
+      again = true
+      return
+    }
+    running = tick().finally(() => {
+      running = null
+    })
   }
 
   let listener: pg.Client | null = null
@@ -70,8 +80,11 @@ export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: 
     client.on('notification', wake)
     client.on('error', reconnect)
     client.on('end', reconnect)
-    client.connect()
-      .then(async () => { await client.query(`listen ${WEBHOOK_CHANNEL}`) })
+    client
+      .connect()
+      .then(async () => {
+        await client.query(`listen ${WEBHOOK_CHANNEL}`)
+      })
       // Whatever committed while nobody listened.
       .then(wake)
       .catch(reconnect)
@@ -80,11 +93,11 @@ export function startWebhookRelay (db: Database, queue: Queue<WebhookJob>, log: 
   const timer = setInterval(wake, options.intervalMs)
 
   return {
-    requeueLost () {
+    requeueLost() {
       lostSeen += 1
       wake()
     },
-    async stop () {
+    async stop() {
       stopped = true
       clearInterval(timer)
       clearTimeout(retry)

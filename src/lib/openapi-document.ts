@@ -12,34 +12,44 @@ type Json = Record<string, any>
 const REF = '#/components/schemas/'
 const HEADERS = '#/components/headers/'
 
-const pascal = (s: string): string => s.replace(/(^|[-_\s])([a-z])/g, (_m, _p: string, c: string) => c.toUpperCase()).replace(/^[a-z]/, (c) => c.toUpperCase())
+const pascal = (s: string): string =>
+  s
+    .replace(/(^|[-_\s])([a-z])/g, (_m, _p: string, c: string) => c.toUpperCase())
+    .replace(/^[a-z]/, (c) => c.toUpperCase())
 
 /** The noun of a read operation: getReferral is Referral, listMentorInterviews is MentorInterview. */
-function noun (operationId: string): string | null {
+function noun(operationId: string): string | null {
   const m = /^(get|list)([A-Z]\w*)$/.exec(operationId)
   if (m === null) return null
   const rest = m[2]
-  if (m[1] === 'list') return rest.replace(/ies$/, 'y').replace(/(ch|sh|ss|x)es$/, '$1').replace(/s$/, '')
+  if (m[1] === 'list')
+    return rest
+      .replace(/ies$/, 'y')
+      .replace(/(ch|sh|ss|x)es$/, '$1')
+      .replace(/s$/, '')
   return rest
 }
 
-function walk (node: unknown, visit: (n: Json) => void): void {
-  if (Array.isArray(node)) { node.forEach((n) => walk(n, visit)); return }
+function walk(node: unknown, visit: (n: Json) => void): void {
+  if (Array.isArray(node)) {
+    node.forEach((n) => walk(n, visit))
+    return
+  }
   if (node === null || typeof node !== 'object') return
   visit(node as Json)
   for (const v of Object.values(node as Json)) walk(v, visit)
 }
 
-function typeOf (v: unknown): string {
+function typeOf(v: unknown): string {
   if (v === null) return 'null'
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number'
   return typeof v
 }
 
 /** `type` on every enum and const, from its values. */
-function typeEnums (doc: Json): void {
+function typeEnums(doc: Json): void {
   walk(doc, (n) => {
-    const values: unknown[] | undefined = Array.isArray(n.enum) ? n.enum : ('const' in n ? [n.const] : undefined)
+    const values: unknown[] | undefined = Array.isArray(n.enum) ? n.enum : 'const' in n ? [n.const] : undefined
     if (values === undefined || n.type !== undefined) return
     let types = [...new Set(values.map(typeOf))]
     if (types.includes('integer') && types.includes('number')) types = types.filter((t) => t !== 'integer')
@@ -48,7 +58,7 @@ function typeEnums (doc: Json): void {
 }
 
 /** A copy without `default` anywhere, the default told in the description instead. */
-function withoutDefaults (schema: unknown): unknown {
+function withoutDefaults(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withoutDefaults)
   if (schema === null || typeof schema !== 'object') return schema
   const out: Json = {}
@@ -59,7 +69,13 @@ function withoutDefaults (schema: unknown): unknown {
   }
   // A field with a default may be left out.
   if (Array.isArray(out.required) && out.properties !== undefined) {
-    const optional = new Set(Object.entries(schema as Json).length > 0 ? Object.entries(((schema as Json).properties ?? {}) as Json).filter(([, p]) => p !== null && typeof p === 'object' && 'default' in p).map(([k]) => k) : [])
+    const optional = new Set(
+      Object.entries(schema as Json).length > 0
+        ? Object.entries(((schema as Json).properties ?? {}) as Json)
+            .filter(([, p]) => p !== null && typeof p === 'object' && 'default' in p)
+            .map(([k]) => k)
+        : []
+    )
     out.required = (out.required as string[]).filter((k) => !optional.has(k))
     if ((out.required as string[]).length === 0) delete out.required
   }
@@ -70,20 +86,22 @@ function withoutDefaults (schema: unknown): unknown {
   return out
 }
 
-function hasDefault (schema: unknown): boolean {
+function hasDefault(schema: unknown): boolean {
   let found = false
-  walk(schema, (n) => { if ('default' in n) found = true })
+  walk(schema, (n) => {
+    if ('default' in n) found = true
+  })
   return found
 }
 
 class Namer {
   private readonly byShape = new Map<string, string>()
-  constructor (private readonly schemas: Json) {
+  constructor(private readonly schemas: Json) {
     for (const [name, s] of Object.entries(schemas)) this.byShape.set(JSON.stringify(s), name)
   }
 
   /** A $ref to the schema under `name` (or under the name an identical schema has already). */
-  ref (schema: Json, name: string): Json {
+  ref(schema: Json, name: string): Json {
     if (typeof schema.$ref === 'string') return schema
     const shape = JSON.stringify(schema)
     let chosen = this.byShape.get(shape)
@@ -98,7 +116,7 @@ class Namer {
 }
 
 /** The input twin of a component schema with defaults: the same without them, named `<Name>Input`. */
-function inputSchemas (doc: Json, body: unknown): void {
+function inputSchemas(doc: Json, body: unknown): void {
   const schemas = doc.components.schemas as Json
   walk(body, (n) => {
     if (typeof n.$ref !== 'string' || !n.$ref.startsWith(REF)) return
@@ -113,26 +131,66 @@ function inputSchemas (doc: Json, body: unknown): void {
   })
 }
 
-function isPage (s: Json): boolean {
+function isPage(s: Json): boolean {
   return s.type === 'object' && s.properties?.data?.type === 'array' && s.properties?.next_cursor !== undefined
 }
 
-const LOCATION = new Set(['recordEvaluation', 'runJob', 'createMatch', 'createMatchingPlan', 'createMentor', 'createOrganisation', 'createProgramme', 'createReferral', 'raiseConcern', 'createUser', 'createWebhook'])
-const ETAG = new Set(['getReferral', 'getMentor', 'getProgramme', 'getMatch', 'getWebhook', 'updateReferral', 'updateMentor', 'updateProgramme', 'updateUser', 'updateWebhook', 'createProgramme', 'createUser'])
+const LOCATION = new Set([
+  'recordEvaluation',
+  'runJob',
+  'createMatch',
+  'createMatchingPlan',
+  'createMentor',
+  'createOrganisation',
+  'createProgramme',
+  'createReferral',
+  'raiseConcern',
+  'createUser',
+  'createWebhook'
+])
+const ETAG = new Set([
+  'getReferral',
+  'getMentor',
+  'getProgramme',
+  'getMatch',
+  'getWebhook',
+  'updateReferral',
+  'updateMentor',
+  'updateProgramme',
+  'updateUser',
+  'updateWebhook',
+  'createProgramme',
+  'createUser'
+])
 
 const COMPONENT_HEADERS: Json = {
-  XRequestId: { description: 'The request\'s id (yours, when you sent a valid `x-request-id`); it is in every log line and error body', schema: { type: 'string' } },
-  ETag: { description: 'The version of the resource; send it back in `If-Match` to update it', schema: { type: 'string' } },
+  XRequestId: {
+    description:
+      "The request's id (yours, when you sent a valid `x-request-id`); it is in every log line and error body",
+    schema: { type: 'string' }
+  },
+  ETag: {
+    description: 'The version of the resource; send it back in `If-Match` to update it',
+    schema: { type: 'string' }
+  },
   Location: { description: 'Where the created resource (or the queued run) can be read', schema: { type: 'string' } },
   RetryAfter: { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
-  RateLimitLimit: { description: 'Requests allowed per window (RATE_LIMIT_MAX)', schema: { type: 'integer', minimum: 0 } },
+  RateLimitLimit: {
+    description: 'Requests allowed per window (RATE_LIMIT_MAX)',
+    schema: { type: 'integer', minimum: 0 }
+  },
   RateLimitRemaining: { description: 'Requests left in the current window', schema: { type: 'integer', minimum: 0 } },
   RateLimitReset: { description: 'Seconds until the window resets', schema: { type: 'integer', minimum: 0 } }
 }
 
-const STATUS_TEXT: Record<string, string> = { 200: 'The result', 201: 'Created', 202: 'Accepted', 204: 'Done; no content' }
+const STATUS_TEXT: Record<string, string> = {
+  200: 'The result',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'Done; no content'
+}
 
-function headersFor (operationId: string, path: string, status: string): Json {
+function headersFor(operationId: string, path: string, status: string): Json {
   const h: Json = { 'x-request-id': { $ref: `${HEADERS}XRequestId` } }
   const ok = status.startsWith('2')
   if (path.startsWith('/v1/') && (ok || status === '429')) {
@@ -150,28 +208,29 @@ function headersFor (operationId: string, path: string, status: string): Json {
  * An object default that its own schema refuses (`{}` for an object with required members, filled in
  * member by member by their own defaults) says nothing a reader can use: left out.
  */
-function dropPartialDefaults (doc: Json): void {
+function dropPartialDefaults(doc: Json): void {
   walk(doc, (n) => {
     if (n.default === null || typeof n.default !== 'object' || Array.isArray(n.default)) return
-    const required = Array.isArray(n.required) ? n.required as string[] : []
+    const required = Array.isArray(n.required) ? (n.required as string[]) : []
     if (required.some((k) => !(k in n.default))) delete n.default
   })
 }
 
 /** Applies every rule above to the document as @fastify/swagger made it (its `transformObject`). */
-export function refineOpenApi (generated: Json): Json {
+export function refineOpenApi(generated: Json): Json {
   // A copy: the document may share objects with the schemas the routes validate with.
   const doc = structuredClone(generated)
   doc.components ??= {}
   doc.components.schemas ??= {}
   doc.components.headers = { ...doc.components.headers, ...COMPONENT_HEADERS }
   const namer = new Namer(doc.components.schemas)
-  const operations: Array<{ path: string, method: string, op: Json }> = []
+  const operations: Array<{ path: string; method: string; op: Json }> = []
   for (const [path, item] of Object.entries(doc.paths as Json)) {
     for (const [method, op] of Object.entries(item as Json)) operations.push({ path, method, op: op as Json })
   }
   // Reads name the resources first, so that writes answering with the same shape refer to them.
-  const order = (o: { op: Json }): number => /^get/.test(o.op.operationId) ? 0 : /^list/.test(o.op.operationId) ? 1 : 2
+  const order = (o: { op: Json }): number =>
+    /^get/.test(o.op.operationId) ? 0 : /^list/.test(o.op.operationId) ? 1 : 2
   for (const { path, op } of [...operations].sort((a, b) => order(a) - order(b))) {
     const id = op.operationId as string
     op.description ??= op.summary
@@ -188,7 +247,9 @@ export function refineOpenApi (generated: Json): Json {
     for (const [status, response] of Object.entries(op.responses as Json)) {
       const r = response as Json
       if (r.description === undefined || r.description === 'Default Response') {
-        r.description = status.startsWith('2') ? `${STATUS_TEXT[status] ?? 'The result'}: ${(op.summary as string | undefined)?.replace(/^./, (c) => c.toLowerCase()) ?? id}` : `Status ${status}`
+        r.description = status.startsWith('2')
+          ? `${STATUS_TEXT[status] ?? 'The result'}: ${(op.summary as string | undefined)?.replace(/^./, (c) => c.toLowerCase()) ?? id}`
+          : `Status ${status}`
       }
       r.headers = { ...headersFor(id, path, status), ...r.headers }
       const json = r.content?.['application/json']

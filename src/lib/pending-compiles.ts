@@ -7,7 +7,7 @@ export class PendingCompiles {
   private readonly pending = new Set<() => void>()
 
   /** Returns a function that compiles once, on its first call or by compileAll, and then returns the same result. */
-  defer<T> (build: () => T): () => T {
+  defer<T>(build: () => T): () => T {
     let built: { value: T } | undefined
     const compile = (): T => {
       if (built === undefined) {
@@ -21,7 +21,7 @@ export class PendingCompiles {
   }
 
   /** Compiles everything still pending, yielding to the event loop between compilations; returns how many. */
-  async compileAll (): Promise<number> {
+  async compileAll(): Promise<number> {
     let n = 0
     for (const compile of [...this.pending]) {
       compile()

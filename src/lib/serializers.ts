@@ -12,8 +12,8 @@ type Schemas = Record<string, Schema>
  * Same behaviour as Fastify's default (`@fastify/fast-json-stringify-compiler`), including leaving
  * a schema's own `$id` out of the external schemas it resolves against.
  */
-export function cachedSerializerFactory (pending: PendingCompiles) {
-  return (externalSchemas?: unknown, serializerOpts: Options = {}): (route: { schema?: unknown }) => Serializer => {
+export function cachedSerializerFactory(pending: PendingCompiles) {
+  return (externalSchemas?: unknown, serializerOpts: Options = {}): ((route: { schema?: unknown }) => Serializer) => {
     const built = new Map<string, () => Serializer>()
     return (route) => {
       const schema = route.schema as Schema & { $id?: string }

@@ -14,16 +14,20 @@ type Validator = ReturnType<ReturnType<Factory>>
  * Each validator compiles on first use or when `pending` compiles everything: the same validators,
  * ready soon after start-up instead of before it.
  */
-export function bodyStrictValidatorFactory (pending: PendingCompiles) {
+export function bodyStrictValidatorFactory(pending: PendingCompiles) {
   return (externalSchemas: Parameters<Factory>[0], options: Options = {}): ReturnType<Factory> => {
     const pool = AjvCompiler()
     const coercing = pool(externalSchemas, options)
-    const strict = pool(externalSchemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } } as Options)
+    const strict = pool(externalSchemas, {
+      ...options,
+      customOptions: { ...options.customOptions, coerceTypes: false }
+    } as Options)
     return (route) => {
-      const compiled = pending.defer(() => route.httpPart === 'body' ? strict(route) : coercing(route))
+      const compiled = pending.defer(() => (route.httpPart === 'body' ? strict(route) : coercing(route)))
       // Fastify reads `schemaEnv` before each call (Ajv's, to coerce a root value in place) and
       // `errors` after a failed one: both are the compiled validator's.
-      const validate = ((...args: unknown[]) => (compiled() as (...a: unknown[]) => unknown)(...args)) as unknown as Validator
+      const validate = ((...args: unknown[]) =>
+        (compiled() as (...a: unknown[]) => unknown)(...args)) as unknown as Validator
       Object.defineProperty(validate, 'schemaEnv', { get: () => (compiled() as { schemaEnv?: unknown }).schemaEnv })
       Object.defineProperty(validate, 'errors', { get: () => (compiled() as { errors?: unknown }).errors })
       return validate

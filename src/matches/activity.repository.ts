@@ -3,41 +3,109 @@ import type { Executor } from '../db/database.js'
 import type { MatchGoalRow, MatchSessionRow } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
 
-export async function insertSession (db: Executor, values: { organisation_id: string, match_id: string, held_on: string, duration_minutes: number, location_type: string, attended: boolean, notes: string | null, recorded_by: string, recorded_role: string }): Promise<MatchSessionRow> {
+export async function insertSession(
+  db: Executor,
+  values: {
+    organisation_id: string
+    match_id: string
+    held_on: string
+    duration_minutes: number
+    location_type: string
+    attended: boolean
+    notes: string | null
+    recorded_by: string
+    recorded_role: string
+  }
+): Promise<MatchSessionRow> {
   return await db.insertInto('match_sessions').values(values).returningAll().executeTakeFirstOrThrow()
 }
 
 /** Sessions newest first by when they were held; the cursor walks (created_at, id) within that order. */
-export async function listSessions (db: Executor, matchId: string, after: Position | null, limit: number): Promise<MatchSessionRow[]> {
+export async function listSessions(
+  db: Executor,
+  matchId: string,
+  after: Position | null,
+  limit: number
+): Promise<MatchSessionRow[]> {
   let q = db.selectFrom('match_sessions').selectAll().where('match_id', '=', matchId)
   if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
-  return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+  return await q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute()
 }
 
-export async function insertGoal (db: Executor, values: { organisation_id: string, match_id: string, title: string, description: string | null, target_date: string | null, created_by: string }): Promise<MatchGoalRow> {
-  return await db.insertInto('match_goals').values({ ...values, progress_notes: '[]' }).returningAll().executeTakeFirstOrThrow()
+export async function insertGoal(
+  db: Executor,
+  values: {
+    organisation_id: string
+    match_id: string
+    title: string
+    description: string | null
+    target_date: string | null
+    created_by: string
+  }
+): Promise<MatchGoalRow> {
+  return await db
+    .insertInto('match_goals')
+    .values({ ...values, progress_notes: '[]' })
+    .returningAll()
+    .executeTakeFirstOrThrow()
 }
 
-export async function listGoals (db: Executor, matchId: string): Promise<MatchGoalRow[]> {
-  return await db.selectFrom('match_goals').selectAll().where('match_id', '=', matchId).orderBy('created_at').orderBy('id').execute()
+export async function listGoals(db: Executor, matchId: string): Promise<MatchGoalRow[]> {
+  return await db
+    .selectFrom('match_goals')
+    .selectAll()
+    .where('match_id', '=', matchId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
 }
 
-export async function lockGoal (db: Executor, matchId: string, id: string): Promise<MatchGoalRow | undefined> {
-  return await db.selectFrom('match_goals').selectAll().where('match_id', '=', matchId).where('id', '=', id).forUpdate().executeTakeFirst()
+export async function lockGoal(db: Executor, matchId: string, id: string): Promise<MatchGoalRow | undefined> {
+  return await db
+    .selectFrom('match_goals')
+    .selectAll()
+    .where('match_id', '=', matchId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst()
 }
 
-export async function updateGoal (db: Executor, id: string, set: { title?: string, target_date?: string | null, status?: string, progress?: number, progress_notes?: string }): Promise<MatchGoalRow> {
-  return await db.updateTable('match_goals').set({ ...set, version: sql`version + 1`, updated_at: sql`now()` })
-    .where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+export async function updateGoal(
+  db: Executor,
+  id: string,
+  set: { title?: string; target_date?: string | null; status?: string; progress?: number; progress_notes?: string }
+): Promise<MatchGoalRow> {
+  return await db
+    .updateTable('match_goals')
+    .set({ ...set, version: sql`version + 1`, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
 }
 
-export interface SessionGap { match_id: string, organisation_id: string, reference: string, since: string, alert_weeks: number }
+export interface SessionGap {
+  match_id: string
+  organisation_id: string
+  reference: string
+  since: string
+  alert_weeks: number
+}
 
 /**
  * Active matches, in id order after `afterId`, whose last session (or start, when none) is at least
  * the programme's `session_alert_weeks` before `asOf`. One keyset batch of a daily scan.
  */
-export async function sessionGaps (db: Executor, org: string | null, asOf: string, afterId: string | null, limit: number): Promise<SessionGap[]> {
+export async function sessionGaps(
+  db: Executor,
+  org: string | null,
+  asOf: string,
+  afterId: string | null,
+  limit: number
+): Promise<SessionGap[]> {
   const orgFilter = org === null ? sql`` : sql`and m.organisation_id = ${org}`
   const after = afterId === null ? sql`` : sql`and m.id > ${afterId}`
   const rows = await sql<SessionGap>`

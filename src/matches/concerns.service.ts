@@ -37,10 +37,12 @@ const fieldError = (path: string, message: string, detail = `${path} ${message}`
   new AppError('validation_failed', detail, { errors: [{ path, message }] })
 
 /** When the concern was raised: now, or earlier when a coordinator or admin records one received before. */
-function raisedAtOf (caller: Caller, body: ConcernInput, now: Date): Date {
+function raisedAtOf(caller: Caller, body: ConcernInput, now: Date): Date {
   if (body.raised_at === undefined) return now
   if (!hasRole(caller, 'coordinator', 'admin')) {
-    throw new AppError('forbidden', 'Only a coordinator or an admin records a concern received earlier', { errors: [{ path: 'body/raised_at', message: 'may be given only by a coordinator or an admin' }] })
+    throw new AppError('forbidden', 'Only a coordinator or an admin records a concern received earlier', {
+      errors: [{ path: 'body/raised_at', message: 'may be given only by a coordinator or an admin' }]
+    })
   }
   const at = new Date(body.raised_at)
   if (at.getTime() > now.getTime()) throw fieldError('body/raised_at', 'must not be in the future')
@@ -51,13 +53,20 @@ function raisedAtOf (caller: Caller, body: ConcernInput, now: Date): Date {
  * Records a concern and, in the same transaction, one alert per coordinator. The alert names the
  * referral's reference only: the details stay in Waymark, behind a coordinator's sign-in.
  */
-export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput, clock: { today: string, timeZone: string, now?: Date }): Promise<{ row: SafeguardingConcernRow, reference: string, notificationIds: string[] }> {
+export async function raiseConcern(
+  trx: Trx,
+  caller: Caller,
+  body: ConcernInput,
+  clock: { today: string; timeZone: string; now?: Date }
+): Promise<{ row: SafeguardingConcernRow; reference: string; notificationIds: string[] }> {
   const org = caller.org as string
   const today = clock.today
   const kind = body.kind ?? 'about_young_person'
   const raisedAt = raisedAtOf(caller, body, clock.now ?? new Date())
   if (body.occurred_on !== undefined && body.occurred_on > today) {
-    throw new AppError('validation_failed', 'body/occurred_on must not be in the future', { errors: [{ path: 'body/occurred_on', message: 'must not be in the future' }] })
+    throw new AppError('validation_failed', 'body/occurred_on must not be in the future', {
+      errors: [{ path: 'body/occurred_on', message: 'must not be in the future' }]
+    })
   }
   let referralId: string
   let matchId: string | null = null
@@ -76,48 +85,71 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
     reference = match.reference
   } else if (body.referral_id !== undefined) {
     if (hasRole(caller, 'mentor') && !hasRole(caller, 'coordinator', 'referrer')) {
-      throw new AppError('validation_failed', 'A mentor raises a concern about one of its matches', { errors: [{ path: 'body/match_id', message: 'is required' }] })
+      throw new AppError('validation_failed', 'A mentor raises a concern about one of its matches', {
+        errors: [{ path: 'body/match_id', message: 'is required' }]
+      })
     }
-    const referral = await findReferral(trx, seesAll(caller) ? { org } : { org, createdBy: caller.sub }, body.referral_id)
-    if (referral === undefined) throw unknownReference('body/referral_id', 'is not a referral you can raise a concern about')
+    const referral = await findReferral(
+      trx,
+      seesAll(caller) ? { org } : { org, createdBy: caller.sub },
+      body.referral_id
+    )
+    if (referral === undefined)
+      throw unknownReference('body/referral_id', 'is not a referral you can raise a concern about')
     referralId = referral.id
     reference = referral.reference
   } else {
-    throw new AppError('validation_failed', 'Name the match or the referral the concern is about', { errors: [{ path: 'body/match_id', message: 'match_id or referral_id is required' }] })
+    throw new AppError('validation_failed', 'Name the match or the referral the concern is about', {
+      errors: [{ path: 'body/match_id', message: 'match_id or referral_id is required' }]
+    })
   }
   const mentorId = await allegedMentor(trx, caller, kind, body, matchMentor)
   const deadlines = await deadlinesFor(trx, raisedAt, body.immediate_risk === true, kind, clock.timeZone)
-  const suspended = mentorId !== null && await suspendForAllegation(trx, caller, mentorId, today)
-  const row = await trx.insertInto('safeguarding_concerns').values({
-    organisation_id: org,
-    referral_id: referralId,
-    match_id: matchId,
-    category: body.category,
-    description: body.description,
-    occurred_on: body.occurred_on ?? null,
-    immediate_risk: body.immediate_risk === true,
-    raised_by: caller.sub,
-    raised_role: primaryRole(caller, ['coordinator', 'admin', 'mentor', 'referrer']),
-    kind,
-    raised_at: raisedAt,
-    mentor_id: mentorId,
-    mentor_suspended: suspended,
-    acknowledgement_due_at: deadlines.acknowledgement,
-    lado_due_at: deadlines.lado
-  }).returningAll().executeTakeFirstOrThrow()
+  const suspended = mentorId !== null && (await suspendForAllegation(trx, caller, mentorId, today))
+  const row = await trx
+    .insertInto('safeguarding_concerns')
+    .values({
+      organisation_id: org,
+      referral_id: referralId,
+      match_id: matchId,
+      category: body.category,
+      description: body.description,
+      occurred_on: body.occurred_on ?? null,
+      immediate_risk: body.immediate_risk === true,
+      raised_by: caller.sub,
+      raised_role: primaryRole(caller, ['coordinator', 'admin', 'mentor', 'referrer']),
+      kind,
+      raised_at: raisedAt,
+      mentor_id: mentorId,
+      mentor_suspended: suspended,
+      acknowledgement_due_at: deadlines.acknowledgement,
+      lado_due_at: deadlines.lado
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
   // Coordinators and safeguarding leads, each once.
-  const recipients = new Map<string, { id: string, email: string }>()
-  for (const u of [...await recipientsWithRole(trx, org, 'coordinator'), ...await safeguardingLeads(trx, org)]) recipients.set(u.id, u)
-  const message = concernRaised({ reference, category: body.category, kind, raisedRole: row.raised_role, immediateRisk: row.immediate_risk })
-  const notificationIds = await insertNotifications(trx, [...recipients.values()].map((c) => ({
-    organisation_id: org,
-    dedupe_key: `safeguarding-concern:${row.id}:${c.id}`,
-    kind: 'safeguarding_concern',
-    recipient: c.email,
-    ...message,
-    subject_type: 'safeguarding_concern',
-    subject_id: row.id
-  })))
+  const recipients = new Map<string, { id: string; email: string }>()
+  for (const u of [...(await recipientsWithRole(trx, org, 'coordinator')), ...(await safeguardingLeads(trx, org))])
+    recipients.set(u.id, u)
+  const message = concernRaised({
+    reference,
+    category: body.category,
+    kind,
+    raisedRole: row.raised_role,
+    immediateRisk: row.immediate_risk
+  })
+  const notificationIds = await insertNotifications(
+    trx,
+    [...recipients.values()].map((c) => ({
+      organisation_id: org,
+      dedupe_key: `safeguarding-concern:${row.id}:${c.id}`,
+      kind: 'safeguarding_concern',
+      recipient: c.email,
+      ...message,
+      subject_type: 'safeguarding_concern',
+      subject_id: row.id
+    }))
+  )
   return { row, reference, notificationIds }
 }
 
@@ -125,7 +157,13 @@ export async function raiseConcern (trx: Trx, caller: Caller, body: ConcernInput
  * The mentor an allegation is about: `mentor_id`, or the mentor of the match. A mentor raising one names
  * another mentor; the mentor must be of the organisation. Null for any other kind of concern.
  */
-async function allegedMentor (trx: Trx, caller: Caller, kind: string, body: ConcernInput, matchMentor: string | null): Promise<string | null> {
+async function allegedMentor(
+  trx: Trx,
+  caller: Caller,
+  kind: string,
+  body: ConcernInput,
+  matchMentor: string | null
+): Promise<string | null> {
   if (kind !== 'allegation_about_mentor') {
     if (body.mentor_id !== undefined) throw fieldError('body/mentor_id', 'is only for an allegation about a mentor')
     return null
@@ -140,46 +178,85 @@ async function allegedMentor (trx: Trx, caller: Caller, kind: string, body: Conc
   return mentor.id
 }
 
-export interface ConcernView extends SafeguardingConcernRow { reference: string }
+export interface ConcernView extends SafeguardingConcernRow {
+  reference: string
+}
 
-function base (db: Executor, caller: Caller) {
-  let q = db.selectFrom('safeguarding_concerns').innerJoin('referrals', 'referrals.id', 'safeguarding_concerns.referral_id')
-    .selectAll('safeguarding_concerns').select('referrals.reference')
+function base(db: Executor, caller: Caller) {
+  let q = db
+    .selectFrom('safeguarding_concerns')
+    .innerJoin('referrals', 'referrals.id', 'safeguarding_concerns.referral_id')
+    .selectAll('safeguarding_concerns')
+    .select('referrals.reference')
     .where('safeguarding_concerns.organisation_id', '=', caller.org as string)
   if (!seesAll(caller)) q = q.where('safeguarding_concerns.raised_by', '=', caller.sub)
   return q
 }
 
-export async function findConcern (db: Executor, caller: Caller, id: string): Promise<ConcernView | undefined> {
+export async function findConcern(db: Executor, caller: Caller, id: string): Promise<ConcernView | undefined> {
   return await base(db, caller).where('safeguarding_concerns.id', '=', id).executeTakeFirst()
 }
 
 export type ConcernQueue = 'unacknowledged' | 'overdue' | 'open' | 'closed'
 
-export async function listConcerns (db: Executor, caller: Caller, filter: { referral_id?: string, match_id?: string, mentor_id?: string, kind?: string, status?: ConcernQueue }, after: Position | null, limit: number): Promise<ConcernView[]> {
+export async function listConcerns(
+  db: Executor,
+  caller: Caller,
+  filter: { referral_id?: string; match_id?: string; mentor_id?: string; kind?: string; status?: ConcernQueue },
+  after: Position | null,
+  limit: number
+): Promise<ConcernView[]> {
   let q = base(db, caller)
   if (filter.referral_id !== undefined) q = q.where('safeguarding_concerns.referral_id', '=', filter.referral_id)
   if (filter.match_id !== undefined) q = q.where('safeguarding_concerns.match_id', '=', filter.match_id)
   if (filter.mentor_id !== undefined) q = q.where('safeguarding_concerns.mentor_id', '=', filter.mentor_id)
   if (filter.kind !== undefined) q = q.where('safeguarding_concerns.kind', '=', filter.kind)
   if (filter.status === 'closed') q = q.where('safeguarding_concerns.outcome_at', 'is not', null)
-  if (filter.status !== undefined && filter.status !== 'closed') q = q.where('safeguarding_concerns.outcome_at', 'is', null)
+  if (filter.status !== undefined && filter.status !== 'closed')
+    q = q.where('safeguarding_concerns.outcome_at', 'is', null)
   if (filter.status === 'unacknowledged') q = q.where('safeguarding_concerns.acknowledged_at', 'is', null)
   if (filter.status === 'overdue') {
-    q = q.where((eb) => eb.or([
-      eb.and([eb('safeguarding_concerns.acknowledged_at', 'is', null), eb('safeguarding_concerns.acknowledgement_due_at', '<', sql<Date>`now()`)]),
-      eb.and([eb('safeguarding_concerns.lado_recorded_at', 'is', null), eb('safeguarding_concerns.lado_due_at', '<', sql<Date>`now()`)])
-    ]))
+    q = q.where((eb) =>
+      eb.or([
+        eb.and([
+          eb('safeguarding_concerns.acknowledged_at', 'is', null),
+          eb('safeguarding_concerns.acknowledgement_due_at', '<', sql<Date>`now()`)
+        ]),
+        eb.and([
+          eb('safeguarding_concerns.lado_recorded_at', 'is', null),
+          eb('safeguarding_concerns.lado_due_at', '<', sql<Date>`now()`)
+        ])
+      ])
+    )
   }
-  if (after !== null) q = q.where((eb) => eb(eb.refTuple('safeguarding_concerns.created_at', 'safeguarding_concerns.id'), '<', eb.tuple(after.at, after.id)))
-  return await q.orderBy('safeguarding_concerns.created_at', 'desc').orderBy('safeguarding_concerns.id', 'desc').limit(limit + 1).execute()
+  if (after !== null)
+    q = q.where((eb) =>
+      eb(eb.refTuple('safeguarding_concerns.created_at', 'safeguarding_concerns.id'), '<', eb.tuple(after.at, after.id))
+    )
+  return await q
+    .orderBy('safeguarding_concerns.created_at', 'desc')
+    .orderBy('safeguarding_concerns.id', 'desc')
+    .limit(limit + 1)
+    .execute()
 }
 
-export async function actionsOf (db: Executor, ids: string[]): Promise<Map<string, Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>>> {
-  const out = new Map<string, Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>>()
+export async function actionsOf(
+  db: Executor,
+  ids: string[]
+): Promise<
+  Map<string, Array<{ action: string; outcome: string | null; actor_id: string; actor_role: string; at: Date }>>
+> {
+  const out = new Map<
+    string,
+    Array<{ action: string; outcome: string | null; actor_id: string; actor_role: string; at: Date }>
+  >()
   if (ids.length === 0) return out
-  const rows = await db.selectFrom('safeguarding_concern_actions').select(['concern_id', 'action', 'outcome', 'actor_id', 'actor_role', 'created_at as at'])
-    .where('concern_id', 'in', ids).orderBy('id').execute()
+  const rows = await db
+    .selectFrom('safeguarding_concern_actions')
+    .select(['concern_id', 'action', 'outcome', 'actor_id', 'actor_role', 'created_at as at'])
+    .where('concern_id', 'in', ids)
+    .orderBy('id')
+    .execute()
   for (const r of rows) {
     const list = out.get(r.concern_id) ?? []
     list.push({ action: r.action, outcome: r.outcome, actor_id: r.actor_id, actor_role: r.actor_role, at: r.at })
@@ -188,46 +265,90 @@ export async function actionsOf (db: Executor, ids: string[]): Promise<Map<strin
   return out
 }
 
-export async function addAction (trx: Trx, caller: Caller, id: string, body: { action: string, outcome?: string }): Promise<void> {
+export async function addAction(
+  trx: Trx,
+  caller: Caller,
+  id: string,
+  body: { action: string; outcome?: string }
+): Promise<void> {
   const concern = await findConcern(trx, caller, id)
   if (concern === undefined) throw notFound('Concern')
-  await trx.insertInto('safeguarding_concern_actions').values({ concern_id: concern.id, action: body.action, outcome: body.outcome ?? null, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']) }).execute()
+  await trx
+    .insertInto('safeguarding_concern_actions')
+    .values({
+      concern_id: concern.id,
+      action: body.action,
+      outcome: body.outcome ?? null,
+      actor_id: caller.sub,
+      actor_role: primaryRole(caller, ['coordinator'])
+    })
+    .execute()
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
-const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Date): boolean => due !== null && met === null && closed === null && due.getTime() < now.getTime()
+const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Date): boolean =>
+  due !== null && met === null && closed === null && due.getTime() < now.getTime()
 
 /**
  * The API shape. Coordinators and admins see the whole workflow; the mentor or referrer who raised it
  * sees where it stands, without the mentor's id, the LADO's reference or the outcome's note.
  */
-export function toConcern (row: ConcernView, actions: Array<{ action: string, outcome: string | null, actor_id: string, actor_role: string, at: Date }>, caller?: Caller, now: Date = new Date()): any {
+export function toConcern(
+  row: ConcernView,
+  actions: Array<{ action: string; outcome: string | null; actor_id: string; actor_role: string; at: Date }>,
+  caller?: Caller,
+  now: Date = new Date()
+): any {
   const staff = caller === undefined || seesAll(caller)
   const ackOverdue = passed(row.acknowledgement_due_at, row.acknowledged_at, row.outcome_at, now)
   const ladoOverdue = passed(row.lado_due_at, row.lado_recorded_at, row.outcome_at, now)
   return {
-    id: row.id, referral_id: row.referral_id, reference: row.reference, match_id: row.match_id,
-    kind: row.kind, mentor_id: staff ? row.mentor_id : null, category: row.category,
-    description: row.description, occurred_on: row.occurred_on, immediate_risk: row.immediate_risk,
-    raised_at: row.raised_at.toISOString(), raised_by: row.raised_by, raised_role: row.raised_role,
+    id: row.id,
+    referral_id: row.referral_id,
+    reference: row.reference,
+    match_id: row.match_id,
+    kind: row.kind,
+    mentor_id: staff ? row.mentor_id : null,
+    category: row.category,
+    description: row.description,
+    occurred_on: row.occurred_on,
+    immediate_risk: row.immediate_risk,
+    raised_at: row.raised_at.toISOString(),
+    raised_by: row.raised_by,
+    raised_role: row.raised_role,
     status: row.outcome_at === null ? 'open' : 'closed',
     overdue: ackOverdue || ladoOverdue,
     acknowledgement: {
-      due_at: iso(row.acknowledgement_due_at), acknowledged_at: iso(row.acknowledged_at),
-      acknowledged_by: row.acknowledged_by, acknowledged_role: row.acknowledged_role, overdue: ackOverdue
+      due_at: iso(row.acknowledgement_due_at),
+      acknowledged_at: iso(row.acknowledged_at),
+      acknowledged_by: row.acknowledged_by,
+      acknowledged_role: row.acknowledged_role,
+      overdue: ackOverdue
     },
-    lado_referral: row.lado_due_at === null && row.lado_recorded_at === null
-      ? null
-      : {
-          due_at: iso(row.lado_due_at), referred_on: row.lado_referred_on, lado_reference: staff ? row.lado_reference : null,
-          recorded_by: row.lado_recorded_by, recorded_at: iso(row.lado_recorded_at), overdue: ladoOverdue
-        },
+    lado_referral:
+      row.lado_due_at === null && row.lado_recorded_at === null
+        ? null
+        : {
+            due_at: iso(row.lado_due_at),
+            referred_on: row.lado_referred_on,
+            lado_reference: staff ? row.lado_reference : null,
+            recorded_by: row.lado_recorded_by,
+            recorded_at: iso(row.lado_recorded_at),
+            overdue: ladoOverdue
+          },
     mentor_suspended: row.mentor_suspended,
-    outcome: row.outcome === null
-      ? null
-      : { outcome: row.outcome, note: staff ? row.outcome_note : null, recorded_by: row.outcome_by, recorded_at: iso(row.outcome_at) },
+    outcome:
+      row.outcome === null
+        ? null
+        : {
+            outcome: row.outcome,
+            note: staff ? row.outcome_note : null,
+            recorded_by: row.outcome_by,
+            recorded_at: iso(row.outcome_at)
+          },
     retention_class: row.retention_class,
     actions: actions.map((a) => ({ ...a, at: a.at.toISOString() })),
-    created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString()
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString()
   }
 }

@@ -30,7 +30,7 @@ export interface AssignmentResult {
 
 const FORBIDDEN = 1e12
 
-export function optimalAssignment (p: AssignmentProblem): AssignmentResult {
+export function optimalAssignment(p: AssignmentProblem): AssignmentResult {
   const n = p.rows
   if (n === 0) return { assignment: [], total: 0, bound: 0, certified: true }
   // Slots: real columns expanded by capacity (never more than n each), then n "unassigned" slots.
@@ -75,11 +75,20 @@ export function optimalAssignment (p: AssignmentProblem): AssignmentResult {
       for (let j = 1; j <= m; j += 1) {
         if (used[j] === 1) continue
         const cur = cost[base + j] - ui0 - v[j]
-        if (cur < minv[j]) { minv[j] = cur; way[j] = j0 }
-        if (minv[j] < delta) { delta = minv[j]; j1 = j }
+        if (cur < minv[j]) {
+          minv[j] = cur
+          way[j] = j0
+        }
+        if (minv[j] < delta) {
+          delta = minv[j]
+          j1 = j
+        }
       }
       for (let j = 0; j <= m; j += 1) {
-        if (used[j] === 1) { u[match[j]] += delta; v[j] -= delta } else minv[j] -= delta
+        if (used[j] === 1) {
+          u[match[j]] += delta
+          v[j] -= delta
+        } else minv[j] -= delta
       }
       j0 = j1
     } while (match[j0] !== 0)
@@ -109,14 +118,17 @@ export function optimalAssignment (p: AssignmentProblem): AssignmentResult {
   for (let i = 1; i <= n && certified; i += 1) {
     const base = (i - 1) * (m + 1)
     for (let j = 1; j <= m; j += 1) {
-      if (cost[base + j] - u[i] - v[j] < -eps) { certified = false; break }
+      if (cost[base + j] - u[i] - v[j] < -eps) {
+        certified = false
+        break
+      }
     }
   }
   return { assignment, total: -totalCost, bound: -dual, certified: certified && Math.abs(dual - totalCost) < eps }
 }
 
 /** Total weight of an assignment, refusing one that breaks a capacity or uses a forbidden pair. */
-export function assignmentWeight (p: AssignmentProblem, assignment: number[]): number {
+export function assignmentWeight(p: AssignmentProblem, assignment: number[]): number {
   const used = new Array<number>(p.capacities.length).fill(0)
   let total = 0
   assignment.forEach((j, i) => {
@@ -135,7 +147,7 @@ export function assignmentWeight (p: AssignmentProblem, assignment: number[]): n
  * scratch: each row at most its best weight, each column at most its capacity's best rows. The
  * plan's optimality does not rest on it (the dual certificate does); it gives a cheap sanity bar.
  */
-export function simpleUpperBound (p: AssignmentProblem): number {
+export function simpleUpperBound(p: AssignmentProblem): number {
   let rowsBound = 0
   for (let i = 0; i < p.rows; i += 1) {
     let best = 0
@@ -150,7 +162,7 @@ export function simpleUpperBound (p: AssignmentProblem): number {
 }
 
 /** A greedy baseline (best pairs first): what a coordinator would get one referral at a time. */
-export function greedyAssignment (p: AssignmentProblem): AssignmentResult {
+export function greedyAssignment(p: AssignmentProblem): AssignmentResult {
   const pairs: Array<[number, number, number]> = []
   for (let i = 0; i < p.rows; i += 1) {
     for (let j = 0; j < p.capacities.length; j += 1) {

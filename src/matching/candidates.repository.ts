@@ -7,13 +7,33 @@ import type { MentorInput } from './score.js'
  * A mentor row as a MentorInput with one fixed shape (an explicit literal, not a spread of the driver's
  * row): the ranking loops read these thousands of times, and a single shape keeps that fast.
  */
-export function mentorInput (r: Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>, placesInUse: number, servesProgramme: boolean, cleared: boolean): MentorInput {
+export function mentorInput(
+  r: Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>,
+  placesInUse: number,
+  servesProgramme: boolean,
+  cleared: boolean
+): MentorInput {
   return {
-    id: r.id, given_name: r.given_name, gender: r.gender, cultural_heritage: r.cultural_heritage, languages: r.languages,
-    interests: r.interests, skills: r.skills, experience_areas: r.experience_areas, experience_summary: r.experience_summary,
-    postcode: r.postcode, latitude: r.latitude, longitude: r.longitude, availability: r.availability, delivery_modes: r.delivery_modes,
-    capacity: r.capacity, places_in_use: placesInUse, professional_background: r.professional_background, works_in_care_system: r.works_in_care_system,
-    serves_programme: servesProgramme, cleared
+    id: r.id,
+    given_name: r.given_name,
+    gender: r.gender,
+    cultural_heritage: r.cultural_heritage,
+    languages: r.languages,
+    interests: r.interests,
+    skills: r.skills,
+    experience_areas: r.experience_areas,
+    experience_summary: r.experience_summary,
+    postcode: r.postcode,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    availability: r.availability,
+    delivery_modes: r.delivery_modes,
+    capacity: r.capacity,
+    places_in_use: placesInUse,
+    professional_background: r.professional_background,
+    works_in_care_system: r.works_in_care_system,
+    serves_programme: servesProgramme,
+    cleared
   }
 }
 
@@ -30,7 +50,7 @@ export interface CandidateFilter {
   genders: string[] | null
   excludeCareSystem: boolean
   /** A latitude/longitude box, applied only to mentors whose coordinates are known. */
-  box: { minLat: number, maxLat: number, minLon: number, maxLon: number } | null
+  box: { minLat: number; maxLat: number; minLon: number; maxLon: number } | null
 }
 
 const columns = sql`
@@ -43,13 +63,19 @@ const columns = sql`
  * Approved mentors of a programme passing the hard rules SQL can judge cheaply (free place, delivery
  * modes, gender, care-system independence, a distance box). Clearance and the rest are judged after.
  */
-export async function candidateMentors (db: Executor, org: string, programmeId: string, f: CandidateFilter): Promise<CandidateRow[]> {
+export async function candidateMentors(
+  db: Executor,
+  org: string,
+  programmeId: string,
+  f: CandidateFilter
+): Promise<CandidateRow[]> {
   const modes = f.modes.length === 0 ? sql`` : sql`and m.delivery_modes @> ${JSON.stringify(f.modes)}::jsonb`
   const genders = f.genders === null ? sql`` : sql`and lower(trim(m.gender)) = any(${f.genders}::text[])`
   const care = f.excludeCareSystem ? sql`and not m.works_in_care_system` : sql``
-  const box = f.box === null
-    ? sql``
-    : sql`and (coalesce(m.latitude, pl.latitude) is null or (coalesce(m.latitude, pl.latitude) between ${f.box.minLat} and ${f.box.maxLat}
+  const box =
+    f.box === null
+      ? sql``
+      : sql`and (coalesce(m.latitude, pl.latitude) is null or (coalesce(m.latitude, pl.latitude) between ${f.box.minLat} and ${f.box.maxLat}
           and coalesce(m.longitude, pl.longitude) between ${f.box.minLon} and ${f.box.maxLon}))`
   const rows = await sql<CandidateRow>`
     select ${columns}, true as serves_programme
@@ -63,7 +89,11 @@ export async function candidateMentors (db: Executor, org: string, programmeId: 
 }
 
 /** The profiles of every approved mentor of a programme, for the in-memory cache. */
-export async function profilesOf (db: Executor, org: string, programmeId: string): Promise<Array<Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>>> {
+export async function profilesOf(
+  db: Executor,
+  org: string,
+  programmeId: string
+): Promise<Array<Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>>> {
   const rows = await sql<Omit<MentorInput, 'serves_programme' | 'cleared' | 'places_in_use'>>`
     select m.id, m.given_name, m.gender, m.cultural_heritage, m.languages, m.interests, m.skills, m.experience_areas,
       m.experience_summary, m.postcode, coalesce(m.latitude, pl.latitude) as latitude, coalesce(m.longitude, pl.longitude) as longitude,
@@ -76,7 +106,12 @@ export async function profilesOf (db: Executor, org: string, programmeId: string
 }
 
 /** One mentor of the organisation as matching sees it, whatever its status. */
-export async function mentorForMatching (db: Executor, org: string, programmeId: string, mentorId: string): Promise<CandidateRow | undefined> {
+export async function mentorForMatching(
+  db: Executor,
+  org: string,
+  programmeId: string,
+  mentorId: string
+): Promise<CandidateRow | undefined> {
   const rows = await sql<CandidateRow>`
     select ${columns}, exists (select 1 from mentor_programmes mp where mp.mentor_id = m.id and mp.programme_id = ${programmeId}) as serves_programme
     from mentors m
@@ -86,15 +121,23 @@ export async function mentorForMatching (db: Executor, org: string, programmeId:
 }
 
 /** Which of these mentors are cleared on the day for the programme. */
-export async function clearedAmong (db: Executor, org: string, programmeId: string, asOf: string, ids: string[]): Promise<Set<string>> {
+export async function clearedAmong(
+  db: Executor,
+  org: string,
+  programmeId: string,
+  asOf: string,
+  ids: string[]
+): Promise<Set<string>> {
   if (ids.length === 0) return new Set()
   const rows = await sql<{ mentor_id: string }>`
-    select c.mentor_id from (${clearedMentorIdsQuery(org, asOf, programmeId)}) c where c.mentor_id = any(${ids}::uuid[])`.execute(db)
+    select c.mentor_id from (${clearedMentorIdsQuery(org, asOf, programmeId)}) c where c.mentor_id = any(${ids}::uuid[])`.execute(
+    db
+  )
   return new Set(rows.rows.map((r) => r.mentor_id))
 }
 
 /** Mentors without coordinates whose postcodes the geocoder has not been asked about. */
-export async function unlocatedPostcodes (db: Executor, org: string, programmeId: string): Promise<string[]> {
+export async function unlocatedPostcodes(db: Executor, org: string, programmeId: string): Promise<string[]> {
   const rows = await sql<{ postcode: string }>`
     select distinct m.postcode from mentor_programmes mp join mentors m on m.id = mp.mentor_id
     where mp.programme_id = ${programmeId} and m.organisation_id = ${org} and m.status = 'approved' and m.latitude is null

@@ -8,7 +8,18 @@ import { clearedMentorIds } from '../mentors/compliance.repository.js'
 import { locate } from '../geo/locality.js'
 import { candidateMentors, mentorInput, unlocatedPostcodes } from './candidates.repository.js'
 import { optimalAssignment } from './assignment.js'
-import { eligible, fitScore, pairKm, prepareMentor, prepareSeeker, scorePair, weightsOf, type Context, type PreparedMentor, type PreparedSeeker } from './score.js'
+import {
+  eligible,
+  fitScore,
+  pairKm,
+  prepareMentor,
+  prepareSeeker,
+  scorePair,
+  weightsOf,
+  type Context,
+  type PreparedMentor,
+  type PreparedSeeker
+} from './score.js'
 import { seekerOf, waitingDays, type MatchingDeps } from './matching.service.js'
 import * as repo from './plans.repository.js'
 
@@ -18,7 +29,8 @@ import * as repo from './plans.repository.js'
  * scarce mentor, while a much better fit still counts for more.
  */
 export const PRIORITY_PER_YEAR = 0.25
-export const priorityOf = (days: number): number => Math.round(PRIORITY_PER_YEAR * Math.min(days, 365) / 365 * 10000) / 10000
+export const priorityOf = (days: number): number =>
+  Math.round(((PRIORITY_PER_YEAR * Math.min(days, 365)) / 365) * 10000) / 10000
 
 const SCALE = 10000
 
@@ -32,7 +44,12 @@ export interface PlanPair {
   waiting_days: number
   reasons: string[]
 }
-export interface PlanUnmatched { referral_id: string, reference: string, waiting_days: number, reason: string }
+export interface PlanUnmatched {
+  referral_id: string
+  reference: string
+  waiting_days: number
+  reason: string
+}
 export interface PlanSummary {
   referrals: number
   mentors: number
@@ -56,7 +73,7 @@ export interface PlanProblem {
 }
 
 /** The exact plan for prepared referrals and mentors; pure, so the benchmark can run it directly. */
-export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: PlanUnmatched[], summary: PlanSummary } {
+export function solvePlan(p: PlanProblem): { pairs: PlanPair[]; unmatched: PlanUnmatched[]; summary: PlanSummary } {
   const started = performance.now()
   const weights = weightsOf(p.ctx.rules)
   const waits = p.referrals.map((r) => waitingDays(r.accepted_at, p.today))
@@ -78,7 +95,11 @@ export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: Plan
   }
   const scored = performance.now()
   const capacities = p.mentors.map((x) => Math.max(0, x.input.capacity - x.input.places_in_use))
-  const result = optimalAssignment({ rows: n, capacities, weight: (i, j) => w[i * m + j] === 0 ? null : w[i * m + j] })
+  const result = optimalAssignment({
+    rows: n,
+    capacities,
+    weight: (i, j) => (w[i * m + j] === 0 ? null : w[i * m + j])
+  })
   const pairs: PlanPair[] = []
   const unmatched: PlanUnmatched[] = []
   let totalFit = 0
@@ -86,8 +107,13 @@ export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: Plan
     const r = p.referrals[i]
     if (j < 0) {
       unmatched.push({
-        referral_id: r.id, reference: r.reference, waiting_days: waits[i],
-        reason: eligibleCount[i] === 0 ? 'No cleared mentor with a free place meets the hard rules for this young person' : 'The mentors who could take this young person are proposed for others, for a better plan overall'
+        referral_id: r.id,
+        reference: r.reference,
+        waiting_days: waits[i],
+        reason:
+          eligibleCount[i] === 0
+            ? 'No cleared mentor with a free place meets the hard rules for this young person'
+            : 'The mentors who could take this young person are proposed for others, for a better plan overall'
       })
       return
     }
@@ -95,8 +121,14 @@ export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: Plan
     const scored = scorePair(p.seekers[i], mentor, p.ctx, undefined, weights)
     totalFit += scored.score
     pairs.push({
-      referral_id: r.id, reference: r.reference, mentor_id: mentor.input.id, mentor_given_name: mentor.input.given_name,
-      score: scored.score, priority: priorities[i], waiting_days: waits[i], reasons: scored.reasons
+      referral_id: r.id,
+      reference: r.reference,
+      mentor_id: mentor.input.id,
+      mentor_given_name: mentor.input.given_name,
+      score: scored.score,
+      priority: priorities[i],
+      waiting_days: waits[i],
+      reasons: scored.reasons
     })
   })
   const paired = pairs.length
@@ -110,8 +142,8 @@ export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: Plan
       pairs: paired,
       total_fit: Math.round(totalFit * 10000) / 10000,
       // The +1 per pair that marks an allowed pair is taken back out.
-      objective: Math.round((result.total - paired) / SCALE * 10000) / 10000,
-      bound: Math.round((result.bound - paired) / SCALE * 10000) / 10000,
+      objective: Math.round(((result.total - paired) / SCALE) * 10000) / 10000,
+      bound: Math.round(((result.bound - paired) / SCALE) * 10000) / 10000,
       optimal: result.certified,
       method: 'hungarian',
       elapsed_ms: Math.round(performance.now() - started),
@@ -120,7 +152,12 @@ export function solvePlan (p: PlanProblem): { pairs: PlanPair[], unmatched: Plan
   }
 }
 
-export async function createPlan (deps: MatchingDeps, caller: Caller, programmeId: string, today: string): Promise<MatchingPlanRow> {
+export async function createPlan(
+  deps: MatchingDeps,
+  caller: Caller,
+  programmeId: string,
+  today: string
+): Promise<MatchingPlanRow> {
   const org = caller.org as string
   const programme = await findProgramme(deps.db, org, programmeId)
   if (programme === undefined) {
@@ -132,7 +169,12 @@ export async function createPlan (deps: MatchingDeps, caller: Caller, programmeI
     const missing = await unlocatedPostcodes(deps.db, org, programme.id)
     if (missing.length > 0) await locate(deps.db, deps.geocoder, missing, deps.log)
   }
-  const located = await locate(deps.db, deps.geocoder, referrals.map((r) => normalisePostcode((r.young_person as { postcode: string }).postcode)), deps.log)
+  const located = await locate(
+    deps.db,
+    deps.geocoder,
+    referrals.map((r) => normalisePostcode((r.young_person as { postcode: string }).postcode)),
+    deps.log
+  )
   const seekers = await Promise.all(referrals.map(async (r) => prepareSeeker(await seekerOf(deps, r, today, located))))
   const cleared = await clearedMentorIds(deps.db, org, programme.id, today)
   const rows = await candidateMentors(deps.db, org, programme.id, {
@@ -141,7 +183,9 @@ export async function createPlan (deps: MatchingDeps, caller: Caller, programmeI
     excludeCareSystem: rules.mentor_requirements.independent_of_care_system,
     box: null
   })
-  const mentors = rows.filter((r) => cleared.has(r.id)).map((r) => prepareMentor(mentorInput(r, r.places_in_use, true, true)))
+  const mentors = rows
+    .filter((r) => cleared.has(r.id))
+    .map((r) => prepareMentor(mentorInput(r, r.places_in_use, true, true)))
   const plan = solvePlan({ seekers, referrals, mentors, ctx: { rules, today }, today })
   return await repo.insertPlan(deps.db, {
     organisation_id: org,
@@ -154,10 +198,19 @@ export async function createPlan (deps: MatchingDeps, caller: Caller, programmeI
   })
 }
 
-export async function getPlan (deps: MatchingDeps, org: string, id: string): Promise<{ row: MatchingPlanRow, matches: Map<string, { id: string, mentor_id: string }> }> {
+export async function getPlan(
+  deps: MatchingDeps,
+  org: string,
+  id: string
+): Promise<{ row: MatchingPlanRow; matches: Map<string, { id: string; mentor_id: string }> }> {
   const row = await repo.findPlan(deps.db, org, id)
   if (row === undefined) throw notFound('Plan')
   const pairs = row.pairs as PlanPair[]
-  const matches = await repo.matchesSince(deps.db, org, pairs.map((p) => p.referral_id), row.created_at)
+  const matches = await repo.matchesSince(
+    deps.db,
+    org,
+    pairs.map((p) => p.referral_id),
+    row.created_at
+  )
   return { row, matches }
 }

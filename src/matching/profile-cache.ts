@@ -3,7 +3,12 @@ import type { Executor } from '../db/database.js'
 import { prepareMentor, type PreparedMentor } from './score.js'
 import { mentorInput, OPEN_MATCH_STATUSES, profilesOf } from './candidates.repository.js'
 
-interface Entry { stamp: string, mentors: PreparedMentor[], byId: Map<string, PreparedMentor>, loadedAt: number }
+interface Entry {
+  stamp: string
+  mentors: PreparedMentor[]
+  byId: Map<string, PreparedMentor>
+  loadedAt: number
+}
 
 /** A backstop: a change committed with an older timestamp than one already seen is picked up within this. */
 const MAX_AGE_MS = 60_000
@@ -20,11 +25,11 @@ const openStatuses = sql.join(OPEN_MATCH_STATUSES.map((s) => sql.lit(s)))
  */
 export class MentorProfileCache {
   private readonly entries = new Map<string, Entry>()
-  constructor (private readonly maxProgrammes = 50) {}
+  constructor(private readonly maxProgrammes = 50) {}
 
-  async mentors (db: Executor, org: string, programmeId: string): Promise<PreparedMentor[]> {
+  async mentors(db: Executor, org: string, programmeId: string): Promise<PreparedMentor[]> {
     // One round trip: the freshness stamp, and the places in use (only mentors with an open match appear).
-    const head = await sql<{ stamp: string, used: Array<{ mentor_id: string, n: number }> | null }>`
+    const head = await sql<{ stamp: string; used: Array<{ mentor_id: string; n: number }> | null }>`
       select concat_ws('/',
         (select max(updated_at) from mentors where organisation_id = ${org}),
         (select max(created_at) from mentor_programmes where programme_id = ${programmeId}),

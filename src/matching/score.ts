@@ -10,12 +10,15 @@ import { distanceBetween, haversineKm, postcodeKeys, type Distance, type Postcod
  */
 
 export const COMPONENTS = ['interests', 'culture', 'language', 'experience', 'distance', 'availability'] as const
-export type Component = typeof COMPONENTS[number]
+export type Component = (typeof COMPONENTS)[number]
 export type Weights = Record<Component, number>
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 export const PARTS = ['morning', 'afternoon', 'evening'] as const
-export interface Slot { day: string, part: string }
+export interface Slot {
+  day: string
+  part: string
+}
 
 export interface MentorInput {
   id: string
@@ -34,7 +37,7 @@ export interface MentorInput {
   delivery_modes: string[]
   capacity: number
   places_in_use: number
-  professional_background: { role?: string, organisation?: string, involvement_ended_on?: string } | null
+  professional_background: { role?: string; organisation?: string; involvement_ended_on?: string } | null
   works_in_care_system: boolean
   /** Linked to the programme through mentor_programmes. */
   serves_programme: boolean
@@ -96,7 +99,11 @@ export interface PreparedSeeker {
   lon: number
 }
 
-export interface ComponentScore { value: number, weight: number, weighted: number }
+export interface ComponentScore {
+  value: number
+  weight: number
+  weighted: number
+}
 export type Breakdown = Record<Component, ComponentScore>
 
 export interface Scored {
@@ -108,10 +115,41 @@ export interface Scored {
 }
 
 const norm = (s: string): string => s.trim().toLowerCase().replace(/\s+/g, ' ')
-const STOP = new Set(['and', 'the', 'other', 'mixed', 'background', 'any', 'of', 'with', 'for', 'a', 'an', 'in', 'to', 'on', 'at', 'be', 'my', 'i', 'want', 'would', 'like', 'become', 'go', 'get', 'into'])
-const wordsOf = (s: string | null): string[] => s === null ? [] : norm(s).split(/[^a-z0-9]+/).filter((w) => w.length >= 3 && !STOP.has(w))
+const STOP = new Set([
+  'and',
+  'the',
+  'other',
+  'mixed',
+  'background',
+  'any',
+  'of',
+  'with',
+  'for',
+  'a',
+  'an',
+  'in',
+  'to',
+  'on',
+  'at',
+  'be',
+  'my',
+  'i',
+  'want',
+  'would',
+  'like',
+  'become',
+  'go',
+  'get',
+  'into'
+])
+const wordsOf = (s: string | null): string[] =>
+  s === null
+    ? []
+    : norm(s)
+        .split(/[^a-z0-9]+/)
+        .filter((w) => w.length >= 3 && !STOP.has(w))
 
-export function normaliseGender (g: string): 'male' | 'female' | 'other' {
+export function normaliseGender(g: string): 'male' | 'female' | 'other' {
   const v = norm(g)
   if (['m', 'male', 'man', 'boy', 'trans man', 'trans male'].includes(v)) return 'male'
   if (['f', 'female', 'woman', 'girl', 'trans woman', 'trans female'].includes(v)) return 'female'
@@ -119,17 +157,24 @@ export function normaliseGender (g: string): 'male' | 'female' | 'other' {
 }
 
 export const slotBit = (day: string, part: string): number => {
-  const d = DAYS.indexOf(day as typeof DAYS[number])
-  const p = PARTS.indexOf(part as typeof PARTS[number])
+  const d = DAYS.indexOf(day as (typeof DAYS)[number])
+  const p = PARTS.indexOf(part as (typeof PARTS)[number])
   return d < 0 || p < 0 ? 0 : 1 << (d * 3 + p)
 }
-const bitCount = (n: number): number => { let c = 0; while (n !== 0) { n &= n - 1; c += 1 } return c }
+const bitCount = (n: number): number => {
+  let c = 0
+  while (n !== 0) {
+    n &= n - 1
+    c += 1
+  }
+  return c
+}
 
 /**
  * When a young person can usually meet: referrals do not record it, so it follows from age. Under 19
  * (in school or college): weekday afternoons and evenings, and weekends; older: any time.
  */
-export function likelySlots (age: number): number {
+export function likelySlots(age: number): number {
   let mask = 0
   for (const day of DAYS) {
     for (const part of PARTS) {
@@ -140,9 +185,13 @@ export function likelySlots (age: number): number {
   return mask
 }
 
-export function prepareMentor (m: MentorInput): PreparedMentor {
+export function prepareMentor(m: MentorInput): PreparedMentor {
   const tags = new Set([...m.interests, ...m.skills].map(norm))
-  const words = new Set([...[...tags].flatMap((t) => wordsOf(t)), ...wordsOf(m.experience_summary), ...wordsOf(m.professional_background?.role ?? null)])
+  const words = new Set([
+    ...[...tags].flatMap((t) => wordsOf(t)),
+    ...wordsOf(m.experience_summary),
+    ...wordsOf(m.professional_background?.role ?? null)
+  ])
   let slots = 0
   for (const s of m.availability) slots |= slotBit(s.day, s.part)
   return {
@@ -163,7 +212,7 @@ export function prepareMentor (m: MentorInput): PreparedMentor {
   }
 }
 
-export function prepareSeeker (s: SeekerInput): PreparedSeeker {
+export function prepareSeeker(s: SeekerInput): PreparedSeeker {
   return {
     input: s,
     heritage: s.ethnicity === null ? '' : norm(s.ethnicity),
@@ -180,44 +229,79 @@ export function prepareSeeker (s: SeekerInput): PreparedSeeker {
   }
 }
 
-const MODE_NEEDS: Record<string, string[]> = { in_person: ['in_person'], virtual: ['virtual'], blended: ['in_person', 'virtual'] }
+const MODE_NEEDS: Record<string, string[]> = {
+  in_person: ['in_person'],
+  virtual: ['virtual'],
+  blended: ['in_person', 'virtual']
+}
 const MODE_WORDS: Record<string, string> = { in_person: 'in-person', virtual: 'virtual' }
 
 /** Is the programme one where the mentor must be a former professional of the young person (Pure Insight)? */
-export const needsPriorInvolvement = (rules: ProgrammeRules): boolean => rules.mentor_requirements.prior_professional_gap_months !== undefined
+export const needsPriorInvolvement = (rules: ProgrammeRules): boolean =>
+  rules.mentor_requirements.prior_professional_gap_months !== undefined
 
-const km = (d: number): string => d < 10 ? d.toFixed(1) : String(Math.round(d))
+const km = (d: number): string => (d < 10 ? d.toFixed(1) : String(Math.round(d)))
 
 /**
  * Every hard rule that keeps this mentor from this young person, in plain words. Empty when none does.
  * Distance needs the pair's distance, computed by the caller once.
  */
-export function hardExclusions (s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Distance): Reason[] {
+export function hardExclusions(s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Distance): Reason[] {
   const out: Reason[] = []
   const r = ctx.rules
   const mi = m.input
-  if (!mi.serves_programme) out.push({ code: 'not_in_programme', message: `${mi.given_name} does not volunteer on this programme` })
-  if (!mi.cleared) out.push({ code: 'not_cleared', message: `${mi.given_name} is not cleared to mentor on this programme today (approval, DBS, references or safeguarding training)` })
-  if (mi.places_in_use >= mi.capacity) out.push({ code: 'no_capacity', message: `${mi.given_name} has no free place: ${mi.places_in_use} of ${mi.capacity} in use` })
+  if (!mi.serves_programme)
+    out.push({ code: 'not_in_programme', message: `${mi.given_name} does not volunteer on this programme` })
+  if (!mi.cleared)
+    out.push({
+      code: 'not_cleared',
+      message: `${mi.given_name} is not cleared to mentor on this programme today (approval, DBS, references or safeguarding training)`
+    })
+  if (mi.places_in_use >= mi.capacity)
+    out.push({
+      code: 'no_capacity',
+      message: `${mi.given_name} has no free place: ${mi.places_in_use} of ${mi.capacity} in use`
+    })
   const missing = (MODE_NEEDS[r.delivery.mode] ?? []).filter((mode) => !m.modes.has(mode))
-  if (missing.length > 0) out.push({ code: 'delivery_mode', message: `The programme is delivered ${r.delivery.mode.replace('_', '-')}; ${mi.given_name} does not offer ${missing.map((x) => MODE_WORDS[x]).join(' or ')} sessions` })
+  if (missing.length > 0)
+    out.push({
+      code: 'delivery_mode',
+      message: `The programme is delivered ${r.delivery.mode.replace('_', '-')}; ${mi.given_name} does not offer ${missing.map((x) => MODE_WORDS[x]).join(' or ')} sessions`
+    })
   const pref = s.input.gender_preference
-  if ((pref === 'male' || pref === 'female') && m.gender !== pref) out.push({ code: 'gender_preference', message: `The young person asked for a ${pref} mentor` })
+  if ((pref === 'male' || pref === 'female') && m.gender !== pref)
+    out.push({ code: 'gender_preference', message: `The young person asked for a ${pref} mentor` })
   if (r.mentor_requirements.independent_of_care_system && mi.works_in_care_system) {
-    out.push({ code: 'not_independent', message: `${mi.given_name} works in the care system; this programme needs mentors independent of it` })
+    out.push({
+      code: 'not_independent',
+      message: `${mi.given_name} works in the care system; this programme needs mentors independent of it`
+    })
   }
   if (needsPriorInvolvement(r)) {
     const bg = mi.professional_background
-    const related = m.organisation !== '' && s.organisation !== '' && (m.organisation.includes(s.organisation) || s.organisation.includes(m.organisation))
+    const related =
+      m.organisation !== '' &&
+      s.organisation !== '' &&
+      (m.organisation.includes(s.organisation) || s.organisation.includes(m.organisation))
     if (bg === null || !related) {
-      out.push({ code: 'prior_involvement', message: `This programme matches a young person with a professional who knew them; ${mi.given_name}'s professional role was not with the referring organisation` })
+      out.push({
+        code: 'prior_involvement',
+        message: `This programme matches a young person with a professional who knew them; ${mi.given_name}'s professional role was not with the referring organisation`
+      })
     } else if (bg.involvement_ended_on !== undefined) {
       const gap = r.mentor_requirements.prior_professional_gap_months as number
       const from = addMonths(bg.involvement_ended_on, gap)
-      if (from > ctx.today) out.push({ code: 'prior_involvement_gap', message: `${mi.given_name}'s professional role ended on ${bg.involvement_ended_on}; the programme needs a ${gap}-month gap, so not before ${from}` })
+      if (from > ctx.today)
+        out.push({
+          code: 'prior_involvement_gap',
+          message: `${mi.given_name}'s professional role ended on ${bg.involvement_ended_on}; the programme needs a ${gap}-month gap, so not before ${from}`
+        })
       const max = r.mentor_requirements.max_prior_professional_gap_months
       if (max !== undefined && addMonths(bg.involvement_ended_on, max) < ctx.today) {
-        out.push({ code: 'prior_involvement_gap', message: `${mi.given_name}'s professional role ended on ${bg.involvement_ended_on}, more than ${max} months ago` })
+        out.push({
+          code: 'prior_involvement_gap',
+          message: `${mi.given_name}'s professional role ended on ${bg.involvement_ended_on}, more than ${max} months ago`
+        })
       }
     }
   }
@@ -229,12 +313,13 @@ export function hardExclusions (s: PreparedSeeker, m: PreparedMentor, ctx: Conte
 }
 
 /** `hardExclusions(...).length === 0`, without building any message: for ranking thousands. */
-export function eligible (s: PreparedSeeker, m: PreparedMentor, ctx: Context, km: number): boolean {
+export function eligible(s: PreparedSeeker, m: PreparedMentor, ctx: Context, km: number): boolean {
   const r = ctx.rules
   const mi = m.input
   if (!mi.serves_programme || !mi.cleared || mi.places_in_use >= mi.capacity) return false
   const mode = r.delivery.mode
-  if ((mode !== 'virtual' && !m.modes.has('in_person')) || (mode !== 'in_person' && !m.modes.has('virtual'))) return false
+  if ((mode !== 'virtual' && !m.modes.has('in_person')) || (mode !== 'in_person' && !m.modes.has('virtual')))
+    return false
   const pref = s.input.gender_preference
   if ((pref === 'male' || pref === 'female') && m.gender !== pref) return false
   if (r.mentor_requirements.independent_of_care_system && mi.works_in_care_system) return false
@@ -244,46 +329,71 @@ export function eligible (s: PreparedSeeker, m: PreparedMentor, ctx: Context, km
   return !needsPriorInvolvement(r) || hardExclusions(s, m, ctx, pairDistance(s, m)).length === 0
 }
 
-function distanceWords (d: Distance): string {
+function distanceWords(d: Distance): string {
   switch (d.basis) {
-    case 'coordinates': return `About ${km(d.km)} km away`
-    case 'postcode': return 'Same postcode'
-    case 'sector': return `Same postcode sector, roughly ${km(d.km)} km`
-    case 'district': return `Same postcode district, roughly ${km(d.km)} km`
-    case 'area': return `Same postcode area, roughly ${km(d.km)} km`
-    default: return 'In a different postcode area, too far to estimate'
+    case 'coordinates':
+      return `About ${km(d.km)} km away`
+    case 'postcode':
+      return 'Same postcode'
+    case 'sector':
+      return `Same postcode sector, roughly ${km(d.km)} km`
+    case 'district':
+      return `Same postcode district, roughly ${km(d.km)} km`
+    case 'area':
+      return `Same postcode area, roughly ${km(d.km)} km`
+    default:
+      return 'In a different postcode area, too far to estimate'
   }
 }
 
 /** The weights of a programme, all zero treated as equal weights. */
-export function weightsOf (rules: ProgrammeRules): Weights {
+export function weightsOf(rules: ProgrammeRules): Weights {
   const w = rules.matching.weights as Weights
   const total = COMPONENTS.reduce((sum, c) => sum + (w[c] ?? 0), 0)
   if (total > 0) return w
   return Object.fromEntries(COMPONENTS.map((c) => [c, 1])) as Weights
 }
 
-interface Parts { values: Record<Component, number>, shared: string[], sharedLanguage: string | null, firstLanguage: boolean, needsCovered: string[], aspirationHits: string[], culture: 'same' | 'related' | 'none', overlap: number }
+interface Parts {
+  values: Record<Component, number>
+  shared: string[]
+  sharedLanguage: string | null
+  firstLanguage: boolean
+  needsCovered: string[]
+  aspirationHits: string[]
+  culture: 'same' | 'related' | 'none'
+  overlap: number
+}
 
-function parts (s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Distance): Parts {
+function parts(s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Distance): Parts {
   const shared: string[] = []
   for (const i of s.interests) if (m.tags.has(i)) shared.push(i)
   const interests = s.interests.length === 0 ? 0 : Math.min(1, shared.length / Math.min(3, s.interests.length))
 
   let culture: Parts['culture'] = 'none'
   if (s.heritage !== '' && s.heritage === m.heritage) culture = 'same'
-  else for (const w of s.heritageWords) if (m.heritageWords.has(w)) { culture = 'related'; break }
+  else
+    for (const w of s.heritageWords)
+      if (m.heritageWords.has(w)) {
+        culture = 'related'
+        break
+      }
 
   let sharedLanguage: string | null = null
   let firstLanguage = false
   for (let i = 0; i < s.languages.length; i += 1) {
-    if (m.languages.includes(s.languages[i])) { sharedLanguage = s.input.languages[i].trim(); firstLanguage = i === 0; break }
+    if (m.languages.includes(s.languages[i])) {
+      sharedLanguage = s.input.languages[i].trim()
+      firstLanguage = i === 0
+      break
+    }
   }
 
   const needsCovered = s.needs.filter((a) => m.experience.has(a))
   const coverage = s.needs.length === 0 ? 0 : needsCovered.length / s.needs.length
   const aspirationHits = s.aspirationWords.filter((w) => m.words.has(w))
-  const experience = s.aspirationWords.length === 0 ? coverage : 0.75 * coverage + 0.25 * Math.min(1, aspirationHits.length / 2)
+  const experience =
+    s.aspirationWords.length === 0 ? coverage : 0.75 * coverage + 0.25 * Math.min(1, aspirationHits.length / 2)
 
   const virtual = ctx.rules.delivery.mode === 'virtual'
   const reach = ctx.rules.matching.max_distance_km ?? 25
@@ -299,7 +409,13 @@ function parts (s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Di
       distance: distanceValue,
       availability: Math.min(1, overlap / 3)
     },
-    shared, sharedLanguage, firstLanguage, needsCovered, aspirationHits, culture, overlap
+    shared,
+    sharedLanguage,
+    firstLanguage,
+    needsCovered,
+    aspirationHits,
+    culture,
+    overlap
   }
 }
 
@@ -309,15 +425,30 @@ const round = (n: number): number => Math.round(n * 10000) / 10000
  * The weighted fit in 0..1 only, for ranking many mentors: the same arithmetic as `scorePair`
  * without building the reasons, and without allocating (this runs 10,000 times a request).
  */
-export function fitScore (s: PreparedSeeker, m: PreparedMentor, ctx: Context, km: number, weights: Weights = weightsOf(ctx.rules)): number {
+export function fitScore(
+  s: PreparedSeeker,
+  m: PreparedMentor,
+  ctx: Context,
+  km: number,
+  weights: Weights = weightsOf(ctx.rules)
+): number {
   let shared = 0
   for (const i of s.interests) if (m.tags.has(i)) shared += 1
   const interests = s.interests.length === 0 ? 0 : Math.min(1, shared / Math.min(3, s.interests.length))
   let culture = 0
   if (s.heritage !== '' && s.heritage === m.heritage) culture = 1
-  else for (const w of s.heritageWords) if (m.heritageWords.has(w)) { culture = 0.6; break }
+  else
+    for (const w of s.heritageWords)
+      if (m.heritageWords.has(w)) {
+        culture = 0.6
+        break
+      }
   let language = 0
-  for (let i = 0; i < s.languages.length; i += 1) if (m.languages.includes(s.languages[i])) { language = i === 0 ? 1 : 0.6; break }
+  for (let i = 0; i < s.languages.length; i += 1)
+    if (m.languages.includes(s.languages[i])) {
+      language = i === 0 ? 1 : 0.6
+      break
+    }
   let covered = 0
   for (const a of s.needs) if (m.experience.has(a)) covered += 1
   const coverage = s.needs.length === 0 ? 0 : covered / s.needs.length
@@ -325,39 +456,66 @@ export function fitScore (s: PreparedSeeker, m: PreparedMentor, ctx: Context, km
   for (const w of s.aspirationWords) if (m.words.has(w)) hits += 1
   const experience = s.aspirationWords.length === 0 ? coverage : 0.75 * coverage + 0.25 * Math.min(1, hits / 2)
   const rules = ctx.rules
-  const distanceValue = rules.delivery.mode === 'virtual' ? 1 : Math.max(0, 1 - km / Math.max(rules.matching.max_distance_km ?? 25, 1))
+  const distanceValue =
+    rules.delivery.mode === 'virtual' ? 1 : Math.max(0, 1 - km / Math.max(rules.matching.max_distance_km ?? 25, 1))
   const availability = Math.min(1, bitCount(s.slots & m.slots) / 3)
-  const total = weights.interests + weights.culture + weights.language + weights.experience + weights.distance + weights.availability
+  const total =
+    weights.interests +
+    weights.culture +
+    weights.language +
+    weights.experience +
+    weights.distance +
+    weights.availability
   if (total === 0) return 0
-  const sum = weights.interests * interests + weights.culture * culture + weights.language * language +
-    weights.experience * experience + weights.distance * distanceValue + weights.availability * availability
+  const sum =
+    weights.interests * interests +
+    weights.culture * culture +
+    weights.language * language +
+    weights.experience * experience +
+    weights.distance * distanceValue +
+    weights.availability * availability
   return round(sum / total)
 }
 
 const AREA_WORDS = (a: string): string => a.replace(/_/g, ' ')
 
 /** The fit of an eligible pair with its breakdown and the reasons a coordinator reads. */
-export function scorePair (s: PreparedSeeker, m: PreparedMentor, ctx: Context, distance: Distance = pairDistance(s, m), weights: Weights = weightsOf(ctx.rules)): Scored {
+export function scorePair(
+  s: PreparedSeeker,
+  m: PreparedMentor,
+  ctx: Context,
+  distance: Distance = pairDistance(s, m),
+  weights: Weights = weightsOf(ctx.rules)
+): Scored {
   const p = parts(s, m, ctx, distance)
   let total = 0
   for (const c of COMPONENTS) total += weights[c]
   const breakdown = {} as Breakdown
   let score = 0
   for (const c of COMPONENTS) {
-    const weighted = total === 0 ? 0 : weights[c] * p.values[c] / total
+    const weighted = total === 0 ? 0 : (weights[c] * p.values[c]) / total
     breakdown[c] = { value: round(p.values[c]), weight: weights[c], weighted: round(weighted) }
     score += weighted
   }
   const name = m.input.given_name
   const reasons: string[] = []
-  if (p.shared.length > 0) reasons.push(`Shares ${p.shared.length === 1 ? 'an interest' : `${p.shared.length} interests`}: ${p.shared.join(', ')}`)
+  if (p.shared.length > 0)
+    reasons.push(
+      `Shares ${p.shared.length === 1 ? 'an interest' : `${p.shared.length} interests`}: ${p.shared.join(', ')}`
+    )
   else if (s.interests.length > 0) reasons.push('No interests in common recorded')
   if (p.culture === 'same') reasons.push('Same cultural heritage as the young person')
-  else if (p.culture === 'related') reasons.push('A cultural heritage close to the young person\'s')
-  if (p.sharedLanguage !== null) reasons.push(p.firstLanguage ? `Speaks ${p.sharedLanguage}, the young person's first language` : `Speaks ${p.sharedLanguage}, one of the young person's languages`)
+  else if (p.culture === 'related') reasons.push("A cultural heritage close to the young person's")
+  if (p.sharedLanguage !== null)
+    reasons.push(
+      p.firstLanguage
+        ? `Speaks ${p.sharedLanguage}, the young person's first language`
+        : `Speaks ${p.sharedLanguage}, one of the young person's languages`
+    )
   if (p.needsCovered.length > 0) reasons.push(`Has experience supporting ${p.needsCovered.map(AREA_WORDS).join(', ')}`)
-  else if (s.needs.length > 0) reasons.push('No recorded experience with the young person\'s needs')
-  if (p.aspirationHits.length > 0) reasons.push(`Background relevant to the young person's aspirations (${p.aspirationHits.join(', ')})`)
+  else if (s.needs.length > 0) reasons.push("No recorded experience with the young person's needs")
+  if (p.aspirationHits.length > 0)
+    reasons.push(`Background relevant to the young person's aspirations (${p.aspirationHits.join(', ')})`)
   if (ctx.rules.delivery.mode === 'virtual') reasons.push('Virtual programme: distance does not matter')
   else reasons.push(distanceWords(distance))
   if (p.overlap > 0) reasons.push(`${name} is free at ${p.overlap} of the times the young person can usually meet`)
@@ -365,21 +523,25 @@ export function scorePair (s: PreparedSeeker, m: PreparedMentor, ctx: Context, d
   return { mentor_id: m.input.id, score: round(score), breakdown, reasons, distance }
 }
 
-export function pairDistance (s: PreparedSeeker, m: PreparedMentor): Distance {
-  if (!Number.isNaN(s.lat + s.lon + m.lat + m.lon)) return { km: haversineKm(s.lat, s.lon, m.lat, m.lon), basis: 'coordinates' }
-  return distanceBetween({ keys: s.keys, latitude: null, longitude: null }, { keys: m.keys, latitude: null, longitude: null })
+export function pairDistance(s: PreparedSeeker, m: PreparedMentor): Distance {
+  if (!Number.isNaN(s.lat + s.lon + m.lat + m.lon))
+    return { km: haversineKm(s.lat, s.lon, m.lat, m.lon), basis: 'coordinates' }
+  return distanceBetween(
+    { keys: s.keys, latitude: null, longitude: null },
+    { keys: m.keys, latitude: null, longitude: null }
+  )
 }
 
 /** The pair's distance in km only (no allocation when both have coordinates). */
-export function pairKm (s: PreparedSeeker, m: PreparedMentor): number {
+export function pairKm(s: PreparedSeeker, m: PreparedMentor): number {
   if (!Number.isNaN(s.lat + s.lon + m.lat + m.lon)) return haversineKm(s.lat, s.lon, m.lat, m.lon)
   return pairDistance(s, m).km
 }
 
 /** Eligible mentors ranked best first (ties by id, so the order is stable). */
-export function rankMentors (s: PreparedSeeker, mentors: PreparedMentor[], ctx: Context, limit: number): Scored[] {
+export function rankMentors(s: PreparedSeeker, mentors: PreparedMentor[], ctx: Context, limit: number): Scored[] {
   const weights = weightsOf(ctx.rules)
-  const ranked: Array<{ m: PreparedMentor, fit: number }> = []
+  const ranked: Array<{ m: PreparedMentor; fit: number }> = []
   for (const m of mentors) {
     const km = pairKm(s, m)
     if (!eligible(s, m, ctx, km)) continue

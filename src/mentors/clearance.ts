@@ -9,7 +9,7 @@ import { emitEvent } from '../webhooks/webhook-events.js'
  * (`mentor.clearance_changed`), in the caller's transaction. The first time a mentor's clearance is
  * worked out there is nothing to compare with: it is recorded, not announced. Returns the changes.
  */
-export async function announceClearance (db: Executor, mentorIds: string[], asOf: string): Promise<number> {
+export async function announceClearance(db: Executor, mentorIds: string[], asOf: string): Promise<number> {
   if (mentorIds.length === 0) return 0
   const records = await loadRecords(db, null, mentorIds)
   let changes = 0

@@ -8,8 +8,10 @@ import { DEFAULTS, evaluate, type ComplianceResult, type DbsRecord, type Vetting
  */
 
 /** A mentor's DBS checks with their Update Service status checks, as a JSON array of DbsRecord. */
-export function dbsRecordsOf (mentorId: RawBuilder<unknown> | ReturnType<typeof sql.ref>): RawBuilder<DbsRecord[]> {
-  return sql<DbsRecord[]>`coalesce((select json_agg(json_build_object('id', d.id, 'level', d.level, 'workforce', d.workforce, 'issued_on', d.issued_on,
+export function dbsRecordsOf(mentorId: RawBuilder<unknown> | ReturnType<typeof sql.ref>): RawBuilder<DbsRecord[]> {
+  return sql<
+    DbsRecord[]
+  >`coalesce((select json_agg(json_build_object('id', d.id, 'level', d.level, 'workforce', d.workforce, 'issued_on', d.issued_on,
           'update_service_subscribed', d.update_service_subscribed, 'outcome', d.outcome, 'risk_decision', d.risk_decision,
           'renewal_in_progress', d.renewal_in_progress,
           'status_checks', coalesce((select json_agg(json_build_object('checked_on', s.checked_on, 'result', s.result))
@@ -18,7 +20,11 @@ export function dbsRecordsOf (mentorId: RawBuilder<unknown> | ReturnType<typeof 
 }
 
 /** Everything compliance needs for a set of mentors, in one round trip whatever their number. */
-export async function loadRecords (db: Executor, org: string | null, mentorIds: string[]): Promise<Map<string, VettingRecords>> {
+export async function loadRecords(
+  db: Executor,
+  org: string | null,
+  mentorIds: string[]
+): Promise<Map<string, VettingRecords>> {
   const out = new Map<string, VettingRecords>()
   if (mentorIds.length === 0) return out
   const rows = await sql<Omit<VettingRecords, 'mentor_id'> & { id: string }>`
@@ -42,7 +48,12 @@ export async function loadRecords (db: Executor, org: string | null, mentorIds: 
 }
 
 /** One mentor's compliance on `asOf`; undefined when the mentor is not in the organisation. */
-export async function mentorCompliance (db: Executor, org: string, mentorId: string, asOf: string): Promise<ComplianceResult | undefined> {
+export async function mentorCompliance(
+  db: Executor,
+  org: string,
+  mentorId: string,
+  asOf: string
+): Promise<ComplianceResult | undefined> {
   const records = (await loadRecords(db, org, [mentorId])).get(mentorId)
   return records === undefined ? undefined : evaluate(records, asOf)
 }
@@ -53,13 +64,18 @@ const lit = (n: number | boolean): RawBuilder<unknown> => sql.lit(n)
  * The (mentor, programme) pairs cleared on `asOf`, set-based: approved, and meeting every one of the
  * programme's mentor requirements. The same rules as `programmeChecks`, with the same defaults.
  */
-export function clearedPairs (org: string, asOf: string, programmeId?: string): RawBuilder<{ mentor_id: string, programme_id: string }> {
+export function clearedPairs(
+  org: string,
+  asOf: string,
+  programmeId?: string
+): RawBuilder<{ mentor_id: string; programme_id: string }> {
   const day = sql`${asOf}::date`
-  const mr = (key: string, type: string, fallback: number | boolean | undefined): RawBuilder<unknown> => fallback === undefined
-    ? sql`(p.rules->'mentor_requirements'->>${key})::${sql.raw(type)}`
-    : sql`coalesce((p.rules->'mentor_requirements'->>${key})::${sql.raw(type)}, ${lit(fallback)})`
+  const mr = (key: string, type: string, fallback: number | boolean | undefined): RawBuilder<unknown> =>
+    fallback === undefined
+      ? sql`(p.rules->'mentor_requirements'->>${key})::${sql.raw(type)}`
+      : sql`coalesce((p.rules->'mentor_requirements'->>${key})::${sql.raw(type)}, ${lit(fallback)})`
   const onlyProgramme = programmeId === undefined ? sql`` : sql`and p.id = ${programmeId}`
-  return sql<{ mentor_id: string, programme_id: string }>`
+  return sql<{ mentor_id: string; programme_id: string }>`
     with req as (
       select p.id as programme_id,
         ${mr('dbs_renewal_months', 'int', DEFAULTS.dbs_renewal_months)} as dbs_months,
@@ -100,12 +116,21 @@ export function clearedPairs (org: string, asOf: string, programmeId?: string): 
 }
 
 /** The mentors of a programme cleared on `asOf` under that programme's requirements. */
-export async function clearedMentorIds (db: Executor, org: string, programmeId: string, asOf: string): Promise<Set<string>> {
+export async function clearedMentorIds(
+  db: Executor,
+  org: string,
+  programmeId: string,
+  asOf: string
+): Promise<Set<string>> {
   const rows = await clearedPairs(org, asOf, programmeId).execute(db)
   return new Set(rows.rows.map((r) => r.mentor_id))
 }
 
 /** A subquery of the mentor ids cleared on `asOf`, for one programme or for any of theirs. */
-export function clearedMentorIdsQuery (org: string, asOf: string, programmeId?: string): RawBuilder<{ mentor_id: string }> {
+export function clearedMentorIdsQuery(
+  org: string,
+  asOf: string,
+  programmeId?: string
+): RawBuilder<{ mentor_id: string }> {
   return sql<{ mentor_id: string }>`select c.mentor_id from (${clearedPairs(org, asOf, programmeId)}) c`
 }

@@ -4,7 +4,13 @@ import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, invalidTransition, notFound, unknownReferences, type FieldError } from '../errors/catalogue.js'
 import { normalisePostcode } from '../lib/postcodes.js'
-import { MENTOR_EDITABLE_FIELDS, type CreateMentor, type Mentor, type MentorStatus, type UpdateMentor } from '../schemas/mentors.js'
+import {
+  MENTOR_EDITABLE_FIELDS,
+  type CreateMentor,
+  type Mentor,
+  type MentorStatus,
+  type UpdateMentor
+} from '../schemas/mentors.js'
 import * as repo from './mentors.repository.js'
 import { evaluate, isClearStatus } from './compliance.js'
 import { loadRecords } from './compliance.repository.js'
@@ -16,17 +22,15 @@ import { checkApproval, checkReinstatement } from '../safeguarding/workflow.serv
 type Trx = Transaction<DB>
 
 /** A mentor sees only its own record; coordinators (and admins) see the organisation's. */
-export function scopeFor (caller: Caller): repo.MentorScope {
+export function scopeFor(caller: Caller): repo.MentorScope {
   const org = caller.org as string
   if (hasRole(caller, 'coordinator', 'admin')) return { org }
   return { org, mentorId: caller.mentorId ?? '00000000-0000-0000-0000-000000000000' }
 }
 
-
-
 const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString())
 
-export function toMentor (row: repo.MentorWithProgrammes): Mentor {
+export function toMentor(row: repo.MentorWithProgrammes): Mentor {
   return {
     id: row.id,
     organisation_id: row.organisation_id,
@@ -58,24 +62,35 @@ export function toMentor (row: repo.MentorWithProgrammes): Mentor {
   }
 }
 
-async function checkProgrammes (trx: Trx, org: string, ids: string[]): Promise<void> {
+async function checkProgrammes(trx: Trx, org: string, ids: string[]): Promise<void> {
   const found = new Set((await repo.programmesOf(trx, org, ids)).map((p) => p.id))
-  const errors: FieldError[] = ids.flatMap((id, i) => found.has(id) ? [] : [{ path: `body/programme_ids/${i}`, message: 'is not a programme of your organisation' }])
+  const errors: FieldError[] = ids.flatMap((id, i) =>
+    found.has(id) ? [] : [{ path: `body/programme_ids/${i}`, message: 'is not a programme of your organisation' }]
+  )
   if (errors.length > 0) throw unknownReferences(errors)
 }
 
-function checkDates (body: Partial<CreateMentor>, today: string): void {
+function checkDates(body: Partial<CreateMentor>, today: string): void {
   const ended = body.professional_background?.involvement_ended_on
   if (ended !== undefined && ended > today) {
-    throw new AppError('validation_failed', 'body/professional_background/involvement_ended_on must not be in the future', {
-      errors: [{ path: 'body/professional_background/involvement_ended_on', message: 'must not be in the future' }]
-    })
+    throw new AppError(
+      'validation_failed',
+      'body/professional_background/involvement_ended_on must not be in the future',
+      {
+        errors: [{ path: 'body/professional_background/involvement_ended_on', message: 'must not be in the future' }]
+      }
+    )
   }
 }
 
 const json = (v: unknown): string => JSON.stringify(v)
 
-export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor, today: string): Promise<repo.MentorWithProgrammes> {
+export async function createMentor(
+  trx: Trx,
+  caller: Caller,
+  body: CreateMentor,
+  today: string
+): Promise<repo.MentorWithProgrammes> {
   const org = caller.org as string
   checkDates(body, today)
   await checkProgrammes(trx, org, body.programme_ids)
@@ -99,19 +114,43 @@ export async function createMentor (trx: Trx, caller: Caller, body: CreateMentor
     availability: json(body.availability ?? []),
     delivery_modes: json(body.delivery_modes ?? ['in_person']),
     capacity: body.capacity ?? 1,
-    professional_background: body.professional_background === undefined || body.professional_background === null ? null : json(body.professional_background),
+    professional_background:
+      body.professional_background === undefined || body.professional_background === null
+        ? null
+        : json(body.professional_background),
     works_in_care_system: body.works_in_care_system ?? false,
     subject: body.subject ?? null
   })
   await repo.setProgrammes(trx, row.id, body.programme_ids)
-  await repo.insertHistory(trx, { mentor_id: row.id, from_status: null, to_status: 'applicant', actor_id: caller.sub, actor_role: primaryRole(caller) })
+  await repo.insertHistory(trx, {
+    mentor_id: row.id,
+    from_status: null,
+    to_status: 'applicant',
+    actor_id: caller.sub,
+    actor_role: primaryRole(caller)
+  })
   await announceClearance(trx, [row.id], today)
   return { ...row, programme_ids: [...body.programme_ids].sort() }
 }
 
-const JSON_FIELDS = new Set(['languages', 'interests', 'skills', 'experience_areas', 'availability', 'delivery_modes', 'professional_background'])
+const JSON_FIELDS = new Set([
+  'languages',
+  'interests',
+  'skills',
+  'experience_areas',
+  'availability',
+  'delivery_modes',
+  'professional_background'
+])
 
-export async function updateMentor (trx: Trx, caller: Caller, id: string, patch: UpdateMentor, ifMatch: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+export async function updateMentor(
+  trx: Trx,
+  caller: Caller,
+  id: string,
+  patch: UpdateMentor,
+  ifMatch: string | undefined,
+  today: string
+): Promise<repo.MentorWithProgrammes> {
   const row = await repo.lockMentor(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Mentor')
   if (!hasRole(caller, 'coordinator')) {
@@ -144,7 +183,7 @@ export async function updateMentor (trx: Trx, caller: Caller, id: string, patch:
 
 export type MentorAction = 'approve' | 'suspend' | 'reinstate' | 'withdraw'
 
-const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[], to: MentorStatus, verb: string }> = {
+const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[]; to: MentorStatus; verb: string }> = {
   approve: { from: ['vetting'], to: 'approved', verb: 'approve the mentor' },
   suspend: { from: ['approved'], to: 'suspended', verb: 'suspend the mentor' },
   reinstate: { from: ['suspended'], to: 'approved', verb: 'reinstate the mentor' },
@@ -152,31 +191,53 @@ const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[], to: Men
 }
 
 /** What to do instead, where a change is refused from a status that has a way forward. */
-const NEXT_STEP: Record<string, (id: string) => { code: string, message: string }> = {
-  'approve:applicant': (id) => ({ code: 'vetting_not_started', message: `record the vetting first (an interview, references, an enhanced DBS check and training: POST /v1/mentors/${id}/interviews, /references, /dbs-checks, /trainings); the first record moves the mentor to vetting, and approval follows once GET /v1/mentors/${id}/compliance is clear` }),
+const NEXT_STEP: Record<string, (id: string) => { code: string; message: string }> = {
+  'approve:applicant': (id) => ({
+    code: 'vetting_not_started',
+    message: `record the vetting first (an interview, references, an enhanced DBS check and training: POST /v1/mentors/${id}/interviews, /references, /dbs-checks, /trainings); the first record moves the mentor to vetting, and approval follows once GET /v1/mentors/${id}/compliance is clear`
+  }),
   'approve:approved': () => ({ code: 'already_approved', message: 'the mentor is already approved' }),
-  'approve:suspended': (id) => ({ code: 'mentor_suspended', message: `a suspended mentor returns through POST /v1/mentors/${id}/reinstate` }),
-  'approve:withdrawn': () => ({ code: 'mentor_withdrawn', message: 'a withdrawn mentor cannot return; a volunteer coming back applies again as a new mentor' })
+  'approve:suspended': (id) => ({
+    code: 'mentor_suspended',
+    message: `a suspended mentor returns through POST /v1/mentors/${id}/reinstate`
+  }),
+  'approve:withdrawn': () => ({
+    code: 'mentor_withdrawn',
+    message: 'a withdrawn mentor cannot return; a volunteer coming back applies again as a new mentor'
+  })
 }
 
 /** Refuses, with every reason, unless the mentor meets every requirement of each of its programmes. */
-async function requireClear (trx: Trx, row: MentorRow, asOf: string): Promise<void> {
+async function requireClear(trx: Trx, row: MentorRow, asOf: string): Promise<void> {
   const records = (await loadRecords(trx, row.organisation_id, [row.id])).get(row.id)
   if (records === undefined) throw notFound('Mentor')
   if (records.programmes.length === 0) {
-    throw new AppError('rule_refused', 'The mentor serves no programme', { reasons: [{ code: 'no_programme', message: 'Add the mentor to a programme first' }] })
+    throw new AppError('rule_refused', 'The mentor serves no programme', {
+      reasons: [{ code: 'no_programme', message: 'Add the mentor to a programme first' }]
+    })
   }
   const result = evaluate(records, asOf)
   const failing = result.checks.filter((c) => !isClearStatus(c.status))
   if (failing.length > 0) {
     const names = new Map(records.programmes.map((p) => [p.id, p.name]))
     throw new AppError('rule_refused', `The mentor is not cleared: ${failing.map((c) => c.name).join(', ')}`, {
-      reasons: failing.map((c) => ({ code: `${c.name}_${c.status}`, message: `${names.get(c.programme_id ?? '') ?? 'Programme'}: ${c.detail}` }))
+      reasons: failing.map((c) => ({
+        code: `${c.name}_${c.status}`,
+        message: `${names.get(c.programme_id ?? '') ?? 'Programme'}: ${c.detail}`
+      }))
     })
   }
 }
 
-export async function transition (trx: Trx, caller: Caller, id: string, action: MentorAction, reason: string | undefined, ifMatch: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+export async function transition(
+  trx: Trx,
+  caller: Caller,
+  id: string,
+  action: MentorAction,
+  reason: string | undefined,
+  ifMatch: string | undefined,
+  today: string
+): Promise<repo.MentorWithProgrammes> {
   const row = await repo.lockMentor(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Mentor')
   checkIfMatch(ifMatch, row, 'mentor')
@@ -185,7 +246,9 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
     const step = NEXT_STEP[`${action}:${row.status}`]
     if (step === undefined) throw invalidTransition(row.status, t.verb)
     const next = step(row.id)
-    throw new AppError('invalid_transition', `Cannot ${t.verb} while the status is ${row.status}: ${next.message}`, { reasons: [next] })
+    throw new AppError('invalid_transition', `Cannot ${t.verb} while the status is ${row.status}: ${next.message}`, {
+      reasons: [next]
+    })
   }
   if (action === 'reinstate') await checkReinstatement(trx, caller, row.id)
   if (action === 'approve') {
@@ -200,23 +263,43 @@ export async function transition (trx: Trx, caller: Caller, id: string, action: 
  * An allegation about an approved mentor suspends it at once, whoever raised it: access ends and its
  * active matches pause, as a coordinator's suspension does. False when the mentor was not approved.
  */
-export async function suspendForAllegation (trx: Trx, caller: Caller, mentorId: string, today: string): Promise<boolean> {
+export async function suspendForAllegation(
+  trx: Trx,
+  caller: Caller,
+  mentorId: string,
+  today: string
+): Promise<boolean> {
   const row = await repo.lockMentor(trx, { org: caller.org as string }, mentorId)
   if (row === undefined || !TRANSITIONS.suspend.from.includes(row.status as MentorStatus)) return false
   await apply(trx, caller, row, 'suspend', 'pending a safeguarding review', today)
   return true
 }
 
-async function apply (trx: Trx, caller: Caller, row: repo.MentorWithProgrammes, action: MentorAction, reason: string | undefined, today: string): Promise<repo.MentorWithProgrammes> {
+async function apply(
+  trx: Trx,
+  caller: Caller,
+  row: repo.MentorWithProgrammes,
+  action: MentorAction,
+  reason: string | undefined,
+  today: string
+): Promise<repo.MentorWithProgrammes> {
   const t = TRANSITIONS[action]
   const updated = await repo.updateMentor(trx, row.id, {
     status: t.to,
     ...(action === 'approve' ? { approved_at: new Date() } : {})
   })
-  await repo.insertHistory(trx, { mentor_id: row.id, from_status: row.status, to_status: t.to, actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator', 'admin']), reason: reason ?? null })
+  await repo.insertHistory(trx, {
+    mentor_id: row.id,
+    from_status: row.status,
+    to_status: t.to,
+    actor_id: caller.sub,
+    actor_role: primaryRole(caller, ['coordinator', 'admin']),
+    reason: reason ?? null
+  })
   // The mentor's access ends with this change (see the authentication plugin); its matches stop too.
   // The match history says why without repeating the suspension's reason, which referrers' staff may not see.
-  if (action === 'suspend' || action === 'withdraw') await pauseMatchesOfMentor(trx, caller, row.id, `mentor ${t.to}`, today)
+  if (action === 'suspend' || action === 'withdraw')
+    await pauseMatchesOfMentor(trx, caller, row.id, `mentor ${t.to}`, today)
   await announceClearance(trx, [row.id], today)
   return { ...updated, programme_ids: row.programme_ids }
 }
@@ -225,13 +308,20 @@ async function apply (trx: Trx, caller: Caller, row: repo.MentorWithProgrammes, 
  * The mentor, locked, for a new vetting record: an applicant moves to vetting with its first record;
  * a withdrawn mentor takes no more records.
  */
-export async function mentorForVetting (trx: Trx, caller: Caller, id: string): Promise<MentorRow> {
+export async function mentorForVetting(trx: Trx, caller: Caller, id: string): Promise<MentorRow> {
   const row = await repo.lockMentor(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Mentor')
   if (row.status === 'withdrawn') throw invalidTransition(row.status, 'record vetting')
   if (row.status === 'applicant') {
     await repo.updateMentor(trx, row.id, { status: 'vetting' })
-    await repo.insertHistory(trx, { mentor_id: row.id, from_status: 'applicant', to_status: 'vetting', actor_id: caller.sub, actor_role: primaryRole(caller, ['coordinator']), reason: 'first vetting record' })
+    await repo.insertHistory(trx, {
+      mentor_id: row.id,
+      from_status: 'applicant',
+      to_status: 'vetting',
+      actor_id: caller.sub,
+      actor_role: primaryRole(caller, ['coordinator']),
+      reason: 'first vetting record'
+    })
   }
   return row
 }

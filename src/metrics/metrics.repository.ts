@@ -13,13 +13,13 @@ export interface OutboxFigures {
 }
 
 /** The outbox at a glance. Each count reads a partial or time index, never the whole table. */
-export async function outboxFigures (db: Executor): Promise<OutboxFigures> {
+export async function outboxFigures(db: Executor): Promise<OutboxFigures> {
   const [pending, failed, recent] = await Promise.all([
-    sql<{ backlog: number, oldest: number | null }>`
+    sql<{ backlog: number; oldest: number | null }>`
       select count(*)::int as backlog, extract(epoch from now() - min(created_at))::float8 as oldest
       from notifications where status = 'pending'`.execute(db),
     sql<{ failed: number }>`select count(*)::int as failed from notifications where status = 'failed'`.execute(db),
-    sql<{ status: 'pending' | 'sent' | 'failed', n: number }>`
+    sql<{ status: 'pending' | 'sent' | 'failed'; n: number }>`
       select status, count(*)::int as n from notifications
       where created_at > now() - interval '24 hours' group by status`.execute(db)
   ])
@@ -35,19 +35,19 @@ export async function outboxFigures (db: Executor): Promise<OutboxFigures> {
 
 export interface JobRunFigures {
   /** Runs created in the last 24 hours by job and status, with the seconds the finished ones took. */
-  recent: Array<{ name: string, status: string, runs: number, seconds: number }>
+  recent: Array<{ name: string; status: string; runs: number; seconds: number }>
   /** The latest finished run of each job. */
-  last: Array<{ name: string, status: string, seconds: number, finished_at: number }>
+  last: Array<{ name: string; status: string; seconds: number; finished_at: number }>
 }
 
-export async function jobRunFigures (db: Executor): Promise<JobRunFigures> {
+export async function jobRunFigures(db: Executor): Promise<JobRunFigures> {
   const [recent, last] = await Promise.all([
-    sql<{ name: string, status: string, runs: number, seconds: number | null }>`
+    sql<{ name: string; status: string; runs: number; seconds: number | null }>`
       select name, status, count(*)::int as runs,
              coalesce(sum(extract(epoch from finished_at - started_at)), 0)::float8 as seconds
       from job_runs where created_at > now() - interval '24 hours'
       group by name, status order by name, status`.execute(db),
-    sql<{ name: string, status: string, seconds: number | null, finished_at: number }>`
+    sql<{ name: string; status: string; seconds: number | null; finished_at: number }>`
       select distinct on (name) name, status,
              extract(epoch from finished_at - started_at)::float8 as seconds,
              extract(epoch from finished_at)::float8 as finished_at
@@ -70,12 +70,12 @@ export interface WebhookFigures {
 }
 
 /** Webhook deliveries at a glance, from the due index and the created_at index. */
-export async function webhookFigures (db: Executor): Promise<WebhookFigures> {
+export async function webhookFigures(db: Executor): Promise<WebhookFigures> {
   const [due, recent] = await Promise.all([
-    sql<{ due: number, oldest: number | null }>`
+    sql<{ due: number; oldest: number | null }>`
       select count(*)::int as due, extract(epoch from now() - min(next_attempt_at))::float8 as oldest
       from webhook_deliveries where next_attempt_at is not null`.execute(db),
-    sql<{ status: keyof WebhookFigures['recent'], n: number }>`
+    sql<{ status: keyof WebhookFigures['recent']; n: number }>`
       select status, count(*)::int as n from webhook_deliveries
       where created_at > now() - interval '24 hours' group by status`.execute(db)
   ])

@@ -7,9 +7,11 @@ import type { Position } from '../lib/cursor.js'
  * Writes outbox rows. A row whose dedupe key exists already is skipped, so the same message can never
  * be queued twice; returns the ids of the rows actually written.
  */
-export async function insertNotifications (db: Executor, rows: NewNotification[]): Promise<string[]> {
+export async function insertNotifications(db: Executor, rows: NewNotification[]): Promise<string[]> {
   if (rows.length === 0) return []
-  const inserted = await db.insertInto('notifications').values(rows)
+  const inserted = await db
+    .insertInto('notifications')
+    .values(rows)
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .returning('id')
     .execute()
@@ -25,25 +27,45 @@ export const LOCK_NOT_AVAILABLE = '55P03'
  * skipped job would complete and leave the row pending with no job to send it. Waiting is bounded;
  * past the timeout the query fails with LOCK_NOT_AVAILABLE and the job is retried later.
  */
-export async function lockPending (trx: Executor, id: string, timeoutMs: number): Promise<NotificationRow | undefined> {
+export async function lockPending(trx: Executor, id: string, timeoutMs: number): Promise<NotificationRow | undefined> {
   await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`.execute(trx)
-  const row = await trx.selectFrom('notifications').selectAll()
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst()
+  const row = await trx.selectFrom('notifications').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
   return row?.status === 'pending' ? row : undefined
 }
 
-export async function markSent (db: Executor, id: string, provider: string, providerMessageId: string | null): Promise<void> {
-  await db.updateTable('notifications')
-    .set({ status: 'sent', sent_at: sql`now()`, updated_at: sql`now()`, provider, provider_message_id: providerMessageId, attempts: sql`attempts + 1`, last_error: null })
-    .where('id', '=', id).execute()
+export async function markSent(
+  db: Executor,
+  id: string,
+  provider: string,
+  providerMessageId: string | null
+): Promise<void> {
+  await db
+    .updateTable('notifications')
+    .set({
+      status: 'sent',
+      sent_at: sql`now()`,
+      updated_at: sql`now()`,
+      provider,
+      provider_message_id: providerMessageId,
+      attempts: sql`attempts + 1`,
+      last_error: null
+    })
+    .where('id', '=', id)
+    .execute()
 }
 
-export async function recordFailure (db: Executor, id: string, error: string, final: boolean): Promise<void> {
-  await db.updateTable('notifications')
-    .set({ attempts: sql`attempts + 1`, last_error: error.slice(0, 1000), updated_at: sql`now()`, ...(final ? { status: 'failed' } : {}) })
-    .where('id', '=', id).where('status', '=', 'pending').execute()
+export async function recordFailure(db: Executor, id: string, error: string, final: boolean): Promise<void> {
+  await db
+    .updateTable('notifications')
+    .set({
+      attempts: sql`attempts + 1`,
+      last_error: error.slice(0, 1000),
+      updated_at: sql`now()`,
+      ...(final ? { status: 'failed' } : {})
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute()
 }
 
 /**
@@ -51,8 +73,13 @@ export async function recordFailure (db: Executor, id: string, error: string, fi
  * ago, or before `lostBefore`: when the queue backend lost its jobs) that is still pending: its first
  * job was lost, stalled or failed without recording it.
  */
-export async function claimForRelay (db: Executor, graceMs: number, limit: number, lostBefore: string | null = null): Promise<Array<{ id: string, kind: string, reclaimed: boolean }>> {
-  const rows = await sql<{ id: string, kind: string, reclaimed: boolean }>`
+export async function claimForRelay(
+  db: Executor,
+  graceMs: number,
+  limit: number,
+  lostBefore: string | null = null
+): Promise<Array<{ id: string; kind: string; reclaimed: boolean }>> {
+  const rows = await sql<{ id: string; kind: string; reclaimed: boolean }>`
     with claimed as (
       select id, enqueued_at from notifications
       where status = 'pending'
@@ -69,20 +96,34 @@ export async function claimForRelay (db: Executor, graceMs: number, limit: numbe
 }
 
 /** The database's clock, to the microsecond: the cut-off between rows queued before a moment and rows claimed after it. */
-export async function databaseNow (db: Executor): Promise<string> {
+export async function databaseNow(db: Executor): Promise<string> {
   const { rows } = await sql<{ now: string }>`select now()::text as now`.execute(db)
   return rows[0].now
 }
 
-export interface NotificationFilter { status?: string, kind?: string, subject_id?: string }
+export interface NotificationFilter {
+  status?: string
+  kind?: string
+  subject_id?: string
+}
 
-export async function listNotifications (db: Executor, org: string, filter: NotificationFilter, after: Position | null, limit: number): Promise<NotificationRow[]> {
+export async function listNotifications(
+  db: Executor,
+  org: string,
+  filter: NotificationFilter,
+  after: Position | null,
+  limit: number
+): Promise<NotificationRow[]> {
   let q = db.selectFrom('notifications').selectAll().where('organisation_id', '=', org)
   if (filter.status !== undefined) q = q.where('status', '=', filter.status)
   if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind)
   if (filter.subject_id !== undefined) q = q.where('subject_id', '=', filter.subject_id)
   if (after !== null) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)))
-  return await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+  return await q
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute()
 }
 
 /**
@@ -90,7 +131,10 @@ export async function listNotifications (db: Executor, org: string, filter: Noti
  * so PostgreSQL parses it once); a row whose dedupe key exists is skipped, as insertNotifications does. For
  * the large batches of the daily jobs.
  */
-export async function insertNotificationsBulk (db: Executor, rows: Array<NewNotification & { subject_id: string }>): Promise<string[]> {
+export async function insertNotificationsBulk(
+  db: Executor,
+  rows: Array<NewNotification & { subject_id: string }>
+): Promise<string[]> {
   if (rows.length === 0) return []
   const col = <K extends keyof NewNotification>(k: K): unknown[] => rows.map((r) => r[k])
   const res = await sql<{ id: string }>`
@@ -106,14 +150,28 @@ export async function insertNotificationsBulk (db: Executor, rows: Array<NewNoti
  * Makes a failed message pending again for an operator, once: only a row that failed and was never
  * retried changes (so two operators asking together retry it once). Undefined when nothing changed.
  */
-export async function markForRetry (db: Executor, org: string, id: string, by: string): Promise<NotificationRow | undefined> {
-  return await db.updateTable('notifications')
+export async function markForRetry(
+  db: Executor,
+  org: string,
+  id: string,
+  by: string
+): Promise<NotificationRow | undefined> {
+  return await db
+    .updateTable('notifications')
     .set({ status: 'pending', retried_at: sql`now()`, retried_by: by, enqueued_at: sql`now()`, updated_at: sql`now()` })
-    .where('organisation_id', '=', org).where('id', '=', id)
-    .where('status', '=', 'failed').where('retried_at', 'is', null)
-    .returningAll().executeTakeFirst()
+    .where('organisation_id', '=', org)
+    .where('id', '=', id)
+    .where('status', '=', 'failed')
+    .where('retried_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst()
 }
 
-export async function findNotification (db: Executor, org: string, id: string): Promise<NotificationRow | undefined> {
-  return await db.selectFrom('notifications').selectAll().where('organisation_id', '=', org).where('id', '=', id).executeTakeFirst()
+export async function findNotification(db: Executor, org: string, id: string): Promise<NotificationRow | undefined> {
+  return await db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('organisation_id', '=', org)
+    .where('id', '=', id)
+    .executeTakeFirst()
 }

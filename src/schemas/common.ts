@@ -5,7 +5,8 @@ export const DateOnly = Type.String({ format: 'date', description: 'Calendar dat
 export const Instant = Type.String({ format: 'date-time', description: 'RFC 3339 instant in UTC' })
 /** Text with at least one character that is not white space: a name of only spaces is no name. */
 export const NOT_BLANK = '\\S'
-export const ShortText = (max = 200, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, pattern: NOT_BLANK, ...opts })
+export const ShortText = (max = 200, opts: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength: max, pattern: NOT_BLANK, ...opts })
 export const LongText = (max = 4000) => Type.String({ minLength: 1, maxLength: max, pattern: NOT_BLANK })
 export const Email = Type.String({ format: 'email', maxLength: 254 })
 
@@ -14,10 +15,11 @@ export const Email = Type.String({ format: 'email', maxLength: 254 })
  * response serializer writes it directly instead of validating each branch: several times faster on
  * every referral, mentor and match it renders.
  */
-export function Nullable<T extends TSchema> (schema: T): TUnsafe<Static<T> | null> {
+export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
   const s = schema as unknown as Record<string, unknown>
   if (typeof s.type === 'string') return Type.Unsafe<Static<T> | null>({ ...s, type: [s.type, 'null'] })
-  if (Array.isArray(s.enum) && s.type === undefined) return Type.Unsafe<Static<T> | null>({ ...s, enum: [...s.enum, null] })
+  if (Array.isArray(s.enum) && s.type === undefined)
+    return Type.Unsafe<Static<T> | null>({ ...s, enum: [...s.enum, null] })
   return Type.Unsafe<Static<T> | null>(Type.Union([schema, Type.Null()]))
 }
 
@@ -26,17 +28,20 @@ export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false 
 export const FieldErrorSchema = Type.Object({ path: Type.String(), message: Type.String() })
 export const ReasonSchema = Type.Object({ code: Type.String(), message: Type.String() })
 
-export const ProblemSchema = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  code: Type.String(),
-  instance: Type.Optional(Type.String()),
-  request_id: Type.Optional(Type.String()),
-  errors: Type.Optional(Type.Array(FieldErrorSchema)),
-  reasons: Type.Optional(Type.Array(ReasonSchema))
-}, { $id: 'Problem', description: 'RFC 9457 problem details' })
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    instance: Type.Optional(Type.String()),
+    request_id: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(FieldErrorSchema)),
+    reasons: Type.Optional(Type.Array(ReasonSchema))
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' }
+)
 
 export const ProblemRef = Type.Unsafe<Record<string, unknown>>(Type.Ref('Problem'))
 
@@ -57,10 +62,13 @@ export interface ProblemResponse {
 }
 
 /** Standard error responses for a route, as `application/problem+json`: pass the statuses it can answer with. */
-export function problems (...statuses: number[]): Record<number, ProblemResponse> {
+export function problems(...statuses: number[]): Record<number, ProblemResponse> {
   const out: Record<number, ProblemResponse> = {}
   for (const s of [400, 401, 403, 429, ...statuses]) {
-    out[s] = { description: PROBLEM_DESCRIPTIONS[s] ?? 'RFC 9457 problem details', content: { 'application/problem+json': { schema: ProblemRef } } }
+    out[s] = {
+      description: PROBLEM_DESCRIPTIONS[s] ?? 'RFC 9457 problem details',
+      content: { 'application/problem+json': { schema: ProblemRef } }
+    }
   }
   return out
 }
@@ -70,7 +78,7 @@ export const ListQueryFields = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' }))
 }
 
-export function Page<T extends TSchema> (item: T) {
+export function Page<T extends TSchema>(item: T) {
   return Type.Object({
     data: Type.Array(item),
     next_cursor: Type.Union([Type.String(), Type.Null()])

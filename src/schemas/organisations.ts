@@ -10,7 +10,10 @@ export const OrganisationSchema = Type.Object({
 })
 export type Organisation = Static<typeof OrganisationSchema>
 
-export const CreateOrganisationSchema = Type.Object({
-  name: ShortText(200),
-  code: Type.String({ pattern: '^[A-Z]{2,10}$', description: '2-10 capital letters; prefixes referral references' })
-}, { additionalProperties: false })
+export const CreateOrganisationSchema = Type.Object(
+  {
+    name: ShortText(200),
+    code: Type.String({ pattern: '^[A-Z]{2,10}$', description: '2-10 capital letters; prefixes referral references' })
+  },
+  { additionalProperties: false }
+)

@@ -17,7 +17,7 @@ export interface EventData {
   cleared?: boolean
 }
 
-export function payloadOf (type: EventType, data: EventData, at: Date = new Date()): string {
+export function payloadOf(type: EventType, data: EventData, at: Date = new Date()): string {
   return JSON.stringify({ type, timestamp: at.toISOString(), data })
 }
 
@@ -25,6 +25,11 @@ export function payloadOf (type: EventType, data: EventData, at: Date = new Date
  * Records a webhook event in the transaction of the change that causes it: it is delivered once that
  * commits, and never if it rolls back.
  */
-export async function emitEvent (trx: Executor, org: string, type: Exclude<EventType, 'webhook.ping'>, data: EventData): Promise<void> {
+export async function emitEvent(
+  trx: Executor,
+  org: string,
+  type: Exclude<EventType, 'webhook.ping'>,
+  data: EventData
+): Promise<void> {
   await recordEvent(trx, org, type, payloadOf(type, data))
 }

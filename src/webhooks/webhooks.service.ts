@@ -18,13 +18,13 @@ type Trx = Transaction<DB>
 /** For this long after a rotation the replaced secret signs too. */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000
 
-export function destinationPolicy (config: Pick<Config, 'NODE_ENV' | 'WEBHOOK_ALLOW_PRIVATE'>): DestinationPolicy {
+export function destinationPolicy(config: Pick<Config, 'NODE_ENV' | 'WEBHOOK_ALLOW_PRIVATE'>): DestinationPolicy {
   return { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE, httpsOnly: config.NODE_ENV === 'production' }
 }
 
-const iso = (d: Date | null): string | null => d === null ? null : d.toISOString()
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
 
-export function toWebhook (row: WebhookEndpointRow, now: Date = new Date()): Webhook {
+export function toWebhook(row: WebhookEndpointRow, now: Date = new Date()): Webhook {
   const overlap = row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now
   return {
     id: row.id,
@@ -35,12 +35,12 @@ export function toWebhook (row: WebhookEndpointRow, now: Date = new Date()): Web
     disabled_reason: row.disabled_reason as Webhook['disabled_reason'],
     failing_since: iso(row.failing_since),
     previous_secret_expires_at: overlap ? iso(row.previous_secret_expires_at) : null,
-    created_at: (row.created_at).toISOString(),
-    updated_at: (row.updated_at).toISOString()
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString()
   }
 }
 
-export function toDelivery (row: repo.DeliveryView): Delivery {
+export function toDelivery(row: repo.DeliveryView): Delivery {
   return {
     id: row.id,
     event_id: row.event_id,
@@ -57,8 +57,11 @@ export function toDelivery (row: repo.DeliveryView): Delivery {
 }
 
 /** The secrets that sign now: the current one and, within a day of a rotation, the one it replaced. */
-export function signingSecrets (endpoint: WebhookEndpointRow, now: Date): string[] {
-  const previous = endpoint.previous_secret !== null && endpoint.previous_secret_expires_at !== null && endpoint.previous_secret_expires_at > now
+export function signingSecrets(endpoint: WebhookEndpointRow, now: Date): string[] {
+  const previous =
+    endpoint.previous_secret !== null &&
+    endpoint.previous_secret_expires_at !== null &&
+    endpoint.previous_secret_expires_at > now
   return previous ? [endpoint.secret, endpoint.previous_secret as string] : [endpoint.secret]
 }
 
@@ -67,15 +70,23 @@ export function signingSecrets (endpoint: WebhookEndpointRow, now: Date): string
  * rules refuse (not https in production; a host resolving to a loopback, private or link-local
  * address). The same rules are applied again at every delivery.
  */
-async function checkDestination (url: string, policy: DestinationPolicy): Promise<void> {
-  const problem = urlProblem(url, policy) ?? await resolvedProblem(url, policy)
+async function checkDestination(url: string, policy: DestinationPolicy): Promise<void> {
+  const problem = urlProblem(url, policy) ?? (await resolvedProblem(url, policy))
   if (problem === null) return
   const errors = [{ path: 'body/url', message: problem }]
   if (problem === 'is not a URL') throw new AppError('validation_failed', `body/url ${problem}`, { errors })
-  throw new AppError('rule_refused', `The webhook URL ${problem}`, { errors, reasons: [{ code: 'webhook_url_refused', message: `The URL ${problem}` }] })
+  throw new AppError('rule_refused', `The webhook URL ${problem}`, {
+    errors,
+    reasons: [{ code: 'webhook_url_refused', message: `The URL ${problem}` }]
+  })
 }
 
-export async function createEndpoint (trx: Trx, caller: Caller, body: CreateWebhook, policy: DestinationPolicy): Promise<WebhookWithSecret> {
+export async function createEndpoint(
+  trx: Trx,
+  caller: Caller,
+  body: CreateWebhook,
+  policy: DestinationPolicy
+): Promise<WebhookWithSecret> {
   await checkDestination(body.url, policy)
   const row = await repo.insertEndpoint(trx, {
     organisation_id: caller.org as string,
@@ -89,19 +100,26 @@ export async function createEndpoint (trx: Trx, caller: Caller, body: CreateWebh
   return { ...toWebhook(row), secret: row.secret }
 }
 
-export async function endpointOf (db: Executor, caller: Caller, id: string): Promise<WebhookEndpointRow> {
+export async function endpointOf(db: Executor, caller: Caller, id: string): Promise<WebhookEndpointRow> {
   const row = await repo.findEndpoint(db, caller.org as string, id)
   if (row === undefined) throw notFound('Webhook')
   return row
 }
 
-async function lockedEndpoint (trx: Trx, caller: Caller, id: string): Promise<WebhookEndpointRow> {
+async function lockedEndpoint(trx: Trx, caller: Caller, id: string): Promise<WebhookEndpointRow> {
   const row = await repo.lockEndpoint(trx, caller.org as string, id)
   if (row === undefined) throw notFound('Webhook')
   return row
 }
 
-export async function updateEndpoint (trx: Trx, caller: Caller, id: string, patch: UpdateWebhook, ifMatch: string | undefined, policy: DestinationPolicy): Promise<WebhookEndpointRow> {
+export async function updateEndpoint(
+  trx: Trx,
+  caller: Caller,
+  id: string,
+  patch: UpdateWebhook,
+  ifMatch: string | undefined,
+  policy: DestinationPolicy
+): Promise<WebhookEndpointRow> {
   const row = await lockedEndpoint(trx, caller, id)
   checkIfMatch(ifMatch, row, 'webhook')
   if (patch.url !== undefined && patch.url !== row.url) await checkDestination(patch.url, policy)
@@ -109,13 +127,19 @@ export async function updateEndpoint (trx: Trx, caller: Caller, id: string, patc
   if (patch.url !== undefined) set.url = patch.url
   if (patch.events !== undefined) set.events = patch.events
   if (patch.description !== undefined) set.description = patch.description
-  if (patch.enabled === true && !row.enabled) Object.assign(set, { enabled: true, disabled_reason: null, failing_since: null })
+  if (patch.enabled === true && !row.enabled)
+    Object.assign(set, { enabled: true, disabled_reason: null, failing_since: null })
   if (patch.enabled === false && row.enabled) Object.assign(set, { enabled: false, disabled_reason: 'requested' })
   return await repo.updateEndpoint(trx, row.id, set)
 }
 
 /** A new secret (given, or made here); the one it replaces signs too for 24 hours. */
-export async function rotateSecret (trx: Trx, caller: Caller, id: string, secret: string | undefined): Promise<WebhookWithSecret> {
+export async function rotateSecret(
+  trx: Trx,
+  caller: Caller,
+  id: string,
+  secret: string | undefined
+): Promise<WebhookWithSecret> {
   const row = await lockedEndpoint(trx, caller, id)
   if (secret !== undefined && (secret === row.secret || secret === row.previous_secret)) {
     throw new AppError('rule_refused', 'The new secret must differ from the secrets in use', {
@@ -132,13 +156,21 @@ export async function rotateSecret (trx: Trx, caller: Caller, id: string, secret
 }
 
 /** A `webhook.ping` event for this endpoint alone, whatever it subscribes to, delivered now. */
-export async function ping (trx: Trx, caller: Caller, id: string): Promise<Delivery> {
+export async function ping(trx: Trx, caller: Caller, id: string): Promise<Delivery> {
   const row = await lockedEndpoint(trx, caller, id)
-  return toDelivery(await repo.recordEventFor(trx, row.organisation_id, row.id, 'webhook.ping', payloadOf('webhook.ping', { id: row.id })))
+  return toDelivery(
+    await repo.recordEventFor(
+      trx,
+      row.organisation_id,
+      row.id,
+      'webhook.ping',
+      payloadOf('webhook.ping', { id: row.id })
+    )
+  )
 }
 
 /** Delivers an event again now, as a new attempt (the same `webhook-id`). */
-export async function redeliver (trx: Trx, caller: Caller, id: string, deliveryId: string): Promise<Delivery> {
+export async function redeliver(trx: Trx, caller: Caller, id: string, deliveryId: string): Promise<Delivery> {
   const row = await lockedEndpoint(trx, caller, id)
   const delivery = await repo.findDelivery(trx, row.id, deliveryId)
   if (delivery === undefined) throw notFound('Delivery')
@@ -148,11 +180,16 @@ export async function redeliver (trx: Trx, caller: Caller, id: string, deliveryI
     })
   }
   if (delivery.status === 'pending') throw invalidTransition('pending', 'redeliver a delivery not yet attempted')
-  return toDelivery(await repo.redeliverNow(trx, row.id, delivery.id) as repo.DeliveryView)
+  return toDelivery((await repo.redeliverNow(trx, row.id, delivery.id)) as repo.DeliveryView)
 }
 
 /** The admins' emails about an endpoint the service disabled, as outbox rows (one per admin and run of failures). */
-export async function disabledAlerts (db: Executor, endpoint: WebhookEndpointRow, reason: 'gone' | 'failing', failingSince: Date | null): Promise<NewNotification[]> {
+export async function disabledAlerts(
+  db: Executor,
+  endpoint: WebhookEndpointRow,
+  reason: 'gone' | 'failing',
+  failingSince: Date | null
+): Promise<NewNotification[]> {
   const admins = await recipientsWithRole(db, endpoint.organisation_id, 'admin')
   const message = webhookEndpointDisabled({
     endpointId: endpoint.id,

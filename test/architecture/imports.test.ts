@@ -5,7 +5,7 @@ import t from 'tap'
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src')
 
-function sourceFiles (dir: string): string[] {
+function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name)
     return e.isDirectory() ? sourceFiles(p) : e.name.endsWith('.ts') ? [p] : []
@@ -13,10 +13,14 @@ function sourceFiles (dir: string): string[] {
 }
 
 /** Every import and re-export of a file, type-only ones included: a cycle of types is still a cycle to a reader. */
-function importsOf (file: string): { local: string[], packages: string[] } {
+function importsOf(file: string): { local: string[]; packages: string[] } {
   const text = readFileSync(file, 'utf8')
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? m[2])
-  const local = specs.filter((s) => s.startsWith('.')).map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')))
+  const specs = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)
+  ].map((m) => m[1] ?? m[2])
+  const local = specs
+    .filter((s) => s.startsWith('.'))
+    .map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')))
   return { local, packages: specs.filter((s) => !s.startsWith('.')) }
 }
 
@@ -25,7 +29,7 @@ const graph = new Map(files.map((f) => [f, importsOf(f)]))
 const rel = (f: string): string => path.relative(SRC, f)
 
 /** The import cycles of the graph, each as the path that closes it (depth-first search, each cycle reported once). */
-function cycles (): string[][] {
+function cycles(): string[][] {
   const found: string[][] = []
   const state = new Map<string, 'open' | 'done'>()
   const stack: string[] = []
@@ -45,13 +49,19 @@ function cycles (): string[][] {
 }
 
 t.test('every relative import resolves to a source file', async (t) => {
-  const missing = [...graph].flatMap(([f, i]) => i.local.filter((l) => l.startsWith(SRC) && !graph.has(l)).map((l) => `${rel(f)} -> ${rel(l)}`))
+  const missing = [...graph].flatMap(([f, i]) =>
+    i.local.filter((l) => l.startsWith(SRC) && !graph.has(l)).map((l) => `${rel(f)} -> ${rel(l)}`)
+  )
   t.same(missing, [])
 })
 
 t.test('no import cycle anywhere in src/', async (t) => {
   const found = cycles()
-  t.same(found.map((c) => c.join(' -> ')), [], 'import cycles')
+  t.same(
+    found.map((c) => c.join(' -> ')),
+    [],
+    'import cycles'
+  )
 })
 
 t.test('the checker finds a cycle when there is one', async (t) => {
@@ -60,7 +70,10 @@ t.test('the checker finds a cycle when there is one', async (t) => {
   graph.set(a, { local: [b], packages: [] })
   graph.set(b, { local: [a], packages: [] })
   files.push(a, b)
-  t.same(cycles().map((c) => c.join(' -> ')), ['__a.ts -> __b.ts -> __a.ts'])
+  t.same(
+    cycles().map((c) => c.join(' -> ')),
+    ['__a.ts -> __b.ts -> __a.ts']
+  )
   graph.delete(a)
   graph.delete(b)
   files.splice(files.length - 2, 2)
@@ -68,14 +81,20 @@ t.test('the checker finds a cycle when there is one', async (t) => {
 
 t.test('only the background-work layer talks to the queues', async (t) => {
   // Domain code and routes hand committed outbox rows to the dispatch; they never import BullMQ or ioredis.
-  const allowed = (f: string): boolean => rel(f).startsWith(`jobs${path.sep}`) || ['worker.ts', path.join('plugins', 'external', 'queues.ts')].includes(rel(f))
-  const offenders = [...graph].filter(([f, i]) => !allowed(f) && i.packages.some((p) => p === 'bullmq' || p === 'ioredis')).map(([f]) => rel(f))
+  const allowed = (f: string): boolean =>
+    rel(f).startsWith(`jobs${path.sep}`) ||
+    ['worker.ts', path.join('plugins', 'external', 'queues.ts')].includes(rel(f))
+  const offenders = [...graph]
+    .filter(([f, i]) => !allowed(f) && i.packages.some((p) => p === 'bullmq' || p === 'ioredis'))
+    .map(([f]) => rel(f))
   t.same(offenders, [])
 })
 
 t.test('every message text lives in the catalogue', async (t) => {
   // A message opens with a greeting; outside notifications/templates no source file writes one.
   const catalogue = path.join('notifications', 'templates')
-  const offenders = files.filter((f) => !rel(f).startsWith(catalogue) && /['`]Hello,/.test(readFileSync(f, 'utf8'))).map(rel)
+  const offenders = files
+    .filter((f) => !rel(f).startsWith(catalogue) && /['`]Hello,/.test(readFileSync(f, 'utf8')))
+    .map(rel)
   t.same(offenders, [])
 })

@@ -26,15 +26,25 @@ t.test('a client generated from the document compiles and runs', async (t) => {
   t.notMatch(code, /!\./, 'no non-null assertions')
 
   const program = ts.createProgram([PROGRAM], {
-    strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'], types: ['node']
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+    types: ['node']
   })
   mark = Date.now()
   const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
   t.comment(`program type-checked in ${Date.now() - mark} ms`)
   t.same(diagnostics, [], 'the program compiles against the generated types')
 
-  const { app, tenant, tokens: { admin, coordinator, referrer } } = await setUp(t)
+  const {
+    app,
+    tenant,
+    tokens: { admin, coordinator, referrer }
+  } = await setUp(t)
   const matchProgramme = await tenant.programme()
   const { matchId } = await makeMatch(app, coordinator, matchProgramme)
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -48,7 +58,13 @@ t.test('a client generated from the document compiles and runs', async (t) => {
   t.ok(outcome.listed.includes(outcome.referralId), 'listed without limit')
   t.equal(outcome.nextCursor, null)
   t.equal(outcome.matchStatus, 'active')
-  const rules = (await app.inject({ method: 'GET', url: `/v1/programmes/${outcome.programmeId}`, headers: { authorization: `Bearer ${admin}` } })).json().rules
+  const rules = (
+    await app.inject({
+      method: 'GET',
+      url: `/v1/programmes/${outcome.programmeId}`,
+      headers: { authorization: `Bearer ${admin}` }
+    })
+  ).json().rules
   t.same([rules.eligibility.min_age, rules.eligibility.max_age, rules.consent.parental], [15, 19, 'never'])
   t.equal(typeof rules.duration_months, 'number', 'the rules not given take their defaults')
 })

@@ -29,7 +29,13 @@ t.test('a migration numbered below one a database already ran is applied, not re
   const earlier = Object.fromEntries(Object.entries(upTo).filter(([name]) => name !== late))
   await migrateToLatest(db, earlier)
   const result = await migrateToLatest(db, upTo)
-  t.same((result.results ?? []).map((r) => [r.migrationName, r.status]), [[late, 'Success']])
-  const ran = await db.selectFrom('kysely_migration' as any).select('name').execute() as Array<{ name: string }>
+  t.same(
+    (result.results ?? []).map((r) => [r.migrationName, r.status]),
+    [[late, 'Success']]
+  )
+  const ran = (await db
+    .selectFrom('kysely_migration' as any)
+    .select('name')
+    .execute()) as Array<{ name: string }>
   t.equal(ran.length, names.length, 'every migration has run once')
 })

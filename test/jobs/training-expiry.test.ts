@@ -8,7 +8,15 @@ import { auth } from '../support/tokens.js'
 import { addDays, addMonths } from '../../src/lib/dates.js'
 
 t.test('training-expiry-alerts', async (t) => {
-  const { app, db, tenant, other, tokens: { admin, coordinator }, smtp, worker } = await setUp(t, { smtp: true, worker: true, other: true })
+  const {
+    app,
+    db,
+    tenant,
+    other,
+    tokens: { admin, coordinator },
+    smtp,
+    worker
+  } = await setUp(t, { smtp: true, worker: true, other: true })
   await addCoordinator(app, admin, 'lead.one@council.example')
   await addCoordinator(app, admin, 'lead.two@council.example')
   const programme = await tenant.programme({ mentor_requirements: { safeguarding_training_valid_months: 12 } })
@@ -16,12 +24,21 @@ t.test('training-expiry-alerts', async (t) => {
   const completed = addDays(today, -10)
   const expires = addMonths(completed, 12)
   const mentorId = await vettedMentor(app, coordinator, [programme], { safeguarding: [completed] })
-  const mentorEmail = (await app.inject({ method: 'GET', url: `/v1/mentors/${mentorId}`, headers: auth(coordinator) })).json().email
+  const mentorEmail = (
+    await app.inject({ method: 'GET', url: `/v1/mentors/${mentorId}`, headers: auth(coordinator) })
+  ).json().email
   // A mentor elsewhere: runs from the API cover the caller's organisation only.
   await vettedMentor(app, other.token('coordinator'), [await other.programme()], { safeguarding: [completed] })
 
-  const alerts = async (): Promise<Array<{ dedupe_key: string, recipient: string, subject: string, body: string, organisation_id: string }>> =>
-    await db.selectFrom('notifications').select(['dedupe_key', 'recipient', 'subject', 'body', 'organisation_id']).where('kind', '=', 'training_expiry_alert').orderBy('dedupe_key').execute()
+  const alerts = async (): Promise<
+    Array<{ dedupe_key: string; recipient: string; subject: string; body: string; organisation_id: string }>
+  > =>
+    await db
+      .selectFrom('notifications')
+      .select(['dedupe_key', 'recipient', 'subject', 'body', 'organisation_id'])
+      .where('kind', '=', 'training_expiry_alert')
+      .orderBy('dedupe_key')
+      .execute()
 
   t.test('nothing is due while the training is current', async (t) => {
     const run = await runJob(app, admin, 'training-expiry-alerts', addDays(expires, -31))
@@ -34,17 +51,37 @@ t.test('training-expiry-alerts', async (t) => {
   t.test('30 days before: to the mentor and each coordinator, once however often the job runs', async (t) => {
     const asOf = addDays(expires, -30)
     const [a, b] = await Promise.all([
-      app.inject({ method: 'POST', url: '/v1/jobs/training-expiry-alerts/runs', headers: auth(admin), payload: { as_of: asOf } }),
-      app.inject({ method: 'POST', url: '/v1/jobs/training-expiry-alerts/runs', headers: auth(admin), payload: { as_of: asOf } })
+      app.inject({
+        method: 'POST',
+        url: '/v1/jobs/training-expiry-alerts/runs',
+        headers: auth(admin),
+        payload: { as_of: asOf }
+      }),
+      app.inject({
+        method: 'POST',
+        url: '/v1/jobs/training-expiry-alerts/runs',
+        headers: auth(admin),
+        payload: { as_of: asOf }
+      })
     ])
     t.equal(a.statusCode, 202)
     t.equal(b.statusCode, 202)
     const runs = await Promise.all([waitForRun(app, admin, a.json().id), waitForRun(app, admin, b.json().id)])
-    t.same(runs.map((r) => r.status), ['succeeded', 'succeeded'])
-    t.equal(runs[0].counts.notifications_inserted + runs[1].counts.notifications_inserted, 3, 'two runs at once: three messages in all')
+    t.same(
+      runs.map((r) => r.status),
+      ['succeeded', 'succeeded']
+    )
+    t.equal(
+      runs[0].counts.notifications_inserted + runs[1].counts.notifications_inserted,
+      3,
+      'two runs at once: three messages in all'
+    )
     t.equal(runs[0].counts.due_30, 1)
     const rows = await alerts()
-    t.same(rows.map((r) => r.recipient).sort(), ['lead.one@council.example', 'lead.two@council.example', mentorEmail].sort())
+    t.same(
+      rows.map((r) => r.recipient).sort(),
+      ['lead.one@council.example', 'lead.two@council.example', mentorEmail].sort()
+    )
     t.ok(rows.every((r) => r.dedupe_key.includes(`:due_30:${expires}:`)))
     const later = await runJob(app, admin, 'training-expiry-alerts', asOf)
     t.equal(later.counts.notifications_inserted, 0, 'a second run later sends nothing')
@@ -58,7 +95,11 @@ t.test('training-expiry-alerts', async (t) => {
     t.notOk(toMentor?.body.includes('Jordan'), 'no names in the message')
     t.match(rows.find((r) => r.recipient !== mentorEmail)?.body ?? '', /no active matches/)
     const toCoordinator = rows.find((r) => r.recipient !== mentorEmail)
-    t.match(toCoordinator?.subject ?? '', /^Jordan Mentor-Test: safeguarding training lapses on /, 'staff are told the mentor by name')
+    t.match(
+      toCoordinator?.subject ?? '',
+      /^Jordan Mentor-Test: safeguarding training lapses on /,
+      'staff are told the mentor by name'
+    )
     t.match(toCoordinator?.body ?? '', /mentor Jordan Mentor-Test/)
     t.notOk(toCoordinator?.subject.includes(mentorId.slice(0, 8)), 'not by a record id')
   })
@@ -70,7 +111,11 @@ t.test('training-expiry-alerts', async (t) => {
     t.equal(before.counts.notifications_inserted, 0)
     const on = await runJob(app, admin, 'training-expiry-alerts', expires)
     t.same([on.counts.expired, on.counts.notifications_inserted], [1, 3], 'expired on the day it lapses')
-    const compliance = await app.inject({ method: 'GET', url: `/v1/mentors/${mentorId}/compliance?as_of=${expires}`, headers: auth(coordinator) })
+    const compliance = await app.inject({
+      method: 'GET',
+      url: `/v1/mentors/${mentorId}/compliance?as_of=${expires}`,
+      headers: auth(coordinator)
+    })
     t.equal(compliance.json().cleared, false)
     const after = await runJob(app, admin, 'training-expiry-alerts', addDays(expires, 1))
     t.equal(after.counts.notifications_inserted, 0)
@@ -81,7 +126,12 @@ t.test('training-expiry-alerts', async (t) => {
   })
 
   t.test('a renewed training restarts the cycle', async (t) => {
-    const res = await app.inject({ method: 'POST', url: `/v1/mentors/${mentorId}/trainings`, headers: auth(coordinator), payload: { kind: 'safeguarding', completed_on: today, hours: 3, provider: 'NSPCC' } })
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/mentors/${mentorId}/trainings`,
+      headers: auth(coordinator),
+      payload: { kind: 'safeguarding', completed_on: today, hours: 3, provider: 'NSPCC' }
+    })
     t.equal(res.statusCode, 201)
     const renewedExpiry = addMonths(today, 12)
     const run = await runJob(app, admin, 'training-expiry-alerts', addDays(renewedExpiry, -30))
@@ -100,17 +150,28 @@ t.test('training-expiry-alerts', async (t) => {
     const rows = (await alerts()).filter((r) => r.dedupe_key.includes(id) && r.dedupe_key.includes(':due_7:'))
     t.equal(rows.length, 3)
     const expired12 = await runJob(app, admin, 'training-expiry-alerts', expires)
-    t.ok((await alerts()).some((r) => r.dedupe_key.startsWith(`training_expiry_alert:${id}:expired:${expires}`)), 'the shorter validity lapses first')
+    t.ok(
+      (await alerts()).some((r) => r.dedupe_key.startsWith(`training_expiry_alert:${id}:expired:${expires}`)),
+      'the shorter validity lapses first'
+    )
     t.ok(expired12.counts.expired >= 1)
   })
 
   t.test('the run records its counts, and a failure is recorded too', async (t) => {
     const run = await runJob(app, admin, 'training-expiry-alerts', '2026-01-01')
-    t.match(run, { name: 'training-expiry-alerts', status: 'succeeded', as_of: '2026-01-01', trigger: 'api', error: null })
+    t.match(run, {
+      name: 'training-expiry-alerts',
+      status: 'succeeded',
+      as_of: '2026-01-01',
+      trigger: 'api',
+      error: null
+    })
     t.ok(run.started_at !== null && run.finished_at !== null)
     t.type(run.counts.mentors_scanned, 'number')
   })
   // Close the workers (and their SMTP connections) before the mail listener stops.
   t.teardown(worker.close)
-  await t.test('stop', async () => { await worker.close() })
+  await t.test('stop', async () => {
+    await worker.close()
+  })
 })

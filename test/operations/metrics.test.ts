@@ -7,7 +7,7 @@ import { auth } from '../support/tokens.js'
 const TOKEN = 'metrics-token-0123456789abcdef'
 
 /** Prometheus text as {`name{labels}`: value}. */
-function parse (text: string): Map<string, number> {
+function parse(text: string): Map<string, number> {
   const out = new Map<string, number>()
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue
@@ -24,7 +24,12 @@ t.test('without METRICS_TOKEN there is no /metrics', async (t) => {
 })
 
 t.test('GET /metrics', async (t) => {
-  const { app, db, tenant, tokens: { referrer, admin } } = await setUp(t, { env: { METRICS_TOKEN: TOKEN, RATE_LIMIT_MAX: '3' } })
+  const {
+    app,
+    db,
+    tenant,
+    tokens: { referrer, admin }
+  } = await setUp(t, { env: { METRICS_TOKEN: TOKEN, RATE_LIMIT_MAX: '3' } })
   const programme = await tenant.programme()
   const scrape = async (): Promise<Map<string, number>> => {
     const res = await app.inject({ method: 'GET', url: '/metrics', headers: auth(TOKEN) })
@@ -40,27 +45,62 @@ t.test('GET /metrics', async (t) => {
     const wrong = await app.inject({ method: 'GET', url: '/metrics', headers: auth(`${TOKEN}x`) })
     t.equal(wrong.statusCode, 401)
     const caller = await app.inject({ method: 'GET', url: '/metrics', headers: auth(admin) })
-    t.equal(caller.statusCode, 401, 'a caller\'s token is not the metrics token')
+    t.equal(caller.statusCode, 401, "a caller's token is not the metrics token")
   })
 
   t.test('HTTP requests and latency by route template and status', async (t) => {
-    const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programme) })
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: auth(referrer),
+      payload: referralBody(programme)
+    })
     t.equal(created.statusCode, 201, created.body)
     await app.inject({ method: 'GET', url: `/v1/referrals/${created.json().id as string}`, headers: auth(admin) })
     const m = await scrape()
     t.equal(m.get('waymark_http_requests_total{method="POST",route="/v1/referrals",status_code="201"}'), 1)
-    t.equal(m.get('waymark_http_requests_total{method="GET",route="/v1/referrals/:id",status_code="200"}'), 1, 'the route template, not the id')
-    t.equal(m.get('waymark_http_request_duration_seconds_count{method="POST",route="/v1/referrals",status_code="201"}'), 1)
-    t.ok((m.get('waymark_http_request_duration_seconds_sum{method="POST",route="/v1/referrals",status_code="201"}') ?? 0) > 0)
-    t.equal(m.get('waymark_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/referrals",status_code="201"}'), 1)
+    t.equal(
+      m.get('waymark_http_requests_total{method="GET",route="/v1/referrals/:id",status_code="200"}'),
+      1,
+      'the route template, not the id'
+    )
+    t.equal(
+      m.get('waymark_http_request_duration_seconds_count{method="POST",route="/v1/referrals",status_code="201"}'),
+      1
+    )
+    t.ok(
+      (m.get('waymark_http_request_duration_seconds_sum{method="POST",route="/v1/referrals",status_code="201"}') ?? 0) >
+        0
+    )
+    t.equal(
+      m.get(
+        'waymark_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/referrals",status_code="201"}'
+      ),
+      1
+    )
   })
 
   t.test('the outbox, notifications by status, queues and the pool', async (t) => {
     // No worker runs here: the acknowledgement waits in the outbox; age one row, give up on another.
-    const rows = await db.selectFrom('notifications').select(['id']).where('organisation_id', '=', tenant.orgId).execute()
+    const rows = await db
+      .selectFrom('notifications')
+      .select(['id'])
+      .where('organisation_id', '=', tenant.orgId)
+      .execute()
     t.equal(rows.length, 1)
     await sql`update notifications set created_at = now() - interval '90 seconds' where id = ${rows[0].id}`.execute(db)
-    await db.insertInto('notifications').values({ organisation_id: tenant.orgId, dedupe_key: 'metrics-failed', kind: 'test', recipient: 'a@b.example', subject: 's', body: 'b', status: 'failed' }).execute()
+    await db
+      .insertInto('notifications')
+      .values({
+        organisation_id: tenant.orgId,
+        dedupe_key: 'metrics-failed',
+        kind: 'test',
+        recipient: 'a@b.example',
+        subject: 's',
+        body: 'b',
+        status: 'failed'
+      })
+      .execute()
     const m = await scrape()
     t.equal(m.get('waymark_outbox_backlog'), 1)
     const age = m.get('waymark_outbox_oldest_age_seconds') ?? 0
@@ -69,7 +109,8 @@ t.test('GET /metrics', async (t) => {
     t.equal(m.get('waymark_notifications{status="failed"}'), 1)
     t.equal(m.get('waymark_notifications{status="pending"}'), 1)
     t.equal(m.get('waymark_notifications{status="sent"}'), 0)
-    for (const status of ['pending', 'succeeded', 'failed', 'exhausted']) t.equal(m.get(`waymark_webhook_deliveries{status="${status}"}`), 0, `webhook deliveries ${status}`)
+    for (const status of ['pending', 'succeeded', 'failed', 'exhausted'])
+      t.equal(m.get(`waymark_webhook_deliveries{status="${status}"}`), 0, `webhook deliveries ${status}`)
     t.equal(m.get('waymark_webhook_due'), 0)
     t.equal(m.get('waymark_metrics_source_up{source="webhook_deliveries"}'), 1)
     for (const queue of ['notifications', 'webhooks', 'scheduled-jobs']) {
@@ -78,7 +119,7 @@ t.test('GET /metrics', async (t) => {
       }
       t.equal(m.get(`waymark_metrics_source_up{source="queue:${queue}"}`), 1)
     }
-    t.equal(m.get('waymark_queue_depth{queue="notifications"}'), 1, 'the acknowledgement\'s job waits for a worker')
+    t.equal(m.get('waymark_queue_depth{queue="notifications"}'), 1, "the acknowledgement's job waits for a worker")
     t.equal(m.get('waymark_db_pool_max'), 5)
     t.ok((m.get('waymark_db_pool_connections{state="total"}') ?? 0) >= 1)
     t.ok(m.has('waymark_db_pool_connections{state="waiting"}'))
@@ -86,17 +127,37 @@ t.test('GET /metrics', async (t) => {
   })
 
   t.test('job run durations', async (t) => {
-    await db.insertInto('job_runs').values({
-      name: 'dbs-renewal-alerts', organisation_id: tenant.orgId, as_of: '2026-06-01', trigger: 'api', status: 'succeeded', counts: JSON.stringify({}),
-      started_at: sql`now() - interval '3 seconds'`, finished_at: sql`now() - interval '1 second'`
-    } as any).execute()
-    await db.insertInto('job_runs').values({ name: 'dbs-renewal-alerts', organisation_id: tenant.orgId, as_of: '2026-06-02', trigger: 'api', status: 'queued', counts: JSON.stringify({}) } as any).execute()
+    await db
+      .insertInto('job_runs')
+      .values({
+        name: 'dbs-renewal-alerts',
+        organisation_id: tenant.orgId,
+        as_of: '2026-06-01',
+        trigger: 'api',
+        status: 'succeeded',
+        counts: JSON.stringify({}),
+        started_at: sql`now() - interval '3 seconds'`,
+        finished_at: sql`now() - interval '1 second'`
+      } as any)
+      .execute()
+    await db
+      .insertInto('job_runs')
+      .values({
+        name: 'dbs-renewal-alerts',
+        organisation_id: tenant.orgId,
+        as_of: '2026-06-02',
+        trigger: 'api',
+        status: 'queued',
+        counts: JSON.stringify({})
+      } as any)
+      .execute()
     const m = await scrape()
     t.equal(m.get('waymark_job_run_last_duration_seconds{name="dbs-renewal-alerts",status="succeeded"}'), 2)
     t.equal(m.get('waymark_job_runs{name="dbs-renewal-alerts",status="succeeded"}'), 1)
     t.equal(m.get('waymark_job_runs{name="dbs-renewal-alerts",status="queued"}'), 1)
     t.equal(m.get('waymark_job_run_duration_seconds_sum{name="dbs-renewal-alerts",status="succeeded"}'), 2)
-    const finished = m.get('waymark_job_run_last_finished_timestamp_seconds{name="dbs-renewal-alerts",status="succeeded"}') ?? 0
+    const finished =
+      m.get('waymark_job_run_last_finished_timestamp_seconds{name="dbs-renewal-alerts",status="succeeded"}') ?? 0
     t.ok(Math.abs(finished - Date.now() / 1000) < 60)
   })
 
@@ -109,7 +170,8 @@ t.test('GET /metrics', async (t) => {
       }
     }
     const limited = []
-    for (let i = 0; i < 5; i++) limited.push((await app.inject({ method: 'GET', url: '/v1/organisation', headers: auth(admin) })).statusCode)
+    for (let i = 0; i < 5; i++)
+      limited.push((await app.inject({ method: 'GET', url: '/v1/organisation', headers: auth(admin) })).statusCode)
     t.ok(limited.includes(429), 'a caller is limited')
   })
 })

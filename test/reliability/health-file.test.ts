@@ -10,13 +10,18 @@ import { startTestWorker } from '../support/worker.js'
 
 t.test("the worker's HEALTH_FILE is touched only while PostgreSQL and Redis answer", async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'waymark-health-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
   const file = path.join(dir, 'healthy')
   const pgProxy = await tcpProxy(t, 5432)
   const redisProxy = await tcpProxy(t, 6379)
   const url = new URL(await createTestDatabase(t))
   url.port = String(pgProxy.port)
-  const worker = await startTestWorker(t, testConfig(url.toString(), { REDIS_URL: `redis://127.0.0.1:${redisProxy.port}` }))
+  const worker = await startTestWorker(
+    t,
+    testConfig(url.toString(), { REDIS_URL: `redis://127.0.0.1:${redisProxy.port}` })
+  )
   const stop = startHeartbeat(file, worker.healthy, 200)
   t.teardown(stop)
 
@@ -52,6 +57,14 @@ t.test("the worker's HEALTH_FILE is touched only while PostgreSQL and Redis answ
   await pgProxy.down()
   t.ok(await stale(3000), 'not touched while PostgreSQL is down')
   await pgProxy.up()
-  await waitUntil(async () => { const b = await touched(); await new Promise((r) => setTimeout(r, 400)); return (await touched()) > b }, 10_000, 'PostgreSQL back')
+  await waitUntil(
+    async () => {
+      const b = await touched()
+      await new Promise((r) => setTimeout(r, 400))
+      return (await touched()) > b
+    },
+    10_000,
+    'PostgreSQL back'
+  )
   t.pass('touched again once PostgreSQL is back')
 })

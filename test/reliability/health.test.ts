@@ -7,16 +7,27 @@ import { waitUntil } from '../support/time.js'
 import { auth, tokenFor } from '../support/tokens.js'
 
 /** A TCP proxy to PostgreSQL that can drop every connection and refuse new ones, like a restart. */
-async function pgProxy (t: { teardown: (fn: () => unknown) => void }): Promise<{ port: number, down: () => Promise<void>, up: () => Promise<void>, hang: () => void }> {
+async function pgProxy(t: {
+  teardown: (fn: () => unknown) => void
+}): Promise<{ port: number; down: () => Promise<void>; up: () => Promise<void>; hang: () => void }> {
   const sockets = new Set<Socket>()
   let hanging = false
   const server = createServer((client) => {
     const upstream = connect(5432, '127.0.0.1')
     sockets.add(client)
     sockets.add(upstream)
-    client.on('data', (d) => { if (!hanging) upstream.write(d) })
-    upstream.on('data', (d) => { client.write(d) })
-    const end = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
+    client.on('data', (d) => {
+      if (!hanging) upstream.write(d)
+    })
+    upstream.on('data', (d) => {
+      client.write(d)
+    })
+    const end = (): void => {
+      client.destroy()
+      upstream.destroy()
+      sockets.delete(client)
+      sockets.delete(upstream)
+    }
     client.on('close', end)
     upstream.on('close', end)
     client.on('error', end)
@@ -30,12 +41,19 @@ async function pgProxy (t: { teardown: (fn: () => unknown) => void }): Promise<{
   })
   return {
     port,
-    hang: () => { hanging = true },
+    hang: () => {
+      hanging = true
+    },
     down: async () => {
       hanging = false
-      await new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy() })
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const s of sockets) s.destroy()
+      })
     },
-    up: async () => { await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)) }
+    up: async () => {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    }
   }
 }
 
@@ -46,10 +64,14 @@ t.test('live and ready', async (t) => {
   t.same(live.json(), { status: 'ok' })
   // Ready once the first connections are up (a moment after start-up).
   let ready = await app.inject({ method: 'GET', url: '/health/ready' })
-  await waitUntil(async () => {
-    ready = await app.inject({ method: 'GET', url: '/health/ready' })
-    return ready.statusCode === 200
-  }, 5000, 'ready')
+  await waitUntil(
+    async () => {
+      ready = await app.inject({ method: 'GET', url: '/health/ready' })
+      return ready.statusCode === 200
+    },
+    5000,
+    'ready'
+  )
   t.equal(ready.statusCode, 200)
   t.same(ready.json(), { status: 'ok', queue_backend: 'redis', checks: { postgres: 'ok', redis: 'ok' } })
 })
@@ -66,7 +88,9 @@ t.test('not ready while Redis is unreachable', async (t) => {
 })
 
 t.test('PostgreSQL unreachable: ready is 503 and requests are 503 problems, never 500', async (t) => {
-  const { app } = await build(t, { DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/waymark_nowhere` })
+  const { app } = await build(t, {
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/waymark_nowhere`
+  })
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 503)
   t.same(ready.json().checks, { postgres: 'unreachable', redis: 'ok' })
@@ -84,7 +108,12 @@ t.test('PostgreSQL restarting under a running API: 503 meanwhile, then recovery 
   const url = new URL(real)
   url.port = String(proxy.port)
   const { app } = await build(t, { DATABASE_URL: url.toString() })
-  const org = await app.inject({ method: 'POST', url: '/v1/organisations', headers: auth(tokenFor('platform_admin', { org: null })), payload: { name: 'Proxy Org', code: 'PXY' } })
+  const org = await app.inject({
+    method: 'POST',
+    url: '/v1/organisations',
+    headers: auth(tokenFor('platform_admin', { org: null })),
+    payload: { name: 'Proxy Org', code: 'PXY' }
+  })
   t.equal(org.statusCode, 201, org.body)
   const token = tokenFor('coordinator', { org: org.json().id })
   t.equal((await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth(token) })).statusCode, 200)
@@ -106,5 +135,9 @@ t.test('PostgreSQL restarting under a running API: 503 meanwhile, then recovery 
   await proxy.up()
   const after = await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth(token) })
   t.equal(after.statusCode, 200, `recovered: ${after.body}`)
-  await waitUntil(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200, 5000, 'ready again')
+  await waitUntil(
+    async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200,
+    5000,
+    'ready again'
+  )
 })

@@ -13,36 +13,103 @@ const PERSON = {
 }
 const REFERRER_EMAIL = 'priya.lowther@academy.example'
 const STATEMENT = 'Struggles with sleep since the bereavement in spring.'
-const SECRETS = [PERSON.given_name, PERSON.family_name, PERSON.date_of_birth, PERSON.postcode, 'SE94QT', REFERRER_EMAIL, STATEMENT, 'bereavement']
+const SECRETS = [
+  PERSON.given_name,
+  PERSON.family_name,
+  PERSON.date_of_birth,
+  PERSON.postcode,
+  'SE94QT',
+  REFERRER_EMAIL,
+  STATEMENT,
+  'bereavement'
+]
 
-function leaks (text: string): string[] {
+function leaks(text: string): string[] {
   return SECRETS.filter((s) => text.toLowerCase().includes(s.toLowerCase()))
 }
 
 for (const transport of ['smtp', 'log'] as const) {
   t.test(`no personal data in the API or worker logs (${transport} transport)`, async (t) => {
-    const { app, logs, db, tenant, tokens: { referrer, coordinator }, worker } = await setUp(t, { smtp: transport === 'smtp', worker: true, env: { LOG_LEVEL: 'debug' } })
+    const {
+      app,
+      logs,
+      db,
+      tenant,
+      tokens: { referrer, coordinator },
+      worker
+    } = await setUp(t, { smtp: transport === 'smtp', worker: true, env: { LOG_LEVEL: 'debug' } })
     const programmeId = await tenant.programme({ eligibility: { min_age: 10, max_age: 19 } })
-    const body = referralBody(programmeId, { young_person: PERSON, referrer: { email: REFERRER_EMAIL }, needs: { statement: STATEMENT } })
+    const body = referralBody(programmeId, {
+      young_person: PERSON,
+      referrer: { email: REFERRER_EMAIL },
+      needs: { statement: STATEMENT }
+    })
 
     const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: body })
     t.equal(res.statusCode, 201)
     const { id } = res.json()
-    await waitUntil(async () => (await db.selectFrom('notifications').select('status').where('subject_id', '=', id).executeTakeFirst())?.status === 'sent', 15_000, 'acknowledgement sent')
+    await waitUntil(
+      async () =>
+        (await db.selectFrom('notifications').select('status').where('subject_id', '=', id).executeTakeFirst())
+          ?.status === 'sent',
+      15_000,
+      'acknowledgement sent'
+    )
 
     // Free text a coordinator writes can name the young person too.
-    const asked = await app.inject({ method: 'POST', url: `/v1/referrals/${id}/request-information`, headers: auth(coordinator), payload: { questions: `Does ${PERSON.given_name} attend clubs after school?` } })
+    const asked = await app.inject({
+      method: 'POST',
+      url: `/v1/referrals/${id}/request-information`,
+      headers: auth(coordinator),
+      payload: { questions: `Does ${PERSON.given_name} attend clubs after school?` }
+    })
     t.equal(asked.statusCode, 200)
-    await waitUntil(async () => (await db.selectFrom('notifications').select('id').where('status', '=', 'sent').execute()).length === 2, 15_000, 'request sent')
+    await waitUntil(
+      async () =>
+        (await db.selectFrom('notifications').select('id').where('status', '=', 'sent').execute()).length === 2,
+      15_000,
+      'request sent'
+    )
 
     // Bad input carrying the same values: a 400 (schema), a 400 (malformed JSON), a 422 (rules).
-    const invalid = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { young_person: { ...PERSON, date_of_birth: `${PERSON.given_name} ${PERSON.family_name}`, postcode: `${PERSON.postcode} ${REFERRER_EMAIL}` }, referrer: { email: `${PERSON.family_name}@` }, needs: { statement: STATEMENT, level: PERSON.given_name } }) })
+    const invalid = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: auth(referrer),
+      payload: referralBody(programmeId, {
+        young_person: {
+          ...PERSON,
+          date_of_birth: `${PERSON.given_name} ${PERSON.family_name}`,
+          postcode: `${PERSON.postcode} ${REFERRER_EMAIL}`
+        },
+        referrer: { email: `${PERSON.family_name}@` },
+        needs: { statement: STATEMENT, level: PERSON.given_name }
+      })
+    })
     t.equal(invalid.statusCode, 400)
-    const malformed = await app.inject({ method: 'POST', url: '/v1/referrals', headers: { ...auth(referrer), 'content-type': 'application/json' }, payload: `{"young_person": {"given_name": "${PERSON.given_name}", "family_name": "${PERSON.family_name}" ${REFERRER_EMAIL}` })
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: { ...auth(referrer), 'content-type': 'application/json' },
+      payload: `{"young_person": {"given_name": "${PERSON.given_name}", "family_name": "${PERSON.family_name}" ${REFERRER_EMAIL}`
+    })
     t.equal(malformed.statusCode, 400)
-    const refused = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { young_person: { ...PERSON, date_of_birth: '2020-01-01' }, referrer: { email: REFERRER_EMAIL, is_parent_or_carer: true }, needs: { statement: STATEMENT } }) })
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: auth(referrer),
+      payload: referralBody(programmeId, {
+        young_person: { ...PERSON, date_of_birth: '2020-01-01' },
+        referrer: { email: REFERRER_EMAIL, is_parent_or_carer: true },
+        needs: { statement: STATEMENT }
+      })
+    })
     t.equal(refused.statusCode, 422)
-    const badQuery = await app.inject({ method: 'GET', url: `/v1/referrals?status=${encodeURIComponent(PERSON.given_name)}&programme_id=${encodeURIComponent(REFERRER_EMAIL)}`, headers: auth(referrer) })
+    const badQuery = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals?status=${encodeURIComponent(PERSON.given_name)}&programme_id=${encodeURIComponent(REFERRER_EMAIL)}`,
+      headers: auth(referrer)
+    })
     t.equal(badQuery.statusCode, 400)
 
     await new Promise((r) => setTimeout(r, 200))

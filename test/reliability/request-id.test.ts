@@ -23,7 +23,14 @@ t.test('every response carries a request id, and a valid incoming one is kept', 
   t.equal(problem.json().request_id, problemId, 'in the problem body')
 
   const invalidId = 'client-req-000654321'
-  const invalid = await app.inject({ method: 'GET', url: '/v1/referrals?limit=0', headers: { ...auth(tokenFor('coordinator', { org: '00000000-0000-4000-8000-000000000001' })), 'x-request-id': invalidId } })
+  const invalid = await app.inject({
+    method: 'GET',
+    url: '/v1/referrals?limit=0',
+    headers: {
+      ...auth(tokenFor('coordinator', { org: '00000000-0000-4000-8000-000000000001' })),
+      'x-request-id': invalidId
+    }
+  })
   t.equal(invalid.statusCode, 400)
   t.equal(invalid.json().request_id, invalidId)
 
@@ -33,7 +40,11 @@ t.test('every response carries a request id, and a valid incoming one is kept', 
   }
 
   await new Promise((r) => setTimeout(r, 100))
-  const lines = logs.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  const lines = logs
+    .join('')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
   for (const id of [given, problemId, invalidId]) {
     const mine = lines.filter((l) => l.reqId === id)
     t.ok(mine.length >= 2, `${id}: its log lines carry it (${mine.length})`)

@@ -11,43 +11,75 @@ import { createQueueBackend } from '../../src/jobs/queue-backend.js'
 import { createWebhooksQueue } from '../../src/jobs/queues.js'
 import { startWebhookRelay } from '../../src/jobs/webhook-relay.js'
 
-t.test('a worker killed mid-delivery: the event is delivered again by the next worker, with the same webhook-id', async (t) => {
-  const { app, config, db, tenant, tokens: { referrer }, smtp } = await setUp(t, { smtp: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
-  const integration = tenant.token('integration')
-  const programmeId = await tenant.programme()
-  const receiver = await startWebhookReceiver(t)
-  const endpoint = await post(app, integration, '/v1/webhooks', { url: receiver.url, events: ['referral.created'] })
-  receiver.secrets.push(endpoint.secret)
-  receiver.hang = true
-  await post(app, referrer, '/v1/referrals', referralBody(programmeId))
+t.test(
+  'a worker killed mid-delivery: the event is delivered again by the next worker, with the same webhook-id',
+  async (t) => {
+    const {
+      app,
+      config,
+      db,
+      tenant,
+      tokens: { referrer },
+      smtp
+    } = await setUp(t, { smtp: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
+    const integration = tenant.token('integration')
+    const programmeId = await tenant.programme()
+    const receiver = await startWebhookReceiver(t)
+    const endpoint = await post(app, integration, '/v1/webhooks', { url: receiver.url, events: ['referral.created'] })
+    receiver.secrets.push(endpoint.secret)
+    receiver.hang = true
+    await post(app, referrer, '/v1/referrals', referralBody(programmeId))
 
-  const env = serviceEnv({ databaseUrl: config.DATABASE_URL, smtpUrl: smtp.url }, {
-    REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, WORKER_LOCK_MS: '1000', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '30000'
-  })
-  const first = spawnService(t, 'worker', env)
-  await receiver.waitFor(1, 30_000)
-  first.proc.kill('SIGKILL')
-  t.equal((await first.exited).signal, 'SIGKILL', 'killed while the receiver held the request')
-  const [held] = receiver.received
-  t.not(held.verified, null)
-  await waitUntil(async () => (await db.selectFrom('webhook_deliveries').select('attempt').executeTakeFirstOrThrow()).attempt === 0, 5000, 'the attempt rolled back')
+    const env = serviceEnv(
+      { databaseUrl: config.DATABASE_URL, smtpUrl: smtp.url },
+      {
+        REDIS_URL: config.REDIS_URL,
+        QUEUE_PREFIX: config.QUEUE_PREFIX,
+        WORKER_LOCK_MS: '1000',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_TIMEOUT_MS: '30000'
+      }
+    )
+    const first = spawnService(t, 'worker', env)
+    await receiver.waitFor(1, 30_000)
+    first.proc.kill('SIGKILL')
+    t.equal((await first.exited).signal, 'SIGKILL', 'killed while the receiver held the request')
+    const [held] = receiver.received
+    t.not(held.verified, null)
+    await waitUntil(
+      async () => (await db.selectFrom('webhook_deliveries').select('attempt').executeTakeFirstOrThrow()).attempt === 0,
+      5000,
+      'the attempt rolled back'
+    )
 
-  receiver.hang = false
-  const second = spawnService(t, 'worker', env)
-  await receiver.waitFor(2, 30_000)
-  await waitUntil(async () => (await db.selectFrom('webhook_deliveries').select('status').executeTakeFirstOrThrow()).status === 'succeeded', 10_000, 'delivered')
-  const d = await db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow()
-  t.equal(d.attempt, 1, 'one attempt recorded: the killed one never completed')
-  t.equal(receiver.received[1].id, held.id, 'the same webhook-id')
-  t.not(receiver.received[1].verified, null, 'freshly signed and verified')
-  await new Promise((r) => setTimeout(r, 1000))
-  t.equal(receiver.received.length, 2, 'not sent again once delivered')
-  second.proc.kill('SIGTERM')
-  await second.exited
-})
+    receiver.hang = false
+    const second = spawnService(t, 'worker', env)
+    await receiver.waitFor(2, 30_000)
+    await waitUntil(
+      async () =>
+        (await db.selectFrom('webhook_deliveries').select('status').executeTakeFirstOrThrow()).status === 'succeeded',
+      10_000,
+      'delivered'
+    )
+    const d = await db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow()
+    t.equal(d.attempt, 1, 'one attempt recorded: the killed one never completed')
+    t.equal(receiver.received[1].id, held.id, 'the same webhook-id')
+    t.not(receiver.received[1].verified, null, 'freshly signed and verified')
+    await new Promise((r) => setTimeout(r, 1000))
+    t.equal(receiver.received.length, 2, 'not sent again once delivered')
+    second.proc.kill('SIGTERM')
+    await second.exited
+  }
+)
 
 t.test('Redis down: changes still commit, and every event is delivered once the queue is back', async (t) => {
-  const { app, config, db, tenant, tokens: { referrer } } = await setUp(t, { env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
+  const {
+    app,
+    config,
+    db,
+    tenant,
+    tokens: { referrer }
+  } = await setUp(t, { env: { WEBHOOK_ALLOW_PRIVATE: 'true' } })
   const integration = tenant.token('integration')
   const programmeId = await tenant.programme()
   const receiver = await startWebhookReceiver(t)
@@ -55,12 +87,25 @@ t.test('Redis down: changes still commit, and every event is delivered once the 
   receiver.secrets.push(endpoint.secret)
   // The relay of a worker whose Redis is unreachable: it cannot queue anything, so nothing is marked queued.
   const backend = createQueueBackend({ ...config, REDIS_URL: `redis://127.0.0.1:${await closedPort()}` })
-  const relay = startWebhookRelay(db, createWebhooksQueue(backend), pino({ level: 'silent' }), { databaseUrl: config.DATABASE_URL, intervalMs: 100, reclaimMs: 60_000 })
-  for (let i = 0; i < 5; i++) await post(app, referrer, '/v1/referrals', referralBody(programmeId, { referrer: { email: `down${i}@school.example` } }))
+  const relay = startWebhookRelay(db, createWebhooksQueue(backend), pino({ level: 'silent' }), {
+    databaseUrl: config.DATABASE_URL,
+    intervalMs: 100,
+    reclaimMs: 60_000
+  })
+  for (let i = 0; i < 5; i++)
+    await post(
+      app,
+      referrer,
+      '/v1/referrals',
+      referralBody(programmeId, { referrer: { email: `down${i}@school.example` } })
+    )
   await new Promise((r) => setTimeout(r, 2500))
   const waiting = await db.selectFrom('webhook_deliveries').select(['status', 'enqueued_at']).execute()
   t.equal(waiting.length, 5)
-  t.ok(waiting.every((w) => w.status === 'pending' && w.enqueued_at === null), 'kept due in PostgreSQL, not marked queued')
+  t.ok(
+    waiting.every((w) => w.status === 'pending' && w.enqueued_at === null),
+    'kept due in PostgreSQL, not marked queued'
+  )
   t.equal(receiver.received.length, 0)
   await relay.stop()
   await backend.close()
@@ -73,7 +118,12 @@ t.test('Redis down: changes still commit, and every event is delivered once the 
 })
 
 t.test('on the PostgreSQL queue backend too', async (t) => {
-  const { app, tenant, tokens: { referrer }, worker } = await setUp(t, { worker: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true', TEST_QUEUE_BACKEND: 'postgres' } })
+  const {
+    app,
+    tenant,
+    tokens: { referrer },
+    worker
+  } = await setUp(t, { worker: true, env: { WEBHOOK_ALLOW_PRIVATE: 'true', TEST_QUEUE_BACKEND: 'postgres' } })
   t.ok(worker)
   const integration = tenant.token('integration')
   const programmeId = await tenant.programme()

@@ -8,23 +8,38 @@ import { auth } from '../support/tokens.js'
 const REFERRALS = 30
 
 t.test('a worker killed mid-batch: every referral acknowledged exactly once', async (t) => {
-  const { app, config, db, tenant, tokens: { referrer }, smtp } = await setUp(t, { smtp: { delayMs: 200 } })
+  const {
+    app,
+    config,
+    db,
+    tenant,
+    tokens: { referrer },
+    smtp
+  } = await setUp(t, { smtp: { delayMs: 200 } })
   const programmeId = await tenant.programme()
 
   const ids: string[] = []
   for (let i = 0; i < REFERRALS; i++) {
-    const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programmeId, { referrer: { email: `kill${i}@school.example` } }) })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: auth(referrer),
+      payload: referralBody(programmeId, { referrer: { email: `kill${i}@school.example` } })
+    })
     if (res.statusCode !== 201) throw new Error(res.body)
     ids.push(res.json().id)
   }
 
-  const env = serviceEnv({ databaseUrl: config.DATABASE_URL, smtpUrl: smtp.url }, {
-    REDIS_URL: config.REDIS_URL,
-    QUEUE_PREFIX: config.QUEUE_PREFIX,
-    WORKER_CONCURRENCY: '4',
-    WORKER_LOCK_MS: '1000',
-    NOTIFICATION_BACKOFF_MS: '100'
-  })
+  const env = serviceEnv(
+    { databaseUrl: config.DATABASE_URL, smtpUrl: smtp.url },
+    {
+      REDIS_URL: config.REDIS_URL,
+      QUEUE_PREFIX: config.QUEUE_PREFIX,
+      WORKER_CONCURRENCY: '4',
+      WORKER_LOCK_MS: '1000',
+      NOTIFICATION_BACKOFF_MS: '100'
+    }
+  )
   const first = spawnService(t, 'worker', env)
   await first.waitForLine(/waymark ready/, 30_000)
   await smtp.waitFor(6, 30_000)
@@ -45,16 +60,23 @@ t.test('a worker killed mid-batch: every referral acknowledged exactly once', as
 
   const sentBeforeRestart = await db.selectFrom('notifications').select('id').where('status', '=', 'sent').execute()
   t.equal(sentBeforeRestart.length, acceptedBeforeKill, 'what the listener accepted is exactly what is marked sent')
-  t.ok(acceptedBeforeKill < REFERRALS, `killed part way (${acceptedBeforeKill} of ${REFERRALS} sent, ${inFlight} in flight)`)
+  t.ok(
+    acceptedBeforeKill < REFERRALS,
+    `killed part way (${acceptedBeforeKill} of ${REFERRALS} sent, ${inFlight} in flight)`
+  )
   t.comment(`killed after ${acceptedBeforeKill} sent with ${inFlight} in flight`)
 
   const second = spawnService(t, 'worker', env)
   await second.waitForLine(/waymark ready/, 30_000)
   await smtp.waitFor(REFERRALS, 45_000)
-  await waitUntil(async () => {
-    const rows = await db.selectFrom('referrals').select('status').where('id', 'in', ids).execute()
-    return rows.every((r) => r.status === 'acknowledged')
-  }, 15_000, 'every referral acknowledged')
+  await waitUntil(
+    async () => {
+      const rows = await db.selectFrom('referrals').select('status').where('id', 'in', ids).execute()
+      return rows.every((r) => r.status === 'acknowledged')
+    },
+    15_000,
+    'every referral acknowledged'
+  )
   await new Promise((r) => setTimeout(r, 1500)) // a late duplicate would arrive by now
 
   const perRecipient = new Map<string, number>()
@@ -67,8 +89,15 @@ t.test('a worker killed mid-batch: every referral acknowledged exactly once', as
   t.equal(new Set(smtp.messages.map((m) => m.messageId)).size, REFERRALS, 'one Message-ID each')
 
   const notifications = await db.selectFrom('notifications').select(['status', 'subject_id']).execute()
-  t.ok(notifications.every((n) => n.status === 'sent'), 'every notification sent')
-  const acks = await db.selectFrom('referral_status_history').select('referral_id').where('to_status', '=', 'acknowledged').execute()
+  t.ok(
+    notifications.every((n) => n.status === 'sent'),
+    'every notification sent'
+  )
+  const acks = await db
+    .selectFrom('referral_status_history')
+    .select('referral_id')
+    .where('to_status', '=', 'acknowledged')
+    .execute()
   t.equal(acks.length, REFERRALS, 'one acknowledgement in each history')
   t.equal(new Set(acks.map((a) => a.referral_id)).size, REFERRALS)
   second.proc.kill('SIGTERM')

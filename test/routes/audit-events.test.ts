@@ -9,14 +9,21 @@ import { renderReferral } from '../../src/referrals/referrals.repository.js'
 import { recordAccess } from '../../src/audit/audit.repository.js'
 
 t.test('access events for referrals', async (t) => {
-  const { app, db, config, tenant, other, tokens: { admin } } = await setUp(t, { other: true })
+  const {
+    app,
+    db,
+    config,
+    tenant,
+    other,
+    tokens: { admin }
+  } = await setUp(t, { other: true })
   const programme = await tenant.programme({})
   const coordinator = tenant.token('coordinator', { sub: 'coordinator-ann' })
   const referrer = tenant.token('referrer', { sub: 'referrer-own' })
   const ids: string[] = []
   for (let i = 0; i < 4; i++) ids.push((await post(app, referrer, '/v1/referrals', referralBody(programme))).id)
 
-  const events = async (where: { referral_id?: string, actor_id?: string, request_id?: string } = {}) => {
+  const events = async (where: { referral_id?: string; actor_id?: string; request_id?: string } = {}) => {
     let q = db.selectFrom('audit_events').selectAll().where('organisation_id', '=', tenant.orgId)
     if (where.referral_id !== undefined) q = q.where('referral_id', '=', where.referral_id)
     if (where.actor_id !== undefined) q = q.where('actor_id', '=', where.actor_id)
@@ -26,121 +33,263 @@ t.test('access events for referrals', async (t) => {
 
   t.test('creating a referral writes a create event', async (t) => {
     const created = await events({ referral_id: ids[0], actor_id: 'referrer-own' })
-    t.same(created.map((e) => [e.action, e.resource_type, e.resource_id, e.actor_role, e.outcome]), [['create', 'referral', ids[0], 'referrer', 'success']])
+    t.same(
+      created.map((e) => [e.action, e.resource_type, e.resource_id, e.actor_role, e.outcome]),
+      [['create', 'referral', ids[0], 'referrer', 'success']]
+    )
   })
 
   t.test('a single GET writes one read event with the purpose and request id', async (t) => {
-    const res = await app.inject({ method: 'GET', url: `/v1/referrals/${ids[1]}`, headers: { ...auth(coordinator), 'x-access-purpose': 'Matching review', 'x-request-id': 'req-single-get-1' } })
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals/${ids[1]}`,
+      headers: { ...auth(coordinator), 'x-access-purpose': 'Matching review', 'x-request-id': 'req-single-get-1' }
+    })
     t.equal(res.statusCode, 200, res.body)
     const got = await events({ request_id: 'req-single-get-1' })
     t.equal(got.length, 1)
-    t.match(got[0], { action: 'read', resource_type: 'referral', resource_id: ids[1], referral_id: ids[1], mentor_id: null, actor_id: 'coordinator-ann', actor_role: 'coordinator', purpose: 'Matching review', outcome: 'success' })
+    t.match(got[0], {
+      action: 'read',
+      resource_type: 'referral',
+      resource_id: ids[1],
+      referral_id: ids[1],
+      mentor_id: null,
+      actor_id: 'coordinator-ann',
+      actor_role: 'coordinator',
+      purpose: 'Matching review',
+      outcome: 'success'
+    })
   })
 
   t.test('a GET that finds nothing writes nothing', async (t) => {
-    const theirs = (await post(app, other.token('referrer'), '/v1/referrals', referralBody(await other.programme({})))).id
-    const res = await app.inject({ method: 'GET', url: `/v1/referrals/${theirs}`, headers: { ...auth(coordinator), 'x-request-id': 'req-foreign-get' } })
+    const theirs = (await post(app, other.token('referrer'), '/v1/referrals', referralBody(await other.programme({}))))
+      .id
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals/${theirs}`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-foreign-get' }
+    })
     t.equal(res.statusCode, 404)
     t.equal((await events({ request_id: 'req-foreign-get' })).length, 0)
-    t.equal((await db.selectFrom('audit_events').select('id').where('request_id', '=', 'req-foreign-get').execute()).length, 0)
+    t.equal(
+      (await db.selectFrom('audit_events').select('id').where('request_id', '=', 'req-foreign-get').execute()).length,
+      0
+    )
   })
 
-  t.test('a list page of N writes N events, one per row returned, not for the row that tells another page follows', async (t) => {
-    const first = await app.inject({ method: 'GET', url: '/v1/referrals?limit=3', headers: { ...auth(coordinator), 'x-request-id': 'req-list-page-1' } })
-    t.equal(first.statusCode, 200)
-    const page = first.json()
-    t.equal(page.data.length, 3)
-    t.ok(page.next_cursor)
-    const got = await events({ request_id: 'req-list-page-1' })
-    t.same(got.map((e) => e.resource_id).sort(), page.data.map((r: { id: string }) => r.id).sort())
-    t.ok(got.every((e) => e.action === 'read' && e.referral_id === e.resource_id))
-    const second = await app.inject({ method: 'GET', url: `/v1/referrals?limit=3&cursor=${page.next_cursor as string}`, headers: { ...auth(coordinator), 'x-request-id': 'req-list-page-2' } })
-    t.equal(second.json().data.length, 1)
-    t.equal((await events({ request_id: 'req-list-page-2' })).length, 1)
-  })
+  t.test(
+    'a list page of N writes N events, one per row returned, not for the row that tells another page follows',
+    async (t) => {
+      const first = await app.inject({
+        method: 'GET',
+        url: '/v1/referrals?limit=3',
+        headers: { ...auth(coordinator), 'x-request-id': 'req-list-page-1' }
+      })
+      t.equal(first.statusCode, 200)
+      const page = first.json()
+      t.equal(page.data.length, 3)
+      t.ok(page.next_cursor)
+      const got = await events({ request_id: 'req-list-page-1' })
+      t.same(got.map((e) => e.resource_id).sort(), page.data.map((r: { id: string }) => r.id).sort())
+      t.ok(got.every((e) => e.action === 'read' && e.referral_id === e.resource_id))
+      const second = await app.inject({
+        method: 'GET',
+        url: `/v1/referrals?limit=3&cursor=${page.next_cursor as string}`,
+        headers: { ...auth(coordinator), 'x-request-id': 'req-list-page-2' }
+      })
+      t.equal(second.json().data.length, 1)
+      t.equal((await events({ request_id: 'req-list-page-2' })).length, 1)
+    }
+  )
 
   t.test('a change writes its event; a refused change writes none', async (t) => {
-    const ok = await app.inject({ method: 'POST', url: `/v1/referrals/${ids[2]}/accept`, headers: { ...auth(coordinator), 'x-request-id': 'req-accept-ok' }, payload: {} })
+    const ok = await app.inject({
+      method: 'POST',
+      url: `/v1/referrals/${ids[2]}/accept`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-accept-ok' },
+      payload: {}
+    })
     t.equal(ok.statusCode, 200, ok.body)
-    t.same((await events({ request_id: 'req-accept-ok' })).map((e) => [e.action, e.resource_id]), [['status_change', ids[2]]])
+    t.same(
+      (await events({ request_id: 'req-accept-ok' })).map((e) => [e.action, e.resource_id]),
+      [['status_change', ids[2]]]
+    )
     // Accepted already: the transaction is rolled back, and the event written in it with it.
-    const refused = await app.inject({ method: 'POST', url: `/v1/referrals/${ids[2]}/start-review`, headers: { ...auth(coordinator), 'x-request-id': 'req-review-refused' }, payload: {} })
+    const refused = await app.inject({
+      method: 'POST',
+      url: `/v1/referrals/${ids[2]}/start-review`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-review-refused' },
+      payload: {}
+    })
     t.equal(refused.statusCode, 409)
     t.equal((await events({ request_id: 'req-review-refused' })).length, 0)
-    const stale = await app.inject({ method: 'PATCH', url: `/v1/referrals/${ids[3]}`, headers: { ...auth(coordinator), 'if-match': '"stale"', 'x-request-id': 'req-patch-stale' }, payload: { needs: { areas: ['confidence'], level: 'low', statement: 'Better.' } } })
+    const stale = await app.inject({
+      method: 'PATCH',
+      url: `/v1/referrals/${ids[3]}`,
+      headers: { ...auth(coordinator), 'if-match': '"stale"', 'x-request-id': 'req-patch-stale' },
+      payload: { needs: { areas: ['confidence'], level: 'low', statement: 'Better.' } }
+    })
     t.equal(stale.statusCode, 412)
     t.equal((await events({ request_id: 'req-patch-stale' })).length, 0)
-    const patched = await app.inject({ method: 'PATCH', url: `/v1/referrals/${ids[3]}`, headers: { ...auth(coordinator), 'x-request-id': 'req-patch-ok' }, payload: { needs: { areas: ['confidence'], level: 'low', statement: 'Better.' } } })
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: `/v1/referrals/${ids[3]}`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-patch-ok' },
+      payload: { needs: { areas: ['confidence'], level: 'low', statement: 'Better.' } }
+    })
     t.equal(patched.statusCode, 200, patched.body)
-    t.same((await events({ request_id: 'req-patch-ok' })).map((e) => [e.action, e.resource_id]), [['update', ids[3]]])
+    t.same(
+      (await events({ request_id: 'req-patch-ok' })).map((e) => [e.action, e.resource_id]),
+      [['update', ids[3]]]
+    )
   })
 
   t.test('the history is a read of the referral', async (t) => {
-    const res = await app.inject({ method: 'GET', url: `/v1/referrals/${ids[2]}/history`, headers: { ...auth(coordinator), 'x-request-id': 'req-history' } })
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals/${ids[2]}/history`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-history' }
+    })
     t.equal(res.statusCode, 200)
-    t.same((await events({ request_id: 'req-history' })).map((e) => [e.action, e.resource_id]), [['read', ids[2]]])
+    t.same(
+      (await events({ request_id: 'req-history' })).map((e) => [e.action, e.resource_id]),
+      [['read', ids[2]]]
+    )
   })
 
   t.test('X-Access-Purpose: up to 200 characters, else 400 naming the header', async (t) => {
-    const fits = await app.inject({ method: 'GET', url: `/v1/referrals/${ids[0]}`, headers: { ...auth(coordinator), 'x-access-purpose': 'x'.repeat(200), 'x-request-id': 'req-purpose-200' } })
+    const fits = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals/${ids[0]}`,
+      headers: { ...auth(coordinator), 'x-access-purpose': 'x'.repeat(200), 'x-request-id': 'req-purpose-200' }
+    })
     t.equal(fits.statusCode, 200)
     t.equal((await events({ request_id: 'req-purpose-200' }))[0].purpose, 'x'.repeat(200))
-    const long = await app.inject({ method: 'GET', url: `/v1/referrals/${ids[0]}`, headers: { ...auth(coordinator), 'x-access-purpose': 'x'.repeat(201), 'x-request-id': 'req-purpose-201' } })
+    const long = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals/${ids[0]}`,
+      headers: { ...auth(coordinator), 'x-access-purpose': 'x'.repeat(201), 'x-request-id': 'req-purpose-201' }
+    })
     t.equal(long.statusCode, 400)
     t.match(long.headers['content-type'], /application\/problem\+json/)
     t.match(long.json(), { code: 'validation_failed', errors: [{ path: 'headers/x-access-purpose', message: /200/ }] })
     t.equal((await events({ request_id: 'req-purpose-201' })).length, 0)
-    const list = await app.inject({ method: 'GET', url: '/v1/referrals', headers: { ...auth(coordinator), 'x-access-purpose': 'y'.repeat(201) } })
+    const list = await app.inject({
+      method: 'GET',
+      url: '/v1/referrals',
+      headers: { ...auth(coordinator), 'x-access-purpose': 'y'.repeat(201) }
+    })
     t.equal(list.statusCode, 400)
   })
 
   t.test('events cannot be updated, deleted or truncated in the database', async (t) => {
     const [one] = await events({ request_id: 'req-single-get-1' })
-    await t.rejects(sql`update audit_events set purpose = 'changed' where id = ${one.id}`.execute(db), /audit events cannot be changed or deleted/)
-    await t.rejects(sql`delete from audit_events where id = ${one.id}`.execute(db), /audit events cannot be changed or deleted/)
+    await t.rejects(
+      sql`update audit_events set purpose = 'changed' where id = ${one.id}`.execute(db),
+      /audit events cannot be changed or deleted/
+    )
+    await t.rejects(
+      sql`delete from audit_events where id = ${one.id}`.execute(db),
+      /audit events cannot be changed or deleted/
+    )
     await t.rejects(sql`truncate audit_events`.execute(db), /audit events cannot be changed or deleted/)
     t.equal((await events({ request_id: 'req-single-get-1' }))[0].purpose, 'Matching review')
   })
 
   t.test("a read's relaxed commit stays within its own statement; inside a transaction nothing changes", async (t) => {
     const one = createDatabase(config.DATABASE_URL, 1)
-    t.teardown(async () => { await one.db.destroy() })
-    const who = { org: tenant.orgId, actorId: 'unit', actorRole: 'coordinator', purpose: null, requestId: 'req-commit-mode' }
-    const setting = async (ex: Parameters<typeof recordAccess>[0]) => (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(ex)).rows[0].synchronous_commit
+    t.teardown(async () => {
+      await one.db.destroy()
+    })
+    const who = {
+      org: tenant.orgId,
+      actorId: 'unit',
+      actorRole: 'coordinator',
+      purpose: null,
+      requestId: 'req-commit-mode'
+    }
+    const setting = async (ex: Parameters<typeof recordAccess>[0]) =>
+      (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(ex)).rows[0].synchronous_commit
     t.ok(await renderReferral(one.db, who, { org: tenant.orgId }, ids[0]))
-    await recordAccess(one.db, who, [{ action: 'read', resourceType: 'referral', resourceId: ids[0], referralId: ids[0] }])
+    await recordAccess(one.db, who, [
+      { action: 'read', resourceType: 'referral', resourceId: ids[0], referralId: ids[0] }
+    ])
     t.equal(await setting(one.db), 'on', 'the next statement on the connection commits as configured')
     await one.db.transaction().execute(async (trx) => {
       t.ok(await renderReferral(trx, who, { org: tenant.orgId }, ids[0]))
-      await recordAccess(trx, who, [{ action: 'update', resourceType: 'referral', resourceId: ids[0], referralId: ids[0] }])
+      await recordAccess(trx, who, [
+        { action: 'update', resourceType: 'referral', resourceId: ids[0], referralId: ids[0] }
+      ])
       t.equal(await setting(trx), 'on', 'a change with reads in it commits durably')
     })
     t.equal((await events({ request_id: 'req-commit-mode' })).length, 4)
   })
 
   t.test('GET /v1/audit-events: admin only, filtered and paginated', async (t) => {
-    for (const token of [coordinator, referrer, tenant.token('integration'), tenant.token('mentor', { mentorId: '11111111-1111-4111-8111-111111111111' })]) {
+    for (const token of [
+      coordinator,
+      referrer,
+      tenant.token('integration'),
+      tenant.token('mentor', { mentorId: '11111111-1111-4111-8111-111111111111' })
+    ]) {
       const res = await app.inject({ method: 'GET', url: '/v1/audit-events', headers: auth(token) })
       t.equal(res.statusCode, 403)
     }
     const all = await send(app, admin, 'GET', '/v1/audit-events?limit=200', undefined, 200)
     const stored = await events()
     t.equal(all.data.length, stored.length)
-    t.same(Object.keys(all.data[0]).sort(), ['action', 'actor_id', 'actor_role', 'at', 'id', 'mentor_id', 'outcome', 'purpose', 'referral_id', 'request_id', 'resource_id', 'resource_type'])
+    t.same(Object.keys(all.data[0]).sort(), [
+      'action',
+      'actor_id',
+      'actor_role',
+      'at',
+      'id',
+      'mentor_id',
+      'outcome',
+      'purpose',
+      'referral_id',
+      'request_id',
+      'resource_id',
+      'resource_type'
+    ])
     // Newest first, and page after page gives every event once.
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const page: { data: Array<{ id: string }>, next_cursor: string | null } = await send(app, admin, 'GET', `/v1/audit-events?limit=4${cursor !== null ? `&cursor=${cursor}` : ''}`, undefined, 200)
+      const page: { data: Array<{ id: string }>; next_cursor: string | null } = await send(
+        app,
+        admin,
+        'GET',
+        `/v1/audit-events?limit=4${cursor !== null ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        200
+      )
       seen.push(...page.data.map((e) => e.id))
       cursor = page.next_cursor
     } while (cursor !== null)
     t.same([...seen].sort(), stored.map((e) => e.id).sort())
     t.equal(new Set(seen).size, seen.length)
 
-    const byActor = await send(app, admin, 'GET', '/v1/audit-events?actor_id=coordinator-ann&action=update', undefined, 200)
-    t.same(byActor.data.map((e: { resource_id: string }) => e.resource_id), [ids[3]])
-    const byReferral = await send(app, admin, 'GET', `/v1/audit-events?referral_id=${ids[2]}&resource_type=referral`, undefined, 200)
+    const byActor = await send(
+      app,
+      admin,
+      'GET',
+      '/v1/audit-events?actor_id=coordinator-ann&action=update',
+      undefined,
+      200
+    )
+    t.same(
+      byActor.data.map((e: { resource_id: string }) => e.resource_id),
+      [ids[3]]
+    )
+    const byReferral = await send(
+      app,
+      admin,
+      'GET',
+      `/v1/audit-events?referral_id=${ids[2]}&resource_type=referral`,
+      undefined,
+      200
+    )
     t.ok(byReferral.data.length >= 3)
     t.ok(byReferral.data.every((e: { referral_id: string }) => e.referral_id === ids[2]))
     const byResource = await send(app, admin, 'GET', `/v1/audit-events?resource_id=${ids[1]}`, undefined, 200)
@@ -152,7 +301,11 @@ t.test('access events for referrals', async (t) => {
     const bad = await app.inject({ method: 'GET', url: '/v1/audit-events?action=peek', headers: auth(admin) })
     t.equal(bad.statusCode, 400)
     t.match(bad.json(), { errors: [{ path: /action/ }] })
-    const backwards = await app.inject({ method: 'GET', url: '/v1/audit-events?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', headers: auth(admin) })
+    const backwards = await app.inject({
+      method: 'GET',
+      url: '/v1/audit-events?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z',
+      headers: auth(admin)
+    })
     t.equal(backwards.statusCode, 400)
     // Another organisation's admin sees none of these.
     const theirs = await send(app, other.token('admin'), 'GET', '/v1/audit-events?limit=200', undefined, 200)
@@ -163,10 +316,29 @@ t.test('access events for referrals', async (t) => {
     const log = await send(app, coordinator, 'GET', `/v1/referrals/${ids[2]}/access-log`, undefined, 200)
     t.ok(log.data.length >= 3)
     t.ok(log.data.every((e: { referral_id: string }) => e.referral_id === ids[2]))
-    t.same(log.data.map((e: { at: string }) => e.at), [...log.data.map((e: { at: string }) => e.at)].sort().reverse())
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${ids[2]}/access-log`, headers: auth(admin) })).statusCode, 200)
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${ids[2]}/access-log`, headers: auth(referrer) })).statusCode, 403)
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${ids[2]}/access-log`, headers: auth(other.token('coordinator')) })).statusCode, 404)
+    t.same(
+      log.data.map((e: { at: string }) => e.at),
+      [...log.data.map((e: { at: string }) => e.at)].sort().reverse()
+    )
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/referrals/${ids[2]}/access-log`, headers: auth(admin) })).statusCode,
+      200
+    )
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/referrals/${ids[2]}/access-log`, headers: auth(referrer) }))
+        .statusCode,
+      403
+    )
+    t.equal(
+      (
+        await app.inject({
+          method: 'GET',
+          url: `/v1/referrals/${ids[2]}/access-log`,
+          headers: auth(other.token('coordinator'))
+        })
+      ).statusCode,
+      404
+    )
     const reads = await send(app, coordinator, 'GET', `/v1/referrals/${ids[2]}/access-log?action=read`, undefined, 200)
     t.ok(reads.data.length > 0 && reads.data.every((e: { action: string }) => e.action === 'read'))
   })

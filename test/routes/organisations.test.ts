@@ -9,7 +9,8 @@ t.test('organisations', async (t) => {
   const platform = tokenFor('platform_admin', { org: null })
   const create = async (payload: Record<string, unknown>, token = platform) =>
     await app.inject({ method: 'POST', url: '/v1/organisations', headers: auth(token), payload })
-  const errorPaths = (res: { json: () => any }): string[] => (res.json().errors ?? []).map((e: { path: string }) => e.path)
+  const errorPaths = (res: { json: () => any }): string[] =>
+    (res.json().errors ?? []).map((e: { path: string }) => e.path)
 
   t.test('a platform admin creates an organisation', async (t) => {
     const res = await create({ name: 'Bromley Mentoring Initiative', code: 'BMI' })
@@ -27,10 +28,20 @@ t.test('organisations', async (t) => {
       t.equal(res.statusCode, 403, `${role}: ${res.body}`)
       t.equal(res.json().code, 'forbidden')
     }
-    t.equal((await create({ name: 'Not allowed', code: 'NOPE' }, tenant.token('mentor', { mentorId: randomUUID() }))).statusCode, 403)
-    t.equal((await create({ name: 'Not allowed', code: 'NOPE' }, tenant.token(['admin', 'coordinator']))).statusCode, 403)
+    t.equal(
+      (await create({ name: 'Not allowed', code: 'NOPE' }, tenant.token('mentor', { mentorId: randomUUID() })))
+        .statusCode,
+      403
+    )
+    t.equal(
+      (await create({ name: 'Not allowed', code: 'NOPE' }, tenant.token(['admin', 'coordinator']))).statusCode,
+      403
+    )
     t.equal((await create({ name: 'Now allowed', code: 'NOPE' })).statusCode, 201, 'the code was never taken')
-    t.equal((await app.inject({ method: 'POST', url: '/v1/organisations', payload: { name: 'x', code: 'XX' } })).statusCode, 401)
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/v1/organisations', payload: { name: 'x', code: 'XX' } })).statusCode,
+      401
+    )
   })
 
   t.test('the code is 2 to 10 capital letters', async (t) => {
@@ -53,19 +64,37 @@ t.test('organisations', async (t) => {
     const again = await create({ name: 'Another Safe Space', code: 'SAFE' })
     t.equal(again.statusCode, 409, again.body)
     t.equal(again.headers['content-type'], 'application/problem+json; charset=utf-8')
-    const twice = await Promise.all([create({ name: 'Race one', code: 'RACE' }), create({ name: 'Race two', code: 'RACE' })])
+    const twice = await Promise.all([
+      create({ name: 'Race one', code: 'RACE' }),
+      create({ name: 'Race two', code: 'RACE' })
+    ])
     t.same(twice.map((r) => r.statusCode).sort(), [201, 409], 'two at once: one wins')
   })
 
   t.test('Idempotency-Key: a retry returns the first organisation instead of a conflict', async (t) => {
     const key = randomUUID()
     const headers = { ...auth(platform), 'idempotency-key': key }
-    const first = await app.inject({ method: 'POST', url: '/v1/organisations', headers, payload: { name: 'Stockport', code: 'STOCK' } })
+    const first = await app.inject({
+      method: 'POST',
+      url: '/v1/organisations',
+      headers,
+      payload: { name: 'Stockport', code: 'STOCK' }
+    })
     t.equal(first.statusCode, 201, first.body)
-    const again = await app.inject({ method: 'POST', url: '/v1/organisations', headers, payload: { name: 'Stockport', code: 'STOCK' } })
+    const again = await app.inject({
+      method: 'POST',
+      url: '/v1/organisations',
+      headers,
+      payload: { name: 'Stockport', code: 'STOCK' }
+    })
     t.equal(again.statusCode, 201, again.body)
     t.equal(again.json().id, first.json().id)
-    const changed = await app.inject({ method: 'POST', url: '/v1/organisations', headers, payload: { name: 'Stockport', code: 'STOCKP' } })
+    const changed = await app.inject({
+      method: 'POST',
+      url: '/v1/organisations',
+      headers,
+      payload: { name: 'Stockport', code: 'STOCKP' }
+    })
     t.equal(changed.statusCode, 422, changed.body)
     t.equal(changed.json().code, 'idempotency_key_reused')
     const withoutKey = await create({ name: 'Stockport', code: 'STOCK' })
@@ -81,11 +110,19 @@ t.test('organisations', async (t) => {
       t.equal(res.json().id, a.orgId)
       t.equal(res.json().code, a.code)
     }
-    const mentor = await app.inject({ method: 'GET', url: '/v1/organisation', headers: auth(b.token('mentor', { mentorId: randomUUID() })) })
+    const mentor = await app.inject({
+      method: 'GET',
+      url: '/v1/organisation',
+      headers: auth(b.token('mentor', { mentorId: randomUUID() }))
+    })
     t.equal(mentor.statusCode, 200)
     t.equal(mentor.json().id, b.orgId)
     t.equal((await app.inject({ method: 'GET', url: '/v1/organisation', headers: auth(platform) })).statusCode, 403)
-    const unknownOrg = await app.inject({ method: 'GET', url: '/v1/organisation', headers: auth(tokenFor('admin', { org: randomUUID() })) })
+    const unknownOrg = await app.inject({
+      method: 'GET',
+      url: '/v1/organisation',
+      headers: auth(tokenFor('admin', { org: randomUUID() }))
+    })
     t.equal(unknownOrg.statusCode, 404, 'a token for an organisation that does not exist')
   })
 })

@@ -6,14 +6,35 @@ import { createTenant } from '../support/tenants.js'
 import { auth } from '../support/tokens.js'
 
 t.test('Idempotency-Key on referral intake', async (t) => {
-  const { app, tenant, tokens: { coordinator } } = await setUp(t)
+  const {
+    app,
+    tenant,
+    tokens: { coordinator }
+  } = await setUp(t)
 
   const post = async (token: string, key: string | undefined, body: Record<string, unknown>) =>
-    await app.inject({ method: 'POST', url: '/v1/referrals', headers: { ...auth(token), ...(key !== undefined ? { 'idempotency-key': key } : {}) }, payload: body })
+    await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: { ...auth(token), ...(key !== undefined ? { 'idempotency-key': key } : {}) },
+      payload: body
+    })
   const referralsOf = async (programmeId: string): Promise<Array<{ id: string }>> =>
-    (await app.inject({ method: 'GET', url: `/v1/referrals?limit=200&programme_id=${programmeId}`, headers: auth(coordinator) })).json().data
+    (
+      await app.inject({
+        method: 'GET',
+        url: `/v1/referrals?limit=200&programme_id=${programmeId}`,
+        headers: auth(coordinator)
+      })
+    ).json().data
   const acknowledgements = async (id: string): Promise<unknown[]> =>
-    (await app.inject({ method: 'GET', url: `/v1/notifications?subject_id=${id}&kind=referral_acknowledgement`, headers: auth(coordinator) })).json().data
+    (
+      await app.inject({
+        method: 'GET',
+        url: `/v1/notifications?subject_id=${id}&kind=referral_acknowledgement`,
+        headers: auth(coordinator)
+      })
+    ).json().data
 
   t.test('a retry with the same key and body returns the first response and creates nothing', async (t) => {
     const programme = await tenant.programme({})
@@ -68,7 +89,11 @@ t.test('Idempotency-Key on referral intake', async (t) => {
     const body = referralBody(programme)
     const a = await post(tenant.token('referrer', { sub: 'referrer-one' }), key, body)
     const b = await post(tenant.token('referrer', { sub: 'referrer-two' }), key, body)
-    const c = await post(tenant.token('integration', { sub: 'council-portal' }), key, referralBody(programme, { needs: { level: 'low' } }))
+    const c = await post(
+      tenant.token('integration', { sub: 'council-portal' }),
+      key,
+      referralBody(programme, { needs: { level: 'low' } })
+    )
     t.equal(a.statusCode, 201, a.body)
     t.equal(b.statusCode, 201, b.body)
     t.equal(c.statusCode, 201, c.body)
@@ -98,7 +123,11 @@ t.test('Idempotency-Key on referral intake', async (t) => {
     const key = randomUUID()
     const body = referralBody(programme)
     const responses = await Promise.all(Array.from({ length: 10 }, async () => await post(referrer, key, body)))
-    t.same(responses.map((r) => r.statusCode), Array(10).fill(201), responses.map((r) => r.statusCode).join(','))
+    t.same(
+      responses.map((r) => r.statusCode),
+      Array(10).fill(201),
+      responses.map((r) => r.statusCode).join(',')
+    )
     const ids = new Set(responses.map((r) => r.json().id))
     t.equal(ids.size, 1, 'every response names the same referral')
     const list = await referralsOf(programme)
@@ -111,6 +140,9 @@ t.test('Idempotency-Key on referral intake', async (t) => {
     const programme = await tenant.programme({})
     const res = await post(tenant.token('referrer'), 'x'.repeat(300), referralBody(programme))
     t.equal(res.statusCode, 400, res.body)
-    t.ok(res.json().errors.some((e: { path: string }) => e.path.includes('idempotency-key')), res.body)
+    t.ok(
+      res.json().errors.some((e: { path: string }) => e.path.includes('idempotency-key')),
+      res.body
+    )
   })
 })

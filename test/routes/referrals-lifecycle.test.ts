@@ -11,8 +11,13 @@ t.test('referral lifecycle', async (t) => {
   const referrer = tenant.token('referrer', { sub: referrerSub })
   const coordinator = tenant.token('coordinator', { sub: coordinatorSub })
 
-  const create = async (): Promise<{ id: string, reference: string }> => {
-    const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(referrer), payload: referralBody(programme) })
+  const create = async (): Promise<{ id: string; reference: string }> => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: auth(referrer),
+      payload: referralBody(programme)
+    })
     if (res.statusCode !== 201) throw new Error(res.body)
     return res.json()
   }
@@ -20,8 +25,12 @@ t.test('referral lifecycle', async (t) => {
     await app.inject({ method: 'POST', url: `/v1/referrals/${id}/${action}`, headers: auth(token), payload })
   const statusOf = async (id: string): Promise<string> =>
     (await app.inject({ method: 'GET', url: `/v1/referrals/${id}`, headers: auth(coordinator) })).json().status
-  const notifications = async (id: string): Promise<Array<{ kind: string, recipient: string, subject_id: string }>> => {
-    const res = await app.inject({ method: 'GET', url: `/v1/notifications?subject_id=${id}`, headers: auth(coordinator) })
+  const notifications = async (id: string): Promise<Array<{ kind: string; recipient: string; subject_id: string }>> => {
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/notifications?subject_id=${id}`,
+      headers: auth(coordinator)
+    })
     if (res.statusCode !== 200) throw new Error(res.body)
     return res.json().data
   }
@@ -46,7 +55,7 @@ t.test('referral lifecycle', async (t) => {
   }
 
   t.test('every allowed transition', async (t) => {
-    const allowed: Array<{ path: string[], action: string, to: string }> = [
+    const allowed: Array<{ path: string[]; action: string; to: string }> = [
       { path: [], action: 'start-review', to: 'under_review' },
       { path: [], action: 'request-information', to: 'information_requested' },
       { path: [], action: 'accept', to: 'accepted' },
@@ -61,7 +70,11 @@ t.test('referral lifecycle', async (t) => {
       { path: ['request-information'], action: 'withdraw', to: 'withdrawn' },
       { path: ['accept'], action: 'decline', to: 'declined' },
       { path: ['accept'], action: 'withdraw', to: 'withdrawn' },
-      { path: ['start-review', 'request-information', 'provide-information'], action: 'request-information', to: 'information_requested' }
+      {
+        path: ['start-review', 'request-information', 'provide-information'],
+        action: 'request-information',
+        to: 'information_requested'
+      }
     ]
     for (const a of allowed) {
       const id = await walk(t, a.path)
@@ -73,7 +86,7 @@ t.test('referral lifecycle', async (t) => {
   })
 
   t.test('forbidden transitions are 409 invalid_transition and change nothing', async (t) => {
-    const forbidden: Array<{ path: string[], action: string, from: string }> = [
+    const forbidden: Array<{ path: string[]; action: string; from: string }> = [
       { path: ['decline'], action: 'accept', from: 'declined' },
       { path: ['decline'], action: 'withdraw', from: 'declined' },
       { path: ['decline'], action: 'decline', from: 'declined' },
@@ -108,10 +121,16 @@ t.test('referral lifecycle', async (t) => {
     const { id } = await create()
     const missing = await act(id, 'decline', { note: 'no reason' })
     t.equal(missing.statusCode, 400, missing.body)
-    t.same(missing.json().errors.map((e: { path: string }) => e.path), ['body/reason_code'])
+    t.same(
+      missing.json().errors.map((e: { path: string }) => e.path),
+      ['body/reason_code']
+    )
     const bogus = await act(id, 'decline', { reason_code: 'does_not_like_them' })
     t.equal(bogus.statusCode, 400, bogus.body)
-    t.same(bogus.json().errors.map((e: { path: string }) => e.path), ['body/reason_code'])
+    t.same(
+      bogus.json().errors.map((e: { path: string }) => e.path),
+      ['body/reason_code']
+    )
     t.match(bogus.json().errors[0].message, /needs_too_complex/)
     const noBody = await app.inject({ method: 'POST', url: `/v1/referrals/${id}/decline`, headers: auth(coordinator) })
     t.equal(noBody.statusCode, 400, noBody.body)
@@ -128,42 +147,54 @@ t.test('referral lifecycle', async (t) => {
     const { id } = await create()
     const noQuestions = await act(id, 'request-information', {})
     t.equal(noQuestions.statusCode, 400, noQuestions.body)
-    t.same(noQuestions.json().errors.map((e: { path: string }) => e.path), ['body/questions'])
+    t.same(
+      noQuestions.json().errors.map((e: { path: string }) => e.path),
+      ['body/questions']
+    )
     const noReason = await act(id, 'withdraw', {}, referrer)
     t.equal(noReason.statusCode, 400, noReason.body)
-    t.same(noReason.json().errors.map((e: { path: string }) => e.path), ['body/reason'])
+    t.same(
+      noReason.json().errors.map((e: { path: string }) => e.path),
+      ['body/reason']
+    )
   })
 
-  t.test('request-information and decline each notify the referrer once; provide-information returns to review', async (t) => {
-    const { id } = await create()
-    const atIntake = await notifications(id)
-    t.same(atIntake.map((n) => n.kind), ['referral_acknowledgement'])
+  t.test(
+    'request-information and decline each notify the referrer once; provide-information returns to review',
+    async (t) => {
+      const { id } = await create()
+      const atIntake = await notifications(id)
+      t.same(
+        atIntake.map((n) => n.kind),
+        ['referral_acknowledgement']
+      )
 
-    const asked = await act(id, 'request-information', { questions: 'Which school year is the young person in?' })
-    t.equal(asked.statusCode, 200, asked.body)
-    t.equal(asked.json().information_request.questions, 'Which school year is the young person in?')
-    const afterAsk = await notifications(id)
-    const requests = afterAsk.filter((n) => n.kind === 'referral_information_requested')
-    t.equal(requests.length, 1, JSON.stringify(afterAsk))
-    t.equal(requests[0].recipient, 'sam.teacher@school.example')
-    t.equal(afterAsk.length, 2)
+      const asked = await act(id, 'request-information', { questions: 'Which school year is the young person in?' })
+      t.equal(asked.statusCode, 200, asked.body)
+      t.equal(asked.json().information_request.questions, 'Which school year is the young person in?')
+      const afterAsk = await notifications(id)
+      const requests = afterAsk.filter((n) => n.kind === 'referral_information_requested')
+      t.equal(requests.length, 1, JSON.stringify(afterAsk))
+      t.equal(requests[0].recipient, 'sam.teacher@school.example')
+      t.equal(afterAsk.length, 2)
 
-    const answered = await act(id, 'provide-information', { answers: 'Year 9.' }, referrer)
-    t.equal(answered.statusCode, 200, answered.body)
-    t.equal(answered.json().status, 'under_review')
-    t.equal(answered.json().information_request.answers, 'Year 9.')
-    t.ok(answered.json().information_request.answered_at)
-    t.equal((await notifications(id)).length, 2, 'answering notifies nobody')
+      const answered = await act(id, 'provide-information', { answers: 'Year 9.' }, referrer)
+      t.equal(answered.statusCode, 200, answered.body)
+      t.equal(answered.json().status, 'under_review')
+      t.equal(answered.json().information_request.answers, 'Year 9.')
+      t.ok(answered.json().information_request.answered_at)
+      t.equal((await notifications(id)).length, 2, 'answering notifies nobody')
 
-    const declined = await act(id, 'decline', { reason_code: 'no_mentor_available' })
-    t.equal(declined.statusCode, 200, declined.body)
-    const afterDecline = await notifications(id)
-    const declines = afterDecline.filter((n) => n.kind === 'referral_declined')
-    t.equal(declines.length, 1, JSON.stringify(afterDecline))
-    t.equal(declines[0].recipient, 'sam.teacher@school.example')
-    t.equal(afterDecline.length, 3)
-    t.ok(afterDecline.every((n) => n.subject_id === id))
-  })
+      const declined = await act(id, 'decline', { reason_code: 'no_mentor_available' })
+      t.equal(declined.statusCode, 200, declined.body)
+      const afterDecline = await notifications(id)
+      const declines = afterDecline.filter((n) => n.kind === 'referral_declined')
+      t.equal(declines.length, 1, JSON.stringify(afterDecline))
+      t.equal(declines[0].recipient, 'sam.teacher@school.example')
+      t.equal(afterDecline.length, 3)
+      t.ok(afterDecline.every((n) => n.subject_id === id))
+    }
+  )
 
   t.test('a second round of questions is a second notification', async (t) => {
     const id = await walk(t, ['request-information', 'provide-information', 'request-information'])
@@ -194,26 +225,51 @@ t.test('referral lifecycle', async (t) => {
 
     const res = await app.inject({ method: 'GET', url: `/v1/referrals/${id}/history`, headers: auth(coordinator) })
     t.equal(res.statusCode, 200, res.body)
-    const entries = res.json().data as Array<{ from_status: string | null, to_status: string, actor_id: string, actor_role: string, reason: string | null, at: string }>
-    t.same(entries.map((e) => [e.from_status, e.to_status]), [
-      [null, 'submitted'],
-      ['submitted', 'under_review'],
-      ['under_review', 'information_requested'],
-      ['information_requested', 'under_review'],
-      ['under_review', 'accepted'],
-      ['accepted', 'withdrawn']
-    ])
-    t.same(entries.map((e) => e.actor_id), [referrerSub, coordinatorSub, coordinatorSub, referrerSub, coordinatorSub, referrerSub])
-    t.same(entries.map((e) => e.actor_role), ['referrer', 'coordinator', 'coordinator', 'referrer', 'coordinator', 'referrer'])
+    const entries = res.json().data as Array<{
+      from_status: string | null
+      to_status: string
+      actor_id: string
+      actor_role: string
+      reason: string | null
+      at: string
+    }>
+    t.same(
+      entries.map((e) => [e.from_status, e.to_status]),
+      [
+        [null, 'submitted'],
+        ['submitted', 'under_review'],
+        ['under_review', 'information_requested'],
+        ['information_requested', 'under_review'],
+        ['under_review', 'accepted'],
+        ['accepted', 'withdrawn']
+      ]
+    )
+    t.same(
+      entries.map((e) => e.actor_id),
+      [referrerSub, coordinatorSub, coordinatorSub, referrerSub, coordinatorSub, referrerSub]
+    )
+    t.same(
+      entries.map((e) => e.actor_role),
+      ['referrer', 'coordinator', 'coordinator', 'referrer', 'coordinator', 'referrer']
+    )
     t.equal(entries[1].reason, 'Looks suitable')
     t.equal(entries[4].reason, 'Good fit for the programme')
     t.equal(entries[5].reason, 'Family moved out of the area')
     const times = entries.map((e) => Date.parse(e.at))
-    t.ok(times.every((x) => Number.isFinite(x) && x >= started - 1000 && x <= Date.now() + 1000), 'times are real instants')
-    t.same(times, [...times].sort((a, b) => a - b), 'in order')
+    t.ok(
+      times.every((x) => Number.isFinite(x) && x >= started - 1000 && x <= Date.now() + 1000),
+      'times are real instants'
+    )
+    t.same(
+      times,
+      [...times].sort((a, b) => a - b),
+      'in order'
+    )
 
     const declinedId = await walk(t, ['decline'])
-    const declined = (await app.inject({ method: 'GET', url: `/v1/referrals/${declinedId}/history`, headers: auth(referrer) })).json().data
+    const declined = (
+      await app.inject({ method: 'GET', url: `/v1/referrals/${declinedId}/history`, headers: auth(referrer) })
+    ).json().data
     t.equal(declined.at(-1).reason, 'better_served_elsewhere', 'the decline reason is kept')
     t.equal(declined.at(-1).to_status, 'declined')
   })
@@ -224,7 +280,14 @@ t.test('referral lifecycle', async (t) => {
       const res = await act(missing, action, BODIES[action])
       t.equal(res.statusCode, 404, `${action}: ${res.body}`)
     }
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${missing}/history`, headers: auth(coordinator) })).statusCode, 404)
-    t.equal((await app.inject({ method: 'GET', url: '/v1/referrals/not-a-uuid', headers: auth(coordinator) })).statusCode, 400)
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/referrals/${missing}/history`, headers: auth(coordinator) }))
+        .statusCode,
+      404
+    )
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/v1/referrals/not-a-uuid', headers: auth(coordinator) })).statusCode,
+      400
+    )
   })
 })

@@ -12,7 +12,12 @@ t.test('referral reads survive a column added while the service runs', async (t)
   const { app, config, tenant } = await setUp(t, { env: { DATABASE_POOL_SIZE: '1' } })
   const programme = await tenant.programme()
   const token = tenant.token('coordinator')
-  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(token), payload: referralBody(programme) })
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/referrals',
+    headers: auth(token),
+    payload: referralBody(programme)
+  })
   t.equal(created.statusCode, 201, created.body)
   const id = created.json().id as string
 

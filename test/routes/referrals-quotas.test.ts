@@ -7,10 +7,15 @@ import { todayLocal } from '../support/time.js'
 import { auth } from '../support/tokens.js'
 import { addDays } from '../../src/lib/dates.js'
 
-const quotaCodes = (res: { json: () => any }): string[] => (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()
+const quotaCodes = (res: { json: () => any }): string[] =>
+  (res.json().reasons ?? []).map((r: { code: string }) => r.code).sort()
 
 t.test('referral quotas', async (t) => {
-  const { app, tenant, tokens: { referrer, coordinator, admin } } = await setUp(t)
+  const {
+    app,
+    tenant,
+    tokens: { referrer, coordinator, admin }
+  } = await setUp(t)
 
   const post = async (body: Record<string, unknown>, token = referrer) =>
     await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(token), payload: body })
@@ -19,11 +24,24 @@ t.test('referral quotas', async (t) => {
 
   /** A referral body whose quota keys are all unique unless set. */
   let n = 0
-  const body = (programmeId: string, keys: { email?: string, urn?: string | null, settingName?: string, team?: string | null, organisation?: string } = {}) => {
+  const body = (
+    programmeId: string,
+    keys: {
+      email?: string
+      urn?: string | null
+      settingName?: string
+      team?: string | null
+      organisation?: string
+    } = {}
+  ) => {
     n += 1
-    const setting = keys.urn === null
-      ? { name: keys.settingName ?? `School ${n}-${randomUUID().slice(0, 6)}`, urn: undefined }
-      : { name: keys.settingName ?? `School ${n}`, urn: keys.urn ?? String(100000 + Math.floor(Math.random() * 899999)) }
+    const setting =
+      keys.urn === null
+        ? { name: keys.settingName ?? `School ${n}-${randomUUID().slice(0, 6)}`, urn: undefined }
+        : {
+            name: keys.settingName ?? `School ${n}`,
+            urn: keys.urn ?? String(100000 + Math.floor(Math.random() * 899999))
+          }
     return referralBody(programmeId, {
       young_person: { education_setting: setting },
       referrer: {
@@ -42,7 +60,11 @@ t.test('referral quotas', async (t) => {
     t.equal(third.statusCode, 409, third.body)
     t.equal(third.json().code, 'quota_reached')
     t.same(quotaCodes(third), ['quota_per_referrer'])
-    t.equal((await post(body(p, { email: 'someone.else@school.example' }))).statusCode, 201, 'another referrer is unaffected')
+    t.equal(
+      (await post(body(p, { email: 'someone.else@school.example' }))).statusCode,
+      201,
+      'another referrer is unaffected'
+    )
     // Another programme counts on its own.
     const other = await tenant.programme({ quotas: { per_referrer: 2 } })
     t.equal((await post(body(other, { email: 'pat.jones@school.example' }))).statusCode, 201)
@@ -73,8 +95,16 @@ t.test('referral quotas', async (t) => {
     const sixth = await post(body(p, { organisation: 'hertfordshire cc', team: 'Stevenage  family support' }))
     t.equal(sixth.statusCode, 409, sixth.body)
     t.same(quotaCodes(sixth), ['quota_per_team'])
-    t.equal((await post(body(p, { organisation: 'Hertfordshire CC', team: 'Watford Family Support' }))).statusCode, 201, 'another team is unaffected')
-    t.equal((await post(body(p, { organisation: 'Hertfordshire CC', team: null }))).statusCode, 201, 'no team, no team quota')
+    t.equal(
+      (await post(body(p, { organisation: 'Hertfordshire CC', team: 'Watford Family Support' }))).statusCode,
+      201,
+      'another team is unaffected'
+    )
+    t.equal(
+      (await post(body(p, { organisation: 'Hertfordshire CC', team: null }))).statusCode,
+      201,
+      'no team, no team quota'
+    )
   })
 
   t.test('every quota reached is named at once', async (t) => {
@@ -118,16 +148,33 @@ t.test('referral quotas', async (t) => {
     t.equal((await act(a.id, 'accept')).statusCode, 200)
     const mentorId = await vettedMentor(app, coordinator, [p], { since: addDays(todayLocal(), -30) })
     const match = await app.inject({
-      method: 'POST', url: '/v1/matches', headers: auth(coordinator),
-      payload: { referral_id: a.id, mentor_id: mentorId, introduction: { scheduled_at: `${addDays(todayLocal(), 7)}T16:00:00Z`, location: 'School library' } }
+      method: 'POST',
+      url: '/v1/matches',
+      headers: auth(coordinator),
+      payload: {
+        referral_id: a.id,
+        mentor_id: mentorId,
+        introduction: { scheduled_at: `${addDays(todayLocal(), 7)}T16:00:00Z`, location: 'School library' }
+      }
     })
     t.equal(match.statusCode, 201, match.body)
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status, 'matched')
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status,
+      'matched'
+    )
     t.equal((await post(body(p, { email }))).statusCode, 409, 'matched is still open')
 
-    const closed = await app.inject({ method: 'POST', url: `/v1/matches/${match.json().id}/close`, headers: auth(coordinator), payload: { reason_code: 'moved_away' } })
+    const closed = await app.inject({
+      method: 'POST',
+      url: `/v1/matches/${match.json().id}/close`,
+      headers: auth(coordinator),
+      payload: { reason_code: 'moved_away' }
+    })
     t.equal(closed.statusCode, 200, closed.body)
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status, 'closed')
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status,
+      'closed'
+    )
     t.equal((await post(body(p, { email }))).statusCode, 201, 'the closed referral freed its slot')
   })
 
@@ -141,7 +188,11 @@ t.test('referral quotas', async (t) => {
     t.equal(first.statusCode, 201, 'the funded place does not use up the free one')
     t.equal(first.json().funded_place, false)
     t.equal((await post(body(p, { email }))).statusCode, 409)
-    t.equal((await post(body(p, { email }), coordinator)).statusCode, 409, 'a coordinator without funded_place meets the quota too')
+    t.equal(
+      (await post(body(p, { email }), coordinator)).statusCode,
+      409,
+      'a coordinator without funded_place meets the quota too'
+    )
     const another = await post({ ...body(p, { email }), funded_place: true }, coordinator)
     t.equal(another.statusCode, 201, 'past the quota with a funded place')
   })
@@ -165,7 +216,9 @@ t.test('referral quotas', async (t) => {
 
     const current = await app.inject({ method: 'GET', url: `/v1/programmes/${p}`, headers: auth(admin) })
     const lowered = await app.inject({
-      method: 'PATCH', url: `/v1/programmes/${p}`, headers: { ...auth(admin), 'if-match': current.headers.etag as string },
+      method: 'PATCH',
+      url: `/v1/programmes/${p}`,
+      headers: { ...auth(admin), 'if-match': current.headers.etag as string },
       payload: { rules: { ...current.json().rules, quotas: { per_referrer: 1 } } }
     })
     t.equal(lowered.statusCode, 200, lowered.body)
@@ -174,7 +227,11 @@ t.test('referral quotas', async (t) => {
     const refused = await act(a.id, 'accept')
     t.equal(refused.statusCode, 409, refused.body)
     t.same(quotaCodes(refused), ['quota_per_referrer'])
-    t.equal((await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status, 'submitted', 'unchanged')
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/referrals/${a.id}`, headers: auth(coordinator) })).json().status,
+      'submitted',
+      'unchanged'
+    )
 
     const funded = await act(a.id, 'accept', { funded_place: true })
     t.equal(funded.statusCode, 200, funded.body)
@@ -194,7 +251,11 @@ t.test('referral quotas', async (t) => {
     const statuses = responses.map((r) => r.statusCode)
     t.equal(statuses.filter((s) => s === 201).length, 2, statuses.join(','))
     t.equal(statuses.filter((s) => s === 409).length, 18, statuses.join(','))
-    const list = await app.inject({ method: 'GET', url: `/v1/referrals?programme_id=${p}&limit=200`, headers: auth(coordinator) })
+    const list = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals?programme_id=${p}&limit=200`,
+      headers: auth(coordinator)
+    })
     t.equal(list.json().data.length, 2)
   })
 })

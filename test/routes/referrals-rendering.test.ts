@@ -19,8 +19,12 @@ import fastJsonStringify from 'fast-json-stringify'
  */
 const throughSchema = fastJsonStringify(ReferralSchema as any)
 
-t.test('a referral read, alone or listed, is the response schema\'s rendering, field for field', async (t) => {
-  const { app, tenant, tokens: { coordinator } } = await setUp(t)
+t.test("a referral read, alone or listed, is the response schema's rendering, field for field", async (t) => {
+  const {
+    app,
+    tenant,
+    tokens: { coordinator }
+  } = await setUp(t)
   const programme = await tenant.programme({})
   const referrerSub = 'referrer-rendering'
   const referrer = tenant.token('referrer', { sub: referrerSub })
@@ -31,13 +35,23 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
     ids[name] = r.id
     return r.id
   }
-  const act = async (id: string, action: string, payload: Record<string, unknown> = {}, token = coordinator): Promise<void> => {
+  const act = async (
+    id: string,
+    action: string,
+    payload: Record<string, unknown> = {},
+    token = coordinator
+  ): Promise<void> => {
     await post(app, token, `/v1/referrals/${id}/${action}`, payload, 200)
   }
 
   // Text that JSON must escape, and text it must not mangle.
   await create('awkward text', {
-    young_person: { given_name: 'Zoë "Zee"', family_name: 'O\'Brien\\Test', aspirations: 'Line one\nline two\ttabbed, 😀 and ünïcode, </script>', interests: ['art & design', 'café'] },
+    young_person: {
+      given_name: 'Zoë "Zee"',
+      family_name: "O'Brien\\Test",
+      aspirations: 'Line one\nline two\ttabbed, 😀 and ünïcode, </script>',
+      interests: ['art & design', 'café']
+    },
     needs: { statement: 'Quotes " and backslashes \\ and a control \u0001 character.' },
     preferences: { mentor_gender: 'no_preference', notes: 'Prefers afternoons' },
     other_services: ['CAMHS (waiting list)', 'Youth club']
@@ -55,24 +69,51 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
   await act(answered, 'start-review')
   await act(answered, 'request-information', { questions: 'Which school year?' })
   await act(answered, 'provide-information', { answers: 'Year 9, since September.' }, referrer)
-  await act(await create('declined with a note'), 'decline', { reason_code: 'better_served_elsewhere', note: 'A youth worker is better placed' })
+  await act(await create('declined with a note'), 'decline', {
+    reason_code: 'better_served_elsewhere',
+    note: 'A youth worker is better placed'
+  })
   await act(await create('declined without a note'), 'decline', { reason_code: 'ineligible' })
   await act(await create('withdrawn'), 'withdraw', { reason: 'The young person changed their mind' }, referrer)
   await act(await create('accepted as a funded place'), 'accept', { funded_place: true })
 
-  const mentorId = await recentlyVettedMentor(app, coordinator, [programme], { profile: { given_name: 'Jordan', capacity: 3 } })
+  const mentorId = await recentlyVettedMentor(app, coordinator, [programme], {
+    profile: { given_name: 'Jordan', capacity: 3 }
+  })
   const matchedId = await create('matched')
   await act(matchedId, 'accept')
-  await post(app, coordinator, '/v1/matches', { referral_id: matchedId, mentor_id: mentorId, introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' } }, 201)
+  await post(
+    app,
+    coordinator,
+    '/v1/matches',
+    {
+      referral_id: matchedId,
+      mentor_id: mentorId,
+      introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' }
+    },
+    201
+  )
   const closedId = await create('closed')
   await act(closedId, 'accept')
-  const match = await post(app, coordinator, '/v1/matches', { referral_id: closedId, mentor_id: mentorId, introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' } }, 201)
+  const match = await post(
+    app,
+    coordinator,
+    '/v1/matches',
+    {
+      referral_id: closedId,
+      mentor_id: mentorId,
+      introduction: { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' }
+    },
+    201
+  )
   await post(app, coordinator, `/v1/matches/${match.id as string}/close`, { reason_code: 'young_person_withdrew' }, 200)
   await create('by a coordinator', {}, coordinator)
 
   // Instants whose microseconds would round up if either side rounded instead of truncating.
   const edge = await create('microsecond edges')
-  await sql`update referrals set updated_at = '2026-03-29 00:59:59.999999+00', closed_at = '2026-10-25 01:00:00.000999+00' where id = ${edge}`.execute(app.db)
+  await sql`update referrals set updated_at = '2026-03-29 00:59:59.999999+00', closed_at = '2026-10-25 01:00:00.000999+00' where id = ${edge}`.execute(
+    app.db
+  )
 
   const get = async (id: string, token: string): Promise<any> => {
     const res = await app.inject({ method: 'GET', url: `/v1/referrals/${id}`, headers: auth(token) })
@@ -86,7 +127,7 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
     return JSON.parse(throughSchema(toReferral(row, casework ? await caseworkOf(app.db, id) : undefined)))
   }
 
-  t.test('GET: every state, against the schema\'s serializer', async (t) => {
+  t.test("GET: every state, against the schema's serializer", async (t) => {
     let flagged = 0
     for (const [name, id] of Object.entries(ids)) {
       const expected = await reference(id, true)
@@ -106,7 +147,7 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
     await app.db.deleteFrom('referrals').where('id', '=', created.id).execute()
   })
 
-  t.test('a list page: every state, against the schema\'s serializer', async (t) => {
+  t.test("a list page: every state, against the schema's serializer", async (t) => {
     const res = await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(coordinator) })
     t.equal(res.statusCode, 200)
     t.match(res.headers['content-type'], /^application\/json; charset=utf-8$/)
@@ -119,19 +160,25 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
       t.strictSame(listed.get(id), expected, name)
       t.same(Object.keys(listed.get(id)).sort(), Object.keys(expected).sort(), `${name}: the same fields`)
     }
-    t.same([...statuses].sort(), ['accepted', 'closed', 'declined', 'information_requested', 'matched', 'submitted', 'under_review', 'withdrawn'],
-      'the states covered')
+    t.same(
+      [...statuses].sort(),
+      ['accepted', 'closed', 'declined', 'information_requested', 'matched', 'submitted', 'under_review', 'withdrawn'],
+      'the states covered'
+    )
     const edgeRow = listed.get(edge)
     t.equal(edgeRow.updated_at, '2026-03-29T00:59:59.999Z', 'truncated to the millisecond, as a JavaScript Date is')
     t.equal(edgeRow.closed_at, '2026-10-25T01:00:00.000Z')
-    t.equal(listed.get(ids['awkward text']).young_person.aspirations, 'Line one\nline two\ttabbed, 😀 and ünïcode, </script>')
+    t.equal(
+      listed.get(ids['awkward text']).young_person.aspirations,
+      'Line one\nline two\ttabbed, 😀 and ünïcode, </script>'
+    )
   })
 
   t.test('as the referrer: its own, the same as its GET', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(referrer) })
     t.equal(res.statusCode, 200)
     const data = res.json().data as any[]
-    t.equal(data.length, Object.keys(ids).length - 1, 'not the coordinator\'s referral')
+    t.equal(data.length, Object.keys(ids).length - 1, "not the coordinator's referral")
     t.notOk(data.some((r) => r.id === ids['by a coordinator']))
     for (const r of data) {
       t.strictSame(r, await reference(r.id))
@@ -140,12 +187,20 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
   })
 
   t.test('top-level fields are those of the response schema, in its order', async (t) => {
-    const res = await app.inject({ method: 'GET', url: `/v1/referrals?limit=1&status=matched`, headers: auth(coordinator) })
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals?limit=1&status=matched`,
+      headers: auth(coordinator)
+    })
     const item = res.json().data[0]
     const casework = new Set<string>(CASEWORK_FIELDS)
-    t.same(Object.keys(item), Object.keys(ReferralSchema.properties).filter((f) => !casework.has(f)), 'a list page leaves out the casework fields')
+    t.same(
+      Object.keys(item),
+      Object.keys(ReferralSchema.properties).filter((f) => !casework.has(f)),
+      'a list page leaves out the casework fields'
+    )
     const one = await get(item.id, coordinator)
-    t.same(Object.keys(one), Object.keys(ReferralSchema.properties), 'a coordinator\'s read has them, last')
+    t.same(Object.keys(one), Object.keys(ReferralSchema.properties), "a coordinator's read has them, last")
     t.same(item.match, { status: 'proposed', mentor_first_name: 'Jordan' })
   })
 
@@ -154,10 +209,18 @@ t.test('a referral read, alone or listed, is the response schema\'s rendering, f
     const page = first.json()
     t.equal(page.data.length, 5)
     t.type(page.next_cursor, 'string')
-    const rest = await app.inject({ method: 'GET', url: `/v1/referrals?limit=200&cursor=${encodeURIComponent(page.next_cursor as string)}`, headers: auth(coordinator) })
+    const rest = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals?limit=200&cursor=${encodeURIComponent(page.next_cursor as string)}`,
+      headers: auth(coordinator)
+    })
     t.equal(rest.json().data.length, Object.keys(ids).length - 5)
     t.equal(rest.json().next_cursor, null)
-    const none = await app.inject({ method: 'GET', url: '/v1/referrals?status=closed&programme_id=00000000-0000-4000-8000-000000000000', headers: auth(coordinator) })
+    const none = await app.inject({
+      method: 'GET',
+      url: '/v1/referrals?status=closed&programme_id=00000000-0000-4000-8000-000000000000',
+      headers: auth(coordinator)
+    })
     t.equal(none.statusCode, 200)
     t.equal(none.body, '{"data":[],"next_cursor":null}')
   })

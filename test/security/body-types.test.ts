@@ -21,17 +21,35 @@ t.test('request bodies are never coerced; query strings may be', async (t) => {
     ['body/risks/cin_plan', { risks: { cin_plan: null } }]
   ]
   for (const [path, override] of cases) {
-    const res = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(coordinator), payload: referralBody(programmeId, override) })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/referrals',
+      headers: auth(coordinator),
+      payload: referralBody(programmeId, override)
+    })
     t.equal(res.statusCode, 400, `${JSON.stringify(override)}: ${res.body}`)
     t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8')
-    t.ok(res.json().errors.some((e: { path: string }) => e.path === path), `${JSON.stringify(override)} names ${path}: ${res.body}`)
+    t.ok(
+      res.json().errors.some((e: { path: string }) => e.path === path),
+      `${JSON.stringify(override)} names ${path}: ${res.body}`
+    )
   }
 
-  const mentor = await app.inject({ method: 'POST', url: '/v1/mentors', headers: auth(coordinator), payload: mentorBody([programmeId], { capacity: '2' }) })
+  const mentor = await app.inject({
+    method: 'POST',
+    url: '/v1/mentors',
+    headers: auth(coordinator),
+    payload: mentorBody([programmeId], { capacity: '2' })
+  })
   t.equal(mentor.statusCode, 400)
   t.equal(mentor.json().errors[0].path, 'body/capacity')
 
-  const typed = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(coordinator), payload: referralBody(programmeId) })
+  const typed = await app.inject({
+    method: 'POST',
+    url: '/v1/referrals',
+    headers: auth(coordinator),
+    payload: referralBody(programmeId)
+  })
   t.equal(typed.statusCode, 201, 'the same bodies with their own types are accepted')
 
   const query = await app.inject({ method: 'GET', url: '/v1/referrals?limit=1', headers: auth(coordinator) })

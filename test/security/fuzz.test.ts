@@ -11,19 +11,57 @@ import { auth, tokenFor } from '../support/tokens.js'
  */
 
 type Schema = Record<string, any>
-interface Parameter { in: 'path' | 'query' | 'header', name: string, required?: boolean, schema: Schema }
-interface Operation { operationId: string, parameters?: Parameter[], requestBody?: { content: Record<string, { schema: Schema }> } }
+interface Parameter {
+  in: 'path' | 'query' | 'header'
+  name: string
+  required?: boolean
+  schema: Schema
+}
+interface Operation {
+  operationId: string
+  parameters?: Parameter[]
+  requestBody?: { content: Record<string, { schema: Schema }> }
+}
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 const HUGE_STRING = 'x'.repeat(20_000)
-const BAD_UUIDS = ['not-a-uuid', '123', '00000000-0000-0000-0000-00000000000g', `${randomUUID()}0`, "' or 1=1 --", '%00', '..%2F..%2Fetc%2Fpasswd', 'x'.repeat(400)]
-const BAD_DATES = ['2026-02-30', '2026-13-01', '2025-02-29', '0000-00-00', '26-1-1', '2026-1-1', 'tomorrow', '2026-02-28T00:00:00Z']
+const BAD_UUIDS = [
+  'not-a-uuid',
+  '123',
+  '00000000-0000-0000-0000-00000000000g',
+  `${randomUUID()}0`,
+  "' or 1=1 --",
+  '%00',
+  '..%2F..%2Fetc%2Fpasswd',
+  'x'.repeat(400)
+]
+const BAD_DATES = [
+  '2026-02-30',
+  '2026-13-01',
+  '2025-02-29',
+  '0000-00-00',
+  '26-1-1',
+  '2026-1-1',
+  'tomorrow',
+  '2026-02-28T00:00:00Z'
+]
 const BAD_INSTANTS = ['2026-02-30T10:00:00Z', '2026-01-01T25:00:00Z', 'now', '2026-01-01']
 
 /** Strings for pattern-constrained fields: the first that the pattern accepts is used as a valid sample. */
-const PATTERN_SAMPLES = ['BR1 3AB', '101695', '020 7946 0000', 'BR', 'referral_acknowledged', 'abc', 'ABC', '09:00', 'a', 'A1']
+const PATTERN_SAMPLES = [
+  'BR1 3AB',
+  '101695',
+  '020 7946 0000',
+  'BR',
+  'referral_acknowledged',
+  'abc',
+  'ABC',
+  '09:00',
+  'a',
+  'A1'
+]
 
-function resolve (doc: Schema, schema: Schema): Schema {
+function resolve(doc: Schema, schema: Schema): Schema {
   let s = schema
   for (let i = 0; i < 10 && typeof s?.$ref === 'string'; i++) {
     const name = s.$ref.replace(/^#\/components\/schemas\//, '')
@@ -39,7 +77,7 @@ const nonNull = (doc: Schema, s: Schema): Schema => {
 }
 
 /** A value the schema accepts (as far as a schema alone can tell). */
-function sample (doc: Schema, schema: Schema, name = ''): unknown {
+function sample(doc: Schema, schema: Schema, name = ''): unknown {
   const s = nonNull(doc, resolve(doc, schema))
   if (s.const !== undefined) return s.const
   if (Array.isArray(s.enum)) return s.enum[0]
@@ -63,21 +101,26 @@ function sample (doc: Schema, schema: Schema, name = ''): unknown {
       if (s.format === 'email') return `fuzz-${randomUUID().slice(0, 8)}@council.example`
       if (typeof s.pattern === 'string') {
         const re = new RegExp(s.pattern)
-        if (name === 'code' && re.test('ABC')) return Array.from({ length: 6 }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('')
+        if (name === 'code' && re.test('ABC'))
+          return Array.from({ length: 6 }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join('')
         return PATTERN_SAMPLES.find((c) => re.test(c))
       }
       const min = s.minLength ?? 1
       return 'Sample text'.padEnd(min, 'x').slice(0, s.maxLength ?? 1000)
     }
-    case 'integer': return Math.max(s.minimum ?? 1, Math.min(s.maximum ?? 1, 1))
-    case 'number': return Math.max(s.minimum ?? 1, Math.min(s.maximum ?? 1, 1))
-    case 'boolean': return false
-    default: return undefined
+    case 'integer':
+      return Math.max(s.minimum ?? 1, Math.min(s.maximum ?? 1, 1))
+    case 'number':
+      return Math.max(s.minimum ?? 1, Math.min(s.maximum ?? 1, 1))
+    case 'boolean':
+      return false
+    default:
+      return undefined
   }
 }
 
 /** Invalid and boundary replacements for a value of this schema. */
-function badValues (doc: Schema, schema: Schema): unknown[] {
+function badValues(doc: Schema, schema: Schema): unknown[] {
   const s = nonNull(doc, resolve(doc, schema))
   const out: unknown[] = [null, { nested: true }]
   if (Array.isArray(s.enum)) out.push('not_a_value', String(s.enum[0]).toUpperCase(), 7)
@@ -100,7 +143,11 @@ function badValues (doc: Schema, schema: Schema): unknown[] {
       out.push('maybe', 2)
       break
     case 'array':
-      out.push('a string', Array.from({ length: 1000 }, (_v, i) => `item-${i}`), [null])
+      out.push(
+        'a string',
+        Array.from({ length: 1000 }, (_v, i) => `item-${i}`),
+        [null]
+      )
       if (s.minItems !== undefined) out.push([])
       break
     case 'object':
@@ -112,14 +159,22 @@ function badValues (doc: Schema, schema: Schema): unknown[] {
   return out
 }
 
-interface Mutation { label: string, path: string, body: unknown }
+interface Mutation {
+  label: string
+  path: string
+  body: unknown
+}
 
 /** The baseline with one field replaced, removed, or with an unknown field beside it. */
-function* mutations (doc: Schema, schema: Schema, value: unknown, path: string): Generator<Mutation> {
+function* mutations(doc: Schema, schema: Schema, value: unknown, path: string): Generator<Mutation> {
   const s = nonNull(doc, resolve(doc, schema))
   if (s.type === 'object' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>
-    yield { label: `${path} with an unknown field`, path: `${path}/unexpected_field`, body: { ...obj, unexpected_field: 1 } }
+    yield {
+      label: `${path} with an unknown field`,
+      path: `${path}/unexpected_field`,
+      body: { ...obj, unexpected_field: 1 }
+    }
     for (const key of (s.required ?? []) as string[]) {
       if (!(key in obj) || resolve(doc, s.properties?.[key] ?? {}).default !== undefined) continue
       const { [key]: _removed, ...rest } = obj
@@ -130,7 +185,8 @@ function* mutations (doc: Schema, schema: Schema, value: unknown, path: string):
       for (const m of mutations(doc, child, obj[key], `${path}/${key}`)) yield { ...m, body: { ...obj, [key]: m.body } }
     }
   } else if (s.type === 'array' && Array.isArray(value) && value.length > 0) {
-    for (const m of mutations(doc, s.items ?? {}, value[0], `${path}/0`)) yield { ...m, body: [m.body, ...value.slice(1)] }
+    for (const m of mutations(doc, s.items ?? {}, value[0], `${path}/0`))
+      yield { ...m, body: [m.body, ...value.slice(1)] }
   }
   for (const bad of badValues(doc, s)) {
     yield { label: `${path} = ${JSON.stringify(bad)?.slice(0, 40)}`, path, body: bad }
@@ -147,37 +203,64 @@ t.test('fuzzing every operation', async (t) => {
 
   const ids: Record<string, string> = {}
   const staff = tenant.token(['coordinator', 'admin'], { sub: 'fuzz-staff' })
-  const tokens = [staff, tokenFor('platform_admin', { org: null }), tenant.token('mentor', { mentorId: randomUUID() }), tenant.token('referrer'), tenant.token('integration')]
+  const tokens = [
+    staff,
+    tokenFor('platform_admin', { org: null }),
+    tenant.token('mentor', { mentorId: randomUUID() }),
+    tenant.token('referrer'),
+    tenant.token('integration')
+  ]
 
   // Real records for the {id}s, so that bodies reach the services and not only the router.
-  const first = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(staff), payload: referralBody(programmeId) })
+  const first = await app.inject({
+    method: 'POST',
+    url: '/v1/referrals',
+    headers: auth(staff),
+    payload: referralBody(programmeId)
+  })
   t.equal(first.statusCode, 201, 'a referral to fuzz against')
 
   const doc = app.swagger() as unknown as Schema
   let requests = 0
   const failures: string[] = []
 
-  async function send (what: string, opts: InjectOptions, field?: string): Promise<number> {
+  async function send(what: string, opts: InjectOptions, field?: string): Promise<number> {
     requests += 1
     const res = await app.inject(opts)
     const problem = `${what} -> ${res.statusCode} ${res.body.slice(0, 200)}`
     if (res.statusCode >= 500) failures.push(`5xx: ${problem}`)
     if (res.statusCode >= 400) {
-      if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) { failures.push(`not problem+json: ${problem}`); return res.statusCode }
+      if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) {
+        failures.push(`not problem+json: ${problem}`)
+        return res.statusCode
+      }
       const body = res.json()
-      for (const key of ['type', 'title', 'detail', 'code']) if (typeof body[key] !== 'string' || body[key].length === 0) failures.push(`no ${key}: ${problem}`)
+      for (const key of ['type', 'title', 'detail', 'code'])
+        if (typeof body[key] !== 'string' || body[key].length === 0) failures.push(`no ${key}: ${problem}`)
       if (body.status !== res.statusCode) failures.push(`status field differs: ${problem}`)
       if (res.statusCode === 400) {
-        const errors = body.errors as Array<{ path: unknown, message: unknown }> | undefined
+        const errors = body.errors as Array<{ path: unknown; message: unknown }> | undefined
         if (!Array.isArray(errors) || errors.length === 0) failures.push(`400 without errors[]: ${problem}`)
-        else if (!errors.every((e) => typeof e.path === 'string' && /^(body|query|params|headers)(\/|$)/.test(e.path) && typeof e.message === 'string')) failures.push(`400 errors without field paths: ${problem}`)
-        else if (field !== undefined && !errors.some((e) => e.path === field || (e.path as string).startsWith(`${field}/`))) failures.push(`400 does not name ${field}: ${problem}`)
+        else if (
+          !errors.every(
+            (e) =>
+              typeof e.path === 'string' &&
+              /^(body|query|params|headers)(\/|$)/.test(e.path) &&
+              typeof e.message === 'string'
+          )
+        )
+          failures.push(`400 errors without field paths: ${problem}`)
+        else if (
+          field !== undefined &&
+          !errors.some((e) => e.path === field || (e.path as string).startsWith(`${field}/`))
+        )
+          failures.push(`400 does not name ${field}: ${problem}`)
       }
     }
     return res.statusCode
   }
 
-  async function idFor (path: string): Promise<string> {
+  async function idFor(path: string): Promise<string> {
     const collection = path.split('/{')[0]
     if (ids[collection] !== undefined) return ids[collection]
     const res = await app.inject({ method: 'GET', url: `${collection}?limit=1`, headers: auth(staff) })
@@ -201,15 +284,23 @@ t.test('fuzzing every operation', async (t) => {
       for (const p of pathParams) pathValues[p.name] = p.name === 'id' ? await idFor(path) : randomUUID()
       const urlWith = (values: Record<string, string>, query = ''): string =>
         path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(values[name])) + query
-      const baseBody = (): unknown => bodySchema === undefined
-        ? undefined
-        : op.operationId === 'createReferral' ? referralBody(programmeId) : sample(doc, bodySchema)
+      const baseBody = (): unknown =>
+        bodySchema === undefined
+          ? undefined
+          : op.operationId === 'createReferral'
+            ? referralBody(programmeId)
+            : sample(doc, bodySchema)
 
       // The caller: the first token whose role may call the operation at all.
       let token = staff
       if (path.startsWith('/v1/')) {
         for (const candidate of tokens) {
-          const probe = await app.inject({ method, url: urlWith(pathValues), headers: auth(candidate), ...(bodySchema !== undefined ? { payload: baseBody() as any } : {}) })
+          const probe = await app.inject({
+            method,
+            url: urlWith(pathValues),
+            headers: auth(candidate),
+            ...(bodySchema !== undefined ? { payload: baseBody() as any } : {})
+          })
           token = candidate
           if (probe.statusCode !== 403) break
         }
@@ -217,13 +308,32 @@ t.test('fuzzing every operation', async (t) => {
       const headers = auth(token)
       const name = `${method} ${path}`
 
-      await send(`${name} baseline`, { method, url: urlWith(pathValues), headers, ...(bodySchema !== undefined ? { payload: baseBody() as any } : {}) })
+      await send(`${name} baseline`, {
+        method,
+        url: urlWith(pathValues),
+        headers,
+        ...(bodySchema !== undefined ? { payload: baseBody() as any } : {})
+      })
 
       for (const p of pathParams) {
         for (const bad of BAD_UUIDS) {
-          await send(`${name} path ${p.name}=${bad.slice(0, 30)}`, { method, url: urlWith({ ...pathValues, [p.name]: bad }), headers, ...(bodySchema !== undefined ? { payload: baseBody() as any } : {}) }, `params/${p.name}`)
+          await send(
+            `${name} path ${p.name}=${bad.slice(0, 30)}`,
+            {
+              method,
+              url: urlWith({ ...pathValues, [p.name]: bad }),
+              headers,
+              ...(bodySchema !== undefined ? { payload: baseBody() as any } : {})
+            },
+            `params/${p.name}`
+          )
         }
-        const unknown = await send(`${name} path ${p.name} unknown`, { method, url: urlWith({ ...pathValues, [p.name]: randomUUID() }), headers, ...(bodySchema !== undefined ? { payload: baseBody() as any } : {}) })
+        const unknown = await send(`${name} path ${p.name} unknown`, {
+          method,
+          url: urlWith({ ...pathValues, [p.name]: randomUUID() }),
+          headers,
+          ...(bodySchema !== undefined ? { payload: baseBody() as any } : {})
+        })
         if (![400, 404, 422].includes(unknown)) failures.push(`${name} with an unknown ${p.name} answered ${unknown}`)
       }
 
@@ -235,17 +345,34 @@ t.test('fuzzing every operation', async (t) => {
         const values = [...badValues(doc, q.schema).filter((v) => typeof v !== 'object'), 'eyJ4IjoxfQ', '-', '%']
         for (const bad of values) {
           const qs = `?${q.name}=${encodeURIComponent(String(bad)).slice(0, 3000)}`
-          await send(`${name} query ${q.name}=${String(bad).slice(0, 30)}`, { method, url: urlWith(pathValues, qs), headers })
+          await send(`${name} query ${q.name}=${String(bad).slice(0, 30)}`, {
+            method,
+            url: urlWith(pathValues, qs),
+            headers
+          })
         }
-        await send(`${name} query ${q.name} twice`, { method, url: urlWith(pathValues, `?${q.name}=1&${q.name}=2`), headers })
+        await send(`${name} query ${q.name} twice`, {
+          method,
+          url: urlWith(pathValues, `?${q.name}=1&${q.name}=2`),
+          headers
+        })
       }
       if (method === 'GET' && path.startsWith('/v1/')) {
-        await send(`${name} unknown query`, { method, url: urlWith(pathValues, '?unexpected=1'), headers }, 'query/unexpected')
+        await send(
+          `${name} unknown query`,
+          { method, url: urlWith(pathValues, '?unexpected=1'), headers },
+          'query/unexpected'
+        )
       }
 
       for (const h of headerParams) {
         for (const bad of ['', 'x'.repeat(1000), '"stale"', 'W/"0-0"', '*']) {
-          await send(`${name} header ${h.name}=${bad.slice(0, 20)}`, { method, url: urlWith(pathValues), headers: { ...headers, [h.name]: bad }, ...(bodySchema !== undefined ? { payload: baseBody() as any } : {}) })
+          await send(`${name} header ${h.name}=${bad.slice(0, 20)}`, {
+            method,
+            url: urlWith(pathValues),
+            headers: { ...headers, [h.name]: bad },
+            ...(bodySchema !== undefined ? { payload: baseBody() as any } : {})
+          })
         }
       }
 
@@ -270,14 +397,28 @@ t.test('fuzzing every operation', async (t) => {
       for (const [label, payload, contentType] of wholeBodies) {
         const h: Record<string, string> = { ...headers }
         if (contentType !== '') h['content-type'] = contentType
-        await send(`${name} ${label}`, { method, url: urlWith(pathValues), headers: h, ...(payload !== undefined ? { payload } : {}) })
+        await send(`${name} ${label}`, {
+          method,
+          url: urlWith(pathValues),
+          headers: h,
+          ...(payload !== undefined ? { payload } : {})
+        })
       }
 
       const baseline = baseBody()
-      const baselineStatus = await send(`${name} baseline body`, { method, url: urlWith(pathValues), headers, payload: baseline as any })
+      const baselineStatus = await send(`${name} baseline body`, {
+        method,
+        url: urlWith(pathValues),
+        headers,
+        payload: baseline as any
+      })
       for (const m of mutations(doc, bodySchema, baseline, 'body')) {
         // Only when the untouched body passes validation must a 400 be about the changed field.
-        await send(`${name} ${m.label}`, { method, url: urlWith(pathValues), headers, payload: m.body as any }, baselineStatus === 400 ? undefined : m.path)
+        await send(
+          `${name} ${m.label}`,
+          { method, url: urlWith(pathValues), headers, payload: m.body as any },
+          baselineStatus === 400 ? undefined : m.path
+        )
       }
     }
   }

@@ -13,7 +13,11 @@ t.test('security headers on every answer', async (t) => {
     'a public route': await app.inject({ method: 'GET', url: '/health/live' }),
     'a 401': await app.inject({ method: 'GET', url: '/v1/referrals' }),
     'a 404': await app.inject({ method: 'GET', url: '/nowhere' }),
-    'a 200 with a token': await app.inject({ method: 'GET', url: '/v1/organisation', headers: auth(tenant.token('coordinator')) })
+    'a 200 with a token': await app.inject({
+      method: 'GET',
+      url: '/v1/organisation',
+      headers: auth(tenant.token('coordinator'))
+    })
   }
   for (const [what, res] of Object.entries(answers)) {
     t.equal(res.headers['x-content-type-options'], 'nosniff', what)
@@ -31,7 +35,11 @@ t.test('CORS answers only the allowed origins', async (t) => {
   const { app, tenant } = await setUp(t, { env: { CORS_ORIGINS: `${ALLOWED}, https://other-allowed.example` } })
   const token = tenant.token('coordinator')
 
-  const allowed = await app.inject({ method: 'GET', url: '/v1/referrals', headers: { ...auth(token), origin: ALLOWED } })
+  const allowed = await app.inject({
+    method: 'GET',
+    url: '/v1/referrals',
+    headers: { ...auth(token), origin: ALLOWED }
+  })
   t.equal(allowed.statusCode, 200)
   t.equal(allowed.headers['access-control-allow-origin'], ALLOWED)
   t.match(allowed.headers['access-control-expose-headers'], /etag/)
@@ -40,12 +48,24 @@ t.test('CORS answers only the allowed origins', async (t) => {
   t.equal(other.statusCode, 200, 'CORS is for browsers; the server still answers')
   t.notOk(other.headers['access-control-allow-origin'], 'no allow-origin for another origin')
 
-  const preflight = await app.inject({ method: 'OPTIONS', url: '/v1/referrals', headers: { origin: ALLOWED, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
+  const preflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/referrals',
+    headers: {
+      origin: ALLOWED,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type'
+    }
+  })
   t.ok(preflight.statusCode < 300, `preflight ${preflight.statusCode}`)
   t.equal(preflight.headers['access-control-allow-origin'], ALLOWED)
   t.match(String(preflight.headers['access-control-allow-methods']), /POST/)
 
-  const foreignPreflight = await app.inject({ method: 'OPTIONS', url: '/v1/referrals', headers: { origin: OTHER, 'access-control-request-method': 'POST' } })
+  const foreignPreflight = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/referrals',
+    headers: { origin: OTHER, 'access-control-request-method': 'POST' }
+  })
   t.notOk(foreignPreflight.headers['access-control-allow-origin'], 'no preflight grant for another origin')
 })
 
@@ -75,7 +95,7 @@ t.test('rate limits are per caller', async (t) => {
   t.ok(typeof body.type === 'string' && typeof body.title === 'string' && typeof body.detail === 'string')
 
   const again = await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth(sameCallerNewToken) })
-  t.equal(again.statusCode, 429, 'a fresh token does not reset the same caller\'s limit')
+  t.equal(again.statusCode, 429, "a fresh token does not reset the same caller's limit")
 
   const other = await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth(calm) })
   t.equal(other.statusCode, 200, 'another caller is unaffected')
@@ -86,7 +106,12 @@ t.test('rate limits are per caller', async (t) => {
 t.test('a strict Content-Security-Policy on the API, a working one on /docs', async (t) => {
   const { app } = await build(t)
   const tenant = await createTenant(app)
-  for (const [url, headers] of [['/v1/referrals', auth(tenant.token('coordinator'))], ['/v1/referrals', {}], ['/health/live', {}], ['/openapi.json', {}]] as const) {
+  for (const [url, headers] of [
+    ['/v1/referrals', auth(tenant.token('coordinator'))],
+    ['/v1/referrals', {}],
+    ['/health/live', {}],
+    ['/openapi.json', {}]
+  ] as const) {
     const res = await app.inject({ method: 'GET', url, headers })
     const csp = String(res.headers['content-security-policy'])
     t.match(csp, /default-src 'none'/, url)
@@ -98,10 +123,16 @@ t.test('a strict Content-Security-Policy on the API, a working one on /docs', as
   const page = await app.inject({ method: 'GET', url: '/docs/' })
   t.equal(page.statusCode, 200)
   const csp = String(page.headers['content-security-policy'])
-  const directives = new Map(csp.split(';').map((d) => d.trim()).filter((d) => d !== '').map((d) => {
-    const [name, ...values] = d.split(/\s+/)
-    return [name, values]
-  }))
+  const directives = new Map(
+    csp
+      .split(';')
+      .map((d) => d.trim())
+      .filter((d) => d !== '')
+      .map((d) => {
+        const [name, ...values] = d.split(/\s+/)
+        return [name, values]
+      })
+  )
   t.same(directives.get('script-src'), ["'self'"], 'scripts only from the server itself, none inline')
   t.same(directives.get('default-src'), ["'self'"])
   t.same(directives.get('object-src'), ["'none'"])
@@ -126,7 +157,12 @@ t.test('answers with personal data are never stored by a cache', async (t) => {
   const tenant = await createTenant(app)
   const coordinator = tenant.token('coordinator')
   const programmeId = await tenant.programme()
-  const created = await app.inject({ method: 'POST', url: '/v1/referrals', headers: auth(coordinator), payload: referralBody(programmeId) })
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/referrals',
+    headers: auth(coordinator),
+    payload: referralBody(programmeId)
+  })
   t.equal(created.statusCode, 201)
   t.equal(created.headers['cache-control'], 'no-store', 'a write answering with the record')
   for (const [url, headers] of [
@@ -147,13 +183,27 @@ t.test('requests without a valid token are limited per address, before any signa
   const attacker = '203.0.113.7'
   const colleague = tenant.token('coordinator', { sub: 'colleague-behind-the-same-address' })
   const knownGood = tenant.token('coordinator', { sub: 'signed-in-earlier' })
-  const ask = async (headers: Record<string, string>, remoteAddress = attacker, url = '/v1/referrals'): Promise<number> =>
-    (await app.inject({ method: 'GET', url, headers, remoteAddress })).statusCode
+  const ask = async (
+    headers: Record<string, string>,
+    remoteAddress = attacker,
+    url = '/v1/referrals'
+  ): Promise<number> => (await app.inject({ method: 'GET', url, headers, remoteAddress })).statusCode
 
   t.equal(await ask(auth(knownGood)), 200, 'a caller verified before the flood')
-  const forged = [{}, auth('not-a-token'), auth(tenant.token('admin', { secret: 'a-forged-secret-0123456789-0123456789' })), auth(tenant.token('coordinator', { expiresIn: -60 })), { authorization: 'Basic eDp5' }]
+  const forged = [
+    {},
+    auth('not-a-token'),
+    auth(tenant.token('admin', { secret: 'a-forged-secret-0123456789-0123456789' })),
+    auth(tenant.token('coordinator', { expiresIn: -60 })),
+    { authorization: 'Basic eDp5' }
+  ]
   for (const headers of forged) t.equal(await ask(headers), 401)
-  const limited = await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth('still-not-a-token'), remoteAddress: attacker })
+  const limited = await app.inject({
+    method: 'GET',
+    url: '/v1/referrals',
+    headers: auth('still-not-a-token'),
+    remoteAddress: attacker
+  })
   t.equal(limited.statusCode, 429, 'the sixth request without a valid token')
   t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.equal(limited.json().code, 'rate_limited')

@@ -9,13 +9,30 @@ import { todayLocal } from '../support/time.js'
 import { vettedMentor } from '../support/mentors.js'
 import { addDays } from '../../src/lib/dates.js'
 
-async function post (app: FastifyInstance, token: string, url: string, payload: unknown, expected: number, headers: Record<string, string> = {}): Promise<any> {
-  const res = await app.inject({ method: 'POST', url, headers: { ...auth(token), ...headers }, payload: payload as any })
+async function post(
+  app: FastifyInstance,
+  token: string,
+  url: string,
+  payload: unknown,
+  expected: number,
+  headers: Record<string, string> = {}
+): Promise<any> {
+  const res = await app.inject({
+    method: 'POST',
+    url,
+    headers: { ...auth(token), ...headers },
+    payload: payload as any
+  })
   if (res.statusCode !== expected) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
   return res.json()
 }
 
-interface Probe { method: 'GET' | 'POST' | 'PATCH', url: string, payload?: Record<string, unknown>, headers?: Record<string, string> }
+interface Probe {
+  method: 'GET' | 'POST' | 'PATCH'
+  url: string
+  payload?: Record<string, unknown>
+  headers?: Record<string, string>
+}
 
 t.test('a suspended or withdrawn mentor reads nothing from the moment of the change', async (t) => {
   const { app } = await build(t)
@@ -23,31 +40,65 @@ t.test('a suspended or withdrawn mentor reads nothing from the moment of the cha
   const programmeId = await tenant.programme()
   const coordinator = tenant.token('coordinator')
   const today = todayLocal()
-  const mentorId = await vettedMentor(app, coordinator, [programmeId], { since: addDays(today, -30), profile: { capacity: 2 } })
+  const mentorId = await vettedMentor(app, coordinator, [programmeId], {
+    since: addDays(today, -30),
+    profile: { capacity: 2 }
+  })
   const mentor = tenant.token('mentor', { mentorId })
   const stranger = tenant.token('mentor', { mentorId: randomUUID() })
   const agreed = { agreed: true, recorded_on: today }
 
   const referrals: any[] = []
   for (let i = 0; i < 2; i++) {
-    const r = await post(app, coordinator, '/v1/referrals', referralBody(programmeId, { referrer: { email: `r${i}@school.example` } }), 201)
+    const r = await post(
+      app,
+      coordinator,
+      '/v1/referrals',
+      referralBody(programmeId, { referrer: { email: `r${i}@school.example` } }),
+      201
+    )
     await post(app, coordinator, `/v1/referrals/${r.id as string}/accept`, {}, 200)
     referrals.push(r)
   }
   const intro = { scheduled_at: '2026-12-01T16:00:00Z', location: 'School library' }
-  const active = await post(app, coordinator, '/v1/matches', { referral_id: referrals[0].id, mentor_id: mentorId, introduction: intro }, 201)
-  const proposed = await post(app, coordinator, '/v1/matches', { referral_id: referrals[1].id, mentor_id: mentorId, introduction: intro }, 201)
-  await post(app, coordinator, `/v1/matches/${active.id as string}/activate`, {
-    introduction: { held_on: today, attendees: ['young_person', 'mentor'] },
-    agreements: { young_person: agreed, mentor: agreed, parent_carer: { ...agreed, name: 'A Parent', relationship: 'mother' } }
-  }, 200)
+  const active = await post(
+    app,
+    coordinator,
+    '/v1/matches',
+    { referral_id: referrals[0].id, mentor_id: mentorId, introduction: intro },
+    201
+  )
+  const proposed = await post(
+    app,
+    coordinator,
+    '/v1/matches',
+    { referral_id: referrals[1].id, mentor_id: mentorId, introduction: intro },
+    201
+  )
+  await post(
+    app,
+    coordinator,
+    `/v1/matches/${active.id as string}/activate`,
+    {
+      introduction: { held_on: today, attendees: ['young_person', 'mentor'] },
+      agreements: {
+        young_person: agreed,
+        mentor: agreed,
+        parent_carer: { ...agreed, name: 'A Parent', relationship: 'mother' }
+      }
+    },
+    200
+  )
   const m = `/v1/matches/${active.id as string}`
   const session = { held_on: today, duration_minutes: 60, location_type: 'library', attended: true }
   await post(app, mentor, `${m}/sessions`, session, 201)
   const goal = await post(app, mentor, `${m}/goals`, { title: 'Join a club' }, 201)
   const concernBody = { match_id: active.id, category: 'other', description: 'Amara seemed withdrawn.' }
-  const concern = await post(app, mentor, '/v1/safeguarding-concerns', concernBody, 201, { 'idempotency-key': 'concern-1' })
-  const evaluations = (await app.inject({ method: 'GET', url: '/v1/evaluations', headers: auth(coordinator) })).json().data
+  const concern = await post(app, mentor, '/v1/safeguarding-concerns', concernBody, 201, {
+    'idempotency-key': 'concern-1'
+  })
+  const evaluations = (await app.inject({ method: 'GET', url: '/v1/evaluations', headers: auth(coordinator) })).json()
+    .data
   t.ok(evaluations.length > 0, 'the active match has evaluations scheduled')
   const evaluationId = evaluations[0].id as string
 
@@ -73,10 +124,20 @@ t.test('a suspended or withdrawn mentor reads nothing from the moment of the cha
     { method: 'GET', url: `/v1/safeguarding-concerns/${concern.id as string}` },
     { method: 'POST', url: '/v1/safeguarding-concerns', payload: { ...concernBody, description: 'Another' } },
     // A replay of a stored reply is a read too.
-    { method: 'POST', url: '/v1/safeguarding-concerns', payload: concernBody, headers: { 'idempotency-key': 'concern-1' } }
+    {
+      method: 'POST',
+      url: '/v1/safeguarding-concerns',
+      payload: concernBody,
+      headers: { 'idempotency-key': 'concern-1' }
+    }
   ]
-  const ask = async (token: string, p: Probe): Promise<{ status: number, body: string }> => {
-    const res = await app.inject({ method: p.method, url: p.url, headers: { ...auth(token), ...p.headers }, ...(p.payload !== undefined ? { payload: p.payload } : {}) })
+  const ask = async (token: string, p: Probe): Promise<{ status: number; body: string }> => {
+    const res = await app.inject({
+      method: p.method,
+      url: p.url,
+      headers: { ...auth(token), ...p.headers },
+      ...(p.payload !== undefined ? { payload: p.payload } : {})
+    })
     return { status: res.statusCode, body: res.body }
   }
 
@@ -106,9 +167,13 @@ t.test('a suspended or withdrawn mentor reads nothing from the moment of the cha
     const history = (await app.inject({ method: 'GET', url: `${m}/history`, headers: auth(coordinator) })).json().data
     t.match(history.at(-1), { from_status: 'active', to_status: 'paused', reason: 'mentor suspended' })
     t.notOk(JSON.stringify(history).includes('Allegation'), 'the suspension reason stays on the mentor')
-    const still = (await app.inject({ method: 'GET', url: `/v1/matches/${proposed.id as string}`, headers: auth(coordinator) })).json()
+    const still = (
+      await app.inject({ method: 'GET', url: `/v1/matches/${proposed.id as string}`, headers: auth(coordinator) })
+    ).json()
     t.equal(still.status, 'proposed', 'a proposed match has nothing to pause')
-    const referral = (await app.inject({ method: 'GET', url: `/v1/referrals/${referrals[0].id as string}`, headers: auth(coordinator) })).json()
+    const referral = (
+      await app.inject({ method: 'GET', url: `/v1/referrals/${referrals[0].id as string}`, headers: auth(coordinator) })
+    ).json()
     t.equal(referral.match.status, 'paused', 'the referral shows the match paused')
 
     const resume = await app.inject({ method: 'POST', url: `${m}/resume`, headers: auth(coordinator), payload: {} })
@@ -138,8 +203,17 @@ t.test('a suspended or withdrawn mentor reads nothing from the moment of the cha
     const history = (await app.inject({ method: 'GET', url: `${m}/history`, headers: auth(coordinator) })).json().data
     t.match(history.at(-1), { from_status: 'active', to_status: 'paused', reason: 'mentor withdrawn' })
     const activate = await app.inject({
-      method: 'POST', url: `/v1/matches/${proposed.id as string}/activate`, headers: auth(coordinator),
-      payload: { introduction: { held_on: today, attendees: ['young_person', 'mentor'] }, agreements: { young_person: agreed, mentor: agreed, parent_carer: { ...agreed, name: 'A Parent', relationship: 'mother' } } }
+      method: 'POST',
+      url: `/v1/matches/${proposed.id as string}/activate`,
+      headers: auth(coordinator),
+      payload: {
+        introduction: { held_on: today, attendees: ['young_person', 'mentor'] },
+        agreements: {
+          young_person: agreed,
+          mentor: agreed,
+          parent_carer: { ...agreed, name: 'A Parent', relationship: 'mother' }
+        }
+      }
     })
     t.equal(activate.statusCode, 409, 'nor can a proposed match start')
   })

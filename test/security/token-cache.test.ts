@@ -29,7 +29,12 @@ t.test('remembered tokens', async (t) => {
   t.test('roles are checked on every request, not only the first', async (t) => {
     const token = tenant.token('referrer')
     t.equal((await app.inject({ method: 'GET', url: '/v1/referrals', headers: auth(token) })).statusCode, 200)
-    const res = await app.inject({ method: 'POST', url: '/v1/programmes', headers: auth(token), payload: { name: 'Not allowed', kind: 'mentoring', rules: {} } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/programmes',
+      headers: auth(token),
+      payload: { name: 'Not allowed', kind: 'mentoring', rules: {} }
+    })
     t.equal(res.statusCode, 403, res.body)
   })
 
@@ -38,7 +43,13 @@ t.test('remembered tokens', async (t) => {
     const mine = tenant.token('coordinator', { sub: 'same-subject' })
     const theirs = tokenFor('coordinator', { org: other.orgId, sub: 'same-subject' })
     const programme = await tenant.programme()
-    t.equal((await app.inject({ method: 'GET', url: `/v1/programmes/${programme}`, headers: auth(mine) })).statusCode, 200)
-    t.equal((await app.inject({ method: 'GET', url: `/v1/programmes/${programme}`, headers: auth(theirs) })).statusCode, 404)
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/programmes/${programme}`, headers: auth(mine) })).statusCode,
+      200
+    )
+    t.equal(
+      (await app.inject({ method: 'GET', url: `/v1/programmes/${programme}`, headers: auth(theirs) })).statusCode,
+      404
+    )
   })
 })

@@ -39,26 +39,52 @@ export interface Casework {
   dbs: Record<Scope, string>
   evaluation: Record<Scope, string>
   /** Concerns raised by the calling mentor / referrer (own), by their colleagues (other), and in the other organisation. */
-  concern: { mentorOwn: string, referrerOwn: string, mentorOther: string, referrerOther: string, coordinatorOwn: string, foreign: string }
+  concern: {
+    mentorOwn: string
+    referrerOwn: string
+    mentorOther: string
+    referrerOther: string
+    coordinatorOwn: string
+    foreign: string
+  }
   plan: Record<'own' | 'foreign', string>
   jobRun: Record<Scope, string>
-  tokens: { mentor: string, otherMentor: string }
+  tokens: { mentor: string; otherMentor: string }
 }
 
-export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant, programmeA: string, programmeB: string): Promise<Casework> {
+export async function buildCasework(
+  app: FastifyInstance,
+  a: Tenant,
+  b: Tenant,
+  programmeA: string,
+  programmeB: string
+): Promise<Casework> {
   const today = todayLocal()
   const since = addDays(today, -30)
-  const coordinator = { a: a.token('coordinator', { sub: 'coordinator-fixtures' }), b: b.token('coordinator', { sub: 'coordinator-fixtures-b' }) }
-  const tenantOf = (scope: Scope): { tenant: Tenant, coord: string, programme: string } =>
-    scope === 'foreign' ? { tenant: b, coord: coordinator.b, programme: programmeB } : { tenant: a, coord: coordinator.a, programme: programmeA }
+  const coordinator = {
+    a: a.token('coordinator', { sub: 'coordinator-fixtures' }),
+    b: b.token('coordinator', { sub: 'coordinator-fixtures-b' })
+  }
+  const tenantOf = (scope: Scope): { tenant: Tenant; coord: string; programme: string } =>
+    scope === 'foreign'
+      ? { tenant: b, coord: coordinator.b, programme: programmeB }
+      : { tenant: a, coord: coordinator.a, programme: programmeA }
   const referrerToken = (scope: Scope): string =>
-    scope === 'own' ? a.token('referrer', { sub: OWN_REFERRER }) : scope === 'other' ? a.token('referrer', { sub: COLLEAGUE_REFERRER }) : b.token('referrer', { sub: FOREIGN_REFERRER })
+    scope === 'own'
+      ? a.token('referrer', { sub: OWN_REFERRER })
+      : scope === 'other'
+        ? a.token('referrer', { sub: COLLEAGUE_REFERRER })
+        : b.token('referrer', { sub: FOREIGN_REFERRER })
 
   const makeMentor = async (scope: Scope, o: { approve?: boolean } = {}): Promise<string> => {
     const { coord, programme } = tenantOf(scope)
     return await vettedMentor(app, coord, [programme], { since, approve: o.approve, profile: { capacity: 20 } })
   }
-  const mentor: Record<Scope, string> = { own: await makeMentor('own'), other: await makeMentor('other'), foreign: await makeMentor('foreign') }
+  const mentor: Record<Scope, string> = {
+    own: await makeMentor('own'),
+    other: await makeMentor('other'),
+    foreign: await makeMentor('foreign')
+  }
   const tokens = {
     mentor: a.token('mentor', { sub: OWN_MENTOR_SUB, mentorId: mentor.own }),
     otherMentor: a.token('mentor', { sub: OTHER_MENTOR_SUB, mentorId: mentor.other })
@@ -66,7 +92,8 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
 
   const freshMentor = async (scope: Scope, state: 'vetted' | 'approved' | 'suspended'): Promise<string> => {
     const id = await makeMentor(scope, { approve: state !== 'vetted' })
-    if (state === 'suspended') await send(app, tenantOf(scope).coord, 'POST', `/v1/mentors/${id}/suspend`, { reason: 'Pending a review' }, 200)
+    if (state === 'suspended')
+      await send(app, tenantOf(scope).coord, 'POST', `/v1/mentors/${id}/suspend`, { reason: 'Pending a review' }, 200)
     return id
   }
 
@@ -76,47 +103,145 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
     await send(app, coord, 'POST', `/v1/referrals/${r.id as string}/accept`, {}, 200)
     return r.id
   }
-  const accepted: Record<Scope, string> = { own: await freshAccepted('own'), other: await freshAccepted('other'), foreign: await freshAccepted('foreign') }
+  const accepted: Record<Scope, string> = {
+    own: await freshAccepted('own'),
+    other: await freshAccepted('other'),
+    foreign: await freshAccepted('foreign')
+  }
 
   const agreed = { agreed: true, recorded_on: today }
-  const freshMatchWith = async (scope: Scope, state: 'proposed' | 'active' | 'paused'): Promise<{ id: string, referral: string }> => {
+  const freshMatchWith = async (
+    scope: Scope,
+    state: 'proposed' | 'active' | 'paused'
+  ): Promise<{ id: string; referral: string }> => {
     const { coord } = tenantOf(scope)
     const referral = await freshAccepted(scope)
-    const m = await send(app, coord, 'POST', '/v1/matches', { referral_id: referral, mentor_id: mentor[scope], introduction: { scheduled_at: new Date().toISOString(), location: 'School library' } }, 201)
+    const m = await send(
+      app,
+      coord,
+      'POST',
+      '/v1/matches',
+      {
+        referral_id: referral,
+        mentor_id: mentor[scope],
+        introduction: { scheduled_at: new Date().toISOString(), location: 'School library' }
+      },
+      201
+    )
     if (state !== 'proposed') {
-      await send(app, coord, 'POST', `/v1/matches/${m.id as string}/activate`, {
-        introduction: { held_on: today, attendees: ['young_person', 'mentor', 'coordinator', 'referrer'] },
-        agreements: { young_person: agreed, mentor: agreed, parent_carer: { ...agreed, name: 'Ngozi Okonkwo', relationship: 'mother' } }
-      }, 200)
+      await send(
+        app,
+        coord,
+        'POST',
+        `/v1/matches/${m.id as string}/activate`,
+        {
+          introduction: { held_on: today, attendees: ['young_person', 'mentor', 'coordinator', 'referrer'] },
+          agreements: {
+            young_person: agreed,
+            mentor: agreed,
+            parent_carer: { ...agreed, name: 'Ngozi Okonkwo', relationship: 'mother' }
+          }
+        },
+        200
+      )
     }
-    if (state === 'paused') await send(app, coord, 'POST', `/v1/matches/${m.id as string}/pause`, { reason: 'Exams' }, 200)
+    if (state === 'paused')
+      await send(app, coord, 'POST', `/v1/matches/${m.id as string}/pause`, { reason: 'Exams' }, 200)
     return { id: m.id, referral }
   }
-  const freshMatch = async (scope: Scope, state: 'proposed' | 'active' | 'paused'): Promise<string> => (await freshMatchWith(scope, state)).id
+  const freshMatch = async (scope: Scope, state: 'proposed' | 'active' | 'paused'): Promise<string> =>
+    (await freshMatchWith(scope, state)).id
 
-  const fixedMatches = { own: await freshMatchWith('own', 'active'), other: await freshMatchWith('other', 'active'), foreign: await freshMatchWith('foreign', 'active') }
-  const match: Record<Scope, string> = { own: fixedMatches.own.id, other: fixedMatches.other.id, foreign: fixedMatches.foreign.id }
-  const matchReferral: Record<Scope, string> = { own: fixedMatches.own.referral, other: fixedMatches.other.referral, foreign: fixedMatches.foreign.referral }
+  const fixedMatches = {
+    own: await freshMatchWith('own', 'active'),
+    other: await freshMatchWith('other', 'active'),
+    foreign: await freshMatchWith('foreign', 'active')
+  }
+  const match: Record<Scope, string> = {
+    own: fixedMatches.own.id,
+    other: fixedMatches.other.id,
+    foreign: fixedMatches.foreign.id
+  }
+  const matchReferral: Record<Scope, string> = {
+    own: fixedMatches.own.referral,
+    other: fixedMatches.other.referral,
+    foreign: fixedMatches.foreign.referral
+  }
 
-  const perScope = async (fn: (scope: Scope) => Promise<string>): Promise<Record<Scope, string>> =>
-    ({ own: await fn('own'), other: await fn('other'), foreign: await fn('foreign') })
+  const perScope = async (fn: (scope: Scope) => Promise<string>): Promise<Record<Scope, string>> => ({
+    own: await fn('own'),
+    other: await fn('other'),
+    foreign: await fn('foreign')
+  })
 
-  const session = await perScope(async (s) => (await send(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/sessions`, { held_on: today, duration_minutes: 60, location_type: 'school', attended: true }, 201)).id)
-  const goal = await perScope(async (s) => (await send(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/goals`, { title: 'Join an after-school club' }, 201)).id)
+  const session = await perScope(
+    async (s) =>
+      (
+        await send(
+          app,
+          tenantOf(s).coord,
+          'POST',
+          `/v1/matches/${match[s]}/sessions`,
+          { held_on: today, duration_minutes: 60, location_type: 'school', attended: true },
+          201
+        )
+      ).id
+  )
+  const goal = await perScope(
+    async (s) =>
+      (
+        await send(
+          app,
+          tenantOf(s).coord,
+          'POST',
+          `/v1/matches/${match[s]}/goals`,
+          { title: 'Join an after-school club' },
+          201
+        )
+      ).id
+  )
   const dbs = await perScope(async (s) => {
-    const res = await send(app, tenantOf(s).coord, 'POST', `/v1/mentors/${mentor[s]}/dbs-checks`, {
-      level: 'enhanced_with_barred_list_children', workforce: 'child', certificate_number: '001234567891', issued_on: since,
-      outcome: 'clear', update_service_subscribed: true, update_service_subscription_id: 'C0123456'
-    }, 201)
+    const res = await send(
+      app,
+      tenantOf(s).coord,
+      'POST',
+      `/v1/mentors/${mentor[s]}/dbs-checks`,
+      {
+        level: 'enhanced_with_barred_list_children',
+        workforce: 'child',
+        certificate_number: '001234567891',
+        issued_on: since,
+        outcome: 'clear',
+        update_service_subscribed: true,
+        update_service_subscription_id: 'C0123456'
+      },
+      201
+    )
     return res.id
   })
   const evaluation = await perScope(async (s) => {
-    const recorded = await send(app, tenantOf(s).coord, 'POST', `/v1/matches/${match[s]}/evaluations`, { held_on: today, responses: [{ respondent: 'young_person', measures: { confidence: 4 } }] }, 201)
+    const recorded = await send(
+      app,
+      tenantOf(s).coord,
+      'POST',
+      `/v1/matches/${match[s]}/evaluations`,
+      { held_on: today, responses: [{ respondent: 'young_person', measures: { confidence: 4 } }] },
+      201
+    )
     return recorded.id
   })
 
   const raise = async (token: string, body: Record<string, unknown>): Promise<string> =>
-    (await send(app, token, 'POST', '/v1/safeguarding-concerns', { category: 'disclosure', description: 'Said something worrying after school.', ...body }, 201)).id
+    (
+      await send(
+        app,
+        token,
+        'POST',
+        '/v1/safeguarding-concerns',
+        { category: 'disclosure', description: 'Said something worrying after school.', ...body },
+        201
+      )
+    ).id
   const concern = {
     mentorOwn: await raise(tokens.mentor, { match_id: match.own }),
     referrerOwn: await raise(referrerToken('own'), { referral_id: matchReferral.own }),
@@ -132,7 +257,27 @@ export async function buildCasework (app: FastifyInstance, a: Tenant, b: Tenant,
   }
   const run = async (tenant: Tenant, sub: string): Promise<string> =>
     (await send(app, tenant.token('admin', { sub }), 'POST', '/v1/jobs/training-expiry-alerts/runs', {}, 202)).id
-  const jobRun = { own: await run(a, 'admin-own'), other: await run(a, 'admin-colleague'), foreign: await run(b, 'admin-elsewhere') }
+  const jobRun = {
+    own: await run(a, 'admin-own'),
+    other: await run(a, 'admin-colleague'),
+    foreign: await run(b, 'admin-elsewhere')
+  }
 
-  return { mentor, freshMentor, accepted, freshAccepted, match, matchReferral, freshMatch, goal, session, dbs, evaluation, concern, plan, jobRun, tokens }
+  return {
+    mentor,
+    freshMentor,
+    accepted,
+    freshAccepted,
+    match,
+    matchReferral,
+    freshMatch,
+    goal,
+    session,
+    dbs,
+    evaluation,
+    concern,
+    plan,
+    jobRun,
+    tokens
+  }
 }

@@ -39,15 +39,20 @@ export interface MailListener {
   waitFor: (n: number, ms?: number) => Promise<ReceivedMail[]>
 }
 
-function header (raw: string, name: string): string {
+function header(raw: string, name: string): string {
   const m = new RegExp(`^${name}: (.*)$`, 'im').exec(raw)
   return m === null ? '' : m[1].trim()
 }
 
-function decodeText (raw: string): string {
+function decodeText(raw: string): string {
   const body = raw.slice(raw.search(/\r?\n\r?\n/) + 2)
   if (!/^Content-Transfer-Encoding: quoted-printable/im.test(raw)) return body
-  return Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))), 'latin1').toString('utf8')
+  return Buffer.from(
+    body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))),
+    'latin1'
+  ).toString('utf8')
 }
 
 /**
@@ -55,7 +60,10 @@ function decodeText (raw: string): string {
  * when the 250 reply goes out on a connection that is still open (a client that vanished before the
  * reply never learned the message was taken, and will send it again).
  */
-export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailListenerOptions = {}): Promise<MailListener> {
+export async function startMailListener(
+  t: Pick<Test, 'teardown'>,
+  opts: MailListenerOptions = {}
+): Promise<MailListener> {
   const messages: ReceivedMail[] = []
   const arrivals: string[] = []
   const closed = new Set<string>()
@@ -74,8 +82,10 @@ export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailLi
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onClose (session) { closed.add(session.id) },
-    onData (stream, session, callback) {
+    onClose(session) {
+      closed.add(session.id)
+    },
+    onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
@@ -127,7 +137,9 @@ export async function startMailListener (t: Pick<Test, 'teardown'>, opts: MailLi
     held: () => held,
     refused: () => refused,
     arrivals,
-    pause: () => { paused = true },
+    pause: () => {
+      paused = true
+    },
     resume: () => {
       paused = false
       const w = waiting

@@ -9,7 +9,7 @@ import { TEST_SECRET } from './tokens.js'
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** A TCP port nothing listens on. */
-export async function closedPort (): Promise<number> {
+export async function closedPort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
@@ -20,7 +20,7 @@ export async function closedPort (): Promise<number> {
 export interface Child {
   proc: ChildProcess
   output: () => string
-  exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   waitForLine: (pattern: RegExp, ms?: number) => Promise<Record<string, unknown>>
 }
 
@@ -29,16 +29,25 @@ export interface Child {
  * process, under node itself (not the tsx wrapper) so that a signal reaches the service and not a
  * launcher. Killed when the test ends.
  */
-export function spawnService (t: Test, mode: 'all' | 'api' | 'worker', env: Record<string, string>, entry: string[] = ['--import', 'tsx', 'src/main.ts']): Child {
+export function spawnService(
+  t: Test,
+  mode: 'all' | 'api' | 'worker',
+  env: Record<string, string>,
+  entry: string[] = ['--import', 'tsx', 'src/main.ts']
+): Child {
   const proc = spawn(process.execPath, [...entry, mode], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
-  proc.stdout?.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  proc.stderr?.on('data', (c: Buffer) => { out += c.toString('utf8') })
-  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
+  proc.stdout?.on('data', (c: Buffer) => {
+    out += c.toString('utf8')
+  })
+  proc.stderr?.on('data', (c: Buffer) => {
+    out += c.toString('utf8')
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.on('exit', (code, signal) => resolve({ code, signal }))
   })
   t.teardown(async () => {
@@ -56,9 +65,14 @@ export function spawnService (t: Test, mode: 'all' | 'api' | 'worker', env: Reco
       while (Date.now() < until) {
         for (const line of out.split('\n')) {
           if (!pattern.test(line)) continue
-          try { return JSON.parse(line) as Record<string, unknown> } catch { return { line } }
+          try {
+            return JSON.parse(line) as Record<string, unknown>
+          } catch {
+            return { line }
+          }
         }
-        if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before logging ${pattern}: ${out}`)
+        if (proc.exitCode !== null)
+          throw new Error(`process exited (${proc.exitCode}) before logging ${pattern}: ${out}`)
         await new Promise((r) => setTimeout(r, 25))
       }
       throw new Error(`timed out waiting for ${pattern}: ${out}`)
@@ -66,13 +80,17 @@ export function spawnService (t: Test, mode: 'all' | 'api' | 'worker', env: Reco
   }
 }
 
-export interface ServiceTarget { databaseUrl: string, smtpUrl: string, port?: number }
+export interface ServiceTarget {
+  databaseUrl: string
+  smtpUrl: string
+  port?: number
+}
 
 /**
  * The settings of a service run as a child process against the test's database and SMTP listener
  * (and port, for the API): a queue prefix of its own, the test key, logs at info, a quick outbox relay.
  */
-export function serviceEnv (target: ServiceTarget, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(target: ServiceTarget, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: target.databaseUrl,
     ...(target.port !== undefined ? { PORT: String(target.port), HOST: '127.0.0.1' } : {}),

@@ -15,12 +15,19 @@ export interface TcpProxy {
  * A TCP proxy to a local service (PostgreSQL, Redis) that a test can freeze or take down. Bytes sent
  * while frozen wait in the socket buffers. With `listen: false` it starts down (nothing at its port).
  */
-export async function tcpProxy (t: Pick<Test, 'teardown'>, targetPort: number, options: { port?: number, listen?: boolean } = {}): Promise<TcpProxy> {
+export async function tcpProxy(
+  t: Pick<Test, 'teardown'>,
+  targetPort: number,
+  options: { port?: number; listen?: boolean } = {}
+): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>()
   let frozen = false
   let server: Server | null = null
   let port = options.port ?? 0
-  const cut = (): void => { for (const p of pairs) for (const s of p) s.destroy(); pairs.clear() }
+  const cut = (): void => {
+    for (const p of pairs) for (const s of p) s.destroy()
+    pairs.clear()
+  }
   const up = async (): Promise<void> => {
     if (server !== null) return
     const s = createServer((client) => {
@@ -29,11 +36,24 @@ export async function tcpProxy (t: Pick<Test, 'teardown'>, targetPort: number, o
       pairs.add(pair)
       client.pipe(upstream)
       upstream.pipe(client)
-      if (frozen) { client.pause(); upstream.pause() }
-      const end = (): void => { client.destroy(); upstream.destroy(); pairs.delete(pair) }
-      for (const x of pair) { x.on('close', end); x.on('error', end) }
+      if (frozen) {
+        client.pause()
+        upstream.pause()
+      }
+      const end = (): void => {
+        client.destroy()
+        upstream.destroy()
+        pairs.delete(pair)
+      }
+      for (const x of pair) {
+        x.on('close', end)
+        x.on('error', end)
+      }
     })
-    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(port, '127.0.0.1', resolve) })
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject)
+      s.listen(port, '127.0.0.1', resolve)
+    })
     port = (s.address() as { port: number }).port
     server = s
   }
@@ -46,9 +66,17 @@ export async function tcpProxy (t: Pick<Test, 'teardown'>, targetPort: number, o
   if (options.listen !== false) await up()
   t.teardown(down)
   return {
-    get port () { return port },
-    freeze: () => { frozen = true; for (const p of pairs) for (const s of p) s.pause() },
-    thaw: () => { frozen = false; for (const p of pairs) for (const s of p) s.resume() },
+    get port() {
+      return port
+    },
+    freeze: () => {
+      frozen = true
+      for (const p of pairs) for (const s of p) s.pause()
+    },
+    thaw: () => {
+      frozen = false
+      for (const p of pairs) for (const s of p) s.resume()
+    },
     down,
     up
   }

@@ -15,7 +15,7 @@ import { startTestWorker, type TestWorker } from './worker.js'
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** The URL of a database of this test's own (not created yet), dropped when the test ends. */
-export function testDatabaseUrl (t: Test): string {
+export function testDatabaseUrl(t: Test): string {
   const name = `waymark_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`
   const url = new URL(ADMIN_URL)
   url.pathname = `/${name}`
@@ -29,7 +29,7 @@ export function testDatabaseUrl (t: Test): string {
 }
 
 /** A fresh, migrated database of this test file's own, dropped when the test ends. */
-export async function createTestDatabase (t: Test): Promise<string> {
+export async function createTestDatabase(t: Test): Promise<string> {
   const url = testDatabaseUrl(t)
   await ensureDatabase(url)
   const { db } = createDatabase(url, 1)
@@ -39,9 +39,11 @@ export async function createTestDatabase (t: Test): Promise<string> {
 }
 
 /** A database handle for assertions, closed when the test ends. */
-export function openDatabase (t: Test, url: string): Database {
+export function openDatabase(t: Test, url: string): Database {
   const { db } = createDatabase(url, 2)
-  t.teardown(async () => { await db.destroy() })
+  t.teardown(async () => {
+    await db.destroy()
+  })
   return db
 }
 
@@ -49,7 +51,7 @@ export function openDatabase (t: Test, url: string): Database {
  * The configuration of a test. Queues are on Redis unless `TEST_QUEUE_BACKEND=postgres` (an override
  * or the environment, to run the whole suite on BullMQ's PostgreSQL backend).
  */
-export function testConfig (databaseUrl: string, overrides: Record<string, string> = {}): Config {
+export function testConfig(databaseUrl: string, overrides: Record<string, string> = {}): Config {
   const queueBackend = (overrides.TEST_QUEUE_BACKEND ?? process.env.TEST_QUEUE_BACKEND ?? 'redis') as QueueBackendKind
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -78,15 +80,19 @@ export interface TestApp {
 }
 
 /** The API alone on a fresh database, closed when the test ends. */
-export async function build (t: Test, overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function build(t: Test, overrides: Record<string, string> = {}): Promise<TestApp> {
   const databaseUrl = await createTestDatabase(t)
   const config = testConfig(databaseUrl, overrides)
   const logs: string[] = []
   const stream = new PassThrough()
-  stream.on('data', (chunk: Buffer) => { logs.push(chunk.toString('utf8')) })
+  stream.on('data', (chunk: Buffer) => {
+    logs.push(chunk.toString('utf8'))
+  })
   const app = await buildApp(config, { logStream: stream })
   await app.ready()
-  t.teardown(async () => { await app.close() })
+  t.teardown(async () => {
+    await app.close()
+  })
   return { app, config, logs }
 }
 
@@ -108,14 +114,14 @@ export interface Opening extends TestApp {
   /** The organisation the test works in. */
   tenant: Tenant
   /** Tokens for the organisation's staff, each with a subject of its own. */
-  tokens: { admin: string, coordinator: string, referrer: string }
+  tokens: { admin: string; coordinator: string; referrer: string }
 }
 
 /** What `setUp` gives: the opening, with the listener, the workers and the other organisation when asked for. */
-export type SetUp<O extends SetUpOptions> = Opening
-  & (O extends { smtp: true | MailListenerOptions } ? { smtp: MailListener } : unknown)
-  & (O extends { worker: true | Partial<Config> } ? { worker: TestWorker } : unknown)
-  & (O extends { other: true } ? { other: Tenant } : unknown)
+export type SetUp<O extends SetUpOptions> = Opening &
+  (O extends { smtp: true | MailListenerOptions } ? { smtp: MailListener } : unknown) &
+  (O extends { worker: true | Partial<Config> } ? { worker: TestWorker } : unknown) &
+  (O extends { other: true } ? { other: Tenant } : unknown)
 
 /**
  * The opening test files share: the API on a fresh migrated database of the test's own, a database
@@ -124,16 +130,34 @@ export type SetUp<O extends SetUpOptions> = Opening
  *
  *   const { app, db, tenant, tokens: { coordinator }, smtp } = await setUp(t, { smtp: true, worker: true })
  */
-export async function setUp<const O extends SetUpOptions = Record<never, never>> (t: Test, options?: O): Promise<SetUp<O>> {
+export async function setUp<const O extends SetUpOptions = Record<never, never>>(
+  t: Test,
+  options?: O
+): Promise<SetUp<O>> {
   const o: SetUpOptions = options ?? {}
-  const smtp = o.smtp === undefined || o.smtp === false ? null : await startMailListener(t, o.smtp === true ? {} : o.smtp)
+  const smtp =
+    o.smtp === undefined || o.smtp === false ? null : await startMailListener(t, o.smtp === true ? {} : o.smtp)
   const { app, config, logs } = await build(t, { ...(smtp !== null ? { SMTP_URL: smtp.url } : {}), ...o.env })
   const db = openDatabase(t, config.DATABASE_URL)
-  const worker = o.worker === undefined || o.worker === false ? null : await startTestWorker(t, o.worker === true ? config : { ...config, ...o.worker })
+  const worker =
+    o.worker === undefined || o.worker === false
+      ? null
+      : await startTestWorker(t, o.worker === true ? config : { ...config, ...o.worker })
   const tenant = await createTenant(app, o.code)
   const other = o.other === true ? await createTenant(app) : null
-  const tokens = { admin: tenant.token('admin'), coordinator: tenant.token('coordinator'), referrer: tenant.token('referrer') }
-  const opening: Opening & { smtp?: MailListener, worker?: TestWorker, other?: Tenant } = { app, config, logs, db, tenant, tokens }
+  const tokens = {
+    admin: tenant.token('admin'),
+    coordinator: tenant.token('coordinator'),
+    referrer: tenant.token('referrer')
+  }
+  const opening: Opening & { smtp?: MailListener; worker?: TestWorker; other?: Tenant } = {
+    app,
+    config,
+    logs,
+    db,
+    tenant,
+    tokens
+  }
   if (smtp !== null) opening.smtp = smtp
   if (worker !== null) opening.worker = worker
   if (other !== null) opening.other = other

@@ -5,9 +5,17 @@ import type { Role } from '../../src/auth/roles.js'
 /** The HS256 key every test app is configured with. */
 export const TEST_SECRET = 'test-secret-0123456789-0123456789-abcdef'
 
-export interface TokenOptions { org?: string | null, sub?: string, mentorId?: string, email?: string, secret?: string, extra?: Record<string, unknown>, expiresIn?: number }
+export interface TokenOptions {
+  org?: string | null
+  sub?: string
+  mentorId?: string
+  email?: string
+  secret?: string
+  extra?: Record<string, unknown>
+  expiresIn?: number
+}
 
-export function tokenFor (role: Role | Role[], opts: TokenOptions = {}): string {
+export function tokenFor(role: Role | Role[], opts: TokenOptions = {}): string {
   const roles = Array.isArray(role) ? role : [role]
   const claims: Record<string, unknown> = {
     sub: opts.sub ?? `${roles[0]}-${randomUUID().slice(0, 8)}`,

@@ -10,7 +10,7 @@ export interface ReceivedWebhook {
   signature: string
   body: string
   /** The payload as the official Standard Webhooks library verified it, or null when no secret verified it. */
-  verified: { type: string, timestamp: string, data: Record<string, unknown> } | null
+  verified: { type: string; timestamp: string; data: Record<string, unknown> } | null
   /** The secrets (by index into `secrets`) that verify it on their own. */
   verifiedBy: number[]
   at: number
@@ -33,7 +33,7 @@ export interface WebhookReceiver {
  * A real HTTP receiver that verifies each request exactly as a council's system would, with the
  * `standardwebhooks` package, and answers as told (200 unless planned otherwise). Closed when the test ends.
  */
-export async function startWebhookReceiver (t: Pick<Test, 'teardown'>): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(t: Pick<Test, 'teardown'>): Promise<WebhookReceiver> {
   const receiver: WebhookReceiver = {
     url: '',
     received: [],
@@ -62,9 +62,20 @@ export async function startWebhookReceiver (t: Pick<Test, 'teardown'>): Promise<
         try {
           verified = new Webhook(secret).verify(body, headers) as ReceivedWebhook['verified']
           verifiedBy.push(i)
-        } catch { /* not this secret */ }
+        } catch {
+          /* not this secret */
+        }
       })
-      receiver.received.push({ path: req.url ?? '', id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, verified, verifiedBy, at: Date.now() })
+      receiver.received.push({
+        path: req.url ?? '',
+        id: headers['webhook-id'],
+        timestamp: headers['webhook-timestamp'],
+        signature: headers['webhook-signature'],
+        body,
+        verified,
+        verifiedBy,
+        at: Date.now()
+      })
       if (receiver.hang) return
       res.statusCode = receiver.plan.shift() ?? receiver.status
       res.end()

@@ -6,31 +6,45 @@ import { loggerOptions } from '../../src/logger.js'
 import { startWorker, type WorkerHandle } from '../../src/worker.js'
 
 /** A captured log: every line, parsed. */
-export interface LogCapture { lines: string[], text: () => string, records: () => Array<Record<string, unknown>> }
+export interface LogCapture {
+  lines: string[]
+  text: () => string
+  records: () => Array<Record<string, unknown>>
+}
 
-export function captureLog (): { stream: PassThrough, capture: LogCapture } {
+export function captureLog(): { stream: PassThrough; capture: LogCapture } {
   const lines: string[] = []
   const stream = new PassThrough()
-  stream.on('data', (chunk: Buffer) => { lines.push(chunk.toString('utf8')) })
+  stream.on('data', (chunk: Buffer) => {
+    lines.push(chunk.toString('utf8'))
+  })
   return {
     stream,
     capture: {
       lines,
       text: () => lines.join(''),
-      records: () => lines.join('').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+      records: () =>
+        lines
+          .join('')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
     }
   }
 }
 
-export type TestWorker = WorkerHandle & { log: pino.Logger, logs: LogCapture }
+export type TestWorker = WorkerHandle & { log: pino.Logger; logs: LogCapture }
 
 /** Workers in this process (notification sender, outbox relay, scheduled jobs), logging to a captured stream, closed when the test ends. */
-export async function startTestWorker (t: Test, config: Config): Promise<TestWorker> {
+export async function startTestWorker(t: Test, config: Config): Promise<TestWorker> {
   const { stream, capture } = captureLog()
   const logger = pino(loggerOptions(config.LOG_LEVEL), stream)
   const handle = await startWorker(config, { logger })
   let closed: Promise<void> | null = null
-  const close = async (): Promise<void> => { closed ??= handle.close(); await closed }
+  const close = async (): Promise<void> => {
+    closed ??= handle.close()
+    await closed
+  }
   t.teardown(close)
   return { ...handle, close, log: logger, logs: capture }
 }

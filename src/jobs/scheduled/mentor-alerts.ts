@@ -19,7 +19,11 @@ export const INSERT_BATCH = 1000
  * batch costs the same at the start and the end. `fetch` reads a batch and whatever the job needs
  * beside it in one query, given the keyset subquery; rows come back ordered by mentor id.
  */
-export async function * keysetBatches<R extends { id: string }> (ctx: ScheduledJobContext, fetch: (mentors: RawBuilder<ScannedMentor>) => Promise<R[]>, size = SCAN_BATCH): AsyncGenerator<R[]> {
+export async function* keysetBatches<R extends { id: string }>(
+  ctx: ScheduledJobContext,
+  fetch: (mentors: RawBuilder<ScannedMentor>) => Promise<R[]>,
+  size = SCAN_BATCH
+): AsyncGenerator<R[]> {
   let rows = await fetch(scannedMentors(ctx.org, null, size))
   while (rows.length > 0) {
     const last = new Set(rows.map((r) => r.id)).size < size
@@ -33,25 +37,27 @@ export async function * keysetBatches<R extends { id: string }> (ctx: ScheduledJ
 
 /** Programme names and requirements, read once per run. */
 export class ProgrammeCache {
-  private readonly cache = new Map<string, { name: string, req: MentorRequirements }>()
-  constructor (private readonly db: Executor) {}
+  private readonly cache = new Map<string, { name: string; req: MentorRequirements }>()
+  constructor(private readonly db: Executor) {}
 
-  async load (ids: Iterable<string>): Promise<void> {
+  async load(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.cache.has(id))
     if (missing.length === 0) return
     const rows = await programmesByIds(this.db, missing)
     for (const r of rows) this.cache.set(r.id, { name: r.name, req: requirementsOf(r.rules) })
   }
 
-  get (id: string): { name: string, req: MentorRequirements } | undefined { return this.cache.get(id) }
+  get(id: string): { name: string; req: MentorRequirements } | undefined {
+    return this.cache.get(id)
+  }
 }
 
 /** Each organisation's coordinators, read once per run. */
 export class CoordinatorCache {
-  private readonly cache = new Map<string, Array<{ id: string, email: string }>>()
-  constructor (private readonly db: Executor) {}
+  private readonly cache = new Map<string, Array<{ id: string; email: string }>>()
+  constructor(private readonly db: Executor) {}
 
-  async of (org: string): Promise<Array<{ id: string, email: string }>> {
+  async of(org: string): Promise<Array<{ id: string; email: string }>> {
     let list = this.cache.get(org)
     if (list === undefined) {
       list = (await recipientsWithRole(this.db, org, 'coordinator')).map((u) => ({ id: u.id, email: u.email }))
@@ -62,8 +68,12 @@ export class CoordinatorCache {
 }
 
 /** The active matches of each mentor, named in the alerts to coordinators. */
-export async function activeMatchesByMentor (db: Executor, org: string, mentorIds: string[]): Promise<Map<string, Array<{ id: string, reference: string }>>> {
-  const out = new Map<string, Array<{ id: string, reference: string }>>()
+export async function activeMatchesByMentor(
+  db: Executor,
+  org: string,
+  mentorIds: string[]
+): Promise<Map<string, Array<{ id: string; reference: string }>>> {
+  const out = new Map<string, Array<{ id: string; reference: string }>>()
   for (const m of await activeMatchesForMentors(db, org, mentorIds)) {
     out.set(m.mentor_id, [...(out.get(m.mentor_id) ?? []), { id: m.id, reference: m.reference }])
   }
@@ -78,7 +88,7 @@ export const LAPSED_THRESHOLDS = new Set(['expired', 'overdue', 'status_check_ov
  * once then meet the same keys in the same order). A key already present is skipped: that is what
  * makes each alert go once however often the job runs. Returns how many rows were new.
  */
-export async function writeAlerts (ctx: ScheduledJobContext, rows: NewNotification[]): Promise<number> {
+export async function writeAlerts(ctx: ScheduledJobContext, rows: NewNotification[]): Promise<number> {
   const sorted = [...rows].sort((a, b) => (a.dedupe_key < b.dedupe_key ? -1 : a.dedupe_key > b.dedupe_key ? 1 : 0))
   let inserted = 0
   for (let i = 0; i < sorted.length; i += INSERT_BATCH) {
@@ -101,7 +111,11 @@ export interface Alert {
 }
 
 /** The mentor's and each coordinator's copy of every alert, as outbox rows. */
-export async function alertRows (ctx: ScheduledJobContext, alerts: Alert[], coordinators: CoordinatorCache): Promise<NewNotification[]> {
+export async function alertRows(
+  ctx: ScheduledJobContext,
+  alerts: Alert[],
+  coordinators: CoordinatorCache
+): Promise<NewNotification[]> {
   const rows: NewNotification[] = []
   const byOrg = new Map<string, Alert[]>()
   for (const a of alerts) byOrg.set(a.mentor.organisation_id, [...(byOrg.get(a.mentor.organisation_id) ?? []), a])
@@ -111,7 +125,12 @@ export async function alertRows (ctx: ScheduledJobContext, alerts: Alert[], coor
     for (const a of list) {
       if (LAPSED_THRESHOLDS.has(a.threshold) && (matches.get(a.mentor.id)?.length ?? 0) > 0) {
         // The job is named after its alert kind (training_expiry_alert: training-expiry-alerts).
-        await flagMatchesForMentors(ctx.db, jobAccessor(org, `${a.kind.replace(/_alert$/, '').replace(/_/g, '-')}-alerts`, ctx.runId), [a.mentor.id], `${a.kind.replace(/_/g, ' ')}: ${a.threshold.replace(/_/g, ' ')} on ${a.expires_on}`)
+        await flagMatchesForMentors(
+          ctx.db,
+          jobAccessor(org, `${a.kind.replace(/_alert$/, '').replace(/_/g, '-')}-alerts`, ctx.runId),
+          [a.mentor.id],
+          `${a.kind.replace(/_/g, ' ')}: ${a.threshold.replace(/_/g, ' ')} on ${a.expires_on}`
+        )
       }
     }
     for (const a of list) {
@@ -119,20 +138,26 @@ export async function alertRows (ctx: ScheduledJobContext, alerts: Alert[], coor
       const base = { organisation_id: org, kind: a.kind, subject_type: 'mentor', subject_id: a.mentor.id }
       rows.push({ ...base, dedupe_key: `${key}:mentor`, recipient: a.mentor.email, ...a.mentorMessage })
       const message = a.coordinatorMessage(matches.get(a.mentor.id) ?? [])
-      for (const c of staff) rows.push({ ...base, dedupe_key: `${key}:coordinator:${c.id}`, recipient: c.email, ...message })
+      for (const c of staff)
+        rows.push({ ...base, dedupe_key: `${key}:coordinator:${c.id}`, recipient: c.email, ...message })
     }
   }
   return rows
 }
 
 /** One alert to send: a mentor, a threshold and an expiry date, naming every programme it concerns. */
-export interface AlertGroup<T extends string> { mentorId: string, expires_on: string, threshold: T, programmes: string[] }
+export interface AlertGroup<T extends string> {
+  mentorId: string
+  expires_on: string
+  threshold: T
+  programmes: string[]
+}
 
 /**
  * Turns a batch's groups into alerts, counts them by threshold and writes the mentor's and coordinators'
  * copies to the outbox; rows already there (sent by an earlier run) are counted, not written again.
  */
-export async function writeAlertGroups<T extends string> (
+export async function writeAlertGroups<T extends string>(
   ctx: ScheduledJobContext,
   groups: Iterable<AlertGroup<T>>,
   counts: Record<string, number>,
@@ -150,6 +175,15 @@ export async function writeAlertGroups<T extends string> (
   counts.notifications_already_sent += outbox.length - inserted
 }
 
-export function emptyCounts (...keys: string[]): Record<string, number> {
-  return Object.fromEntries(['mentors_scanned', 'alerts', 'notifications_inserted', 'notifications_already_sent', 'clearance_changes', ...keys].map((k) => [k, 0]))
+export function emptyCounts(...keys: string[]): Record<string, number> {
+  return Object.fromEntries(
+    [
+      'mentors_scanned',
+      'alerts',
+      'notifications_inserted',
+      'notifications_already_sent',
+      'clearance_changes',
+      ...keys
+    ].map((k) => [k, 0])
+  )
 }

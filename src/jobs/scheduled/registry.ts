@@ -19,12 +19,12 @@ export const scheduledJobs: Record<string, ScheduledJobHandler> = {
 /** Jobs that run every 15 minutes rather than daily: a missed safeguarding deadline cannot wait a day. */
 const QUARTER_HOURLY = new Set(['safeguarding-deadlines'])
 
-export function isScheduledJob (name: string): boolean {
+export function isScheduledJob(name: string): boolean {
   return Object.hasOwn(scheduledJobs, name)
 }
 
 /** A job's scheduler: its key and cron pattern (in SCHEDULE_TZ). Daily jobs run at SCHEDULE_TIME. */
-export function schedulerOf (name: string, scheduleTime: string): { key: string, pattern: string } {
+export function schedulerOf(name: string, scheduleTime: string): { key: string; pattern: string } {
   if (QUARTER_HOURLY.has(name)) return { key: `every-15-minutes:${name}`, pattern: '*/15 * * * *' }
   const [hh, mm] = scheduleTime.split(':').map((n) => Number.parseInt(n, 10))
   return { key: `daily:${name}`, pattern: `${mm} ${hh} * * *` }

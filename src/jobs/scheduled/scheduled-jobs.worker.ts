@@ -34,21 +34,33 @@ export interface ScheduledJobsHandle {
 /** How often the daily schedulers are checked for and set again if missing. */
 export const SCHEDULER_CHECK_MS = 3 * 60_000
 
-export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<ScheduledJobsHandle> {
+export async function startScheduledJobs(o: ScheduledJobsOptions): Promise<ScheduledJobsHandle> {
   const { config, db, log } = o
   const queue = createScheduledJobsQueue(o.backend)
 
   const outbound = createDispatch({ notifications: o.notifications })
-  const dispatch = async (ids: string[]): Promise<void> => { await outbound.notifications(ids, log) }
+  const dispatch = async (ids: string[]): Promise<void> => {
+    await outbound.notifications(ids, log)
+  }
 
-  async function process (job: Job<ScheduledJobData>): Promise<Record<string, number> | 'skipped'> {
+  async function process(job: Job<ScheduledJobData>): Promise<Record<string, number> | 'skipped'> {
     const handler = scheduledJobs[job.data.name]
     if (handler === undefined) throw new Error(`unknown scheduled job ${job.data.name}`)
     let runId = job.data.run_id
     if (runId === undefined) {
       // A scheduler's job: one run over every organisation, for the local day and the instant it fires on.
       const now = new Date()
-      const run = await insertRun(db, { name: job.data.name, organisation_id: null, as_of: todayIn(config.SCHEDULE_TZ, now), trigger: 'schedule', requested_by: null }, { instant: now, timeZone: config.SCHEDULE_TZ })
+      const run = await insertRun(
+        db,
+        {
+          name: job.data.name,
+          organisation_id: null,
+          as_of: todayIn(config.SCHEDULE_TZ, now),
+          trigger: 'schedule',
+          requested_by: null
+        },
+        { instant: now, timeZone: config.SCHEDULE_TZ }
+      )
       runId = run.id
       await job.updateData({ ...job.data, run_id: runId })
     }
@@ -57,21 +69,41 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<Sche
     const started = Date.now()
     try {
       const asOfInstant = run.as_of_instant ?? run.created_at
-      const counts = await handler({ db, org: run.organisation_id, asOf: run.as_of, asOfInstant, timeZone: config.SCHEDULE_TZ, runId, log: log.child({ job: run.name, run_id: runId }), dispatch })
+      const counts = await handler({
+        db,
+        org: run.organisation_id,
+        asOf: run.as_of,
+        asOfInstant,
+        timeZone: config.SCHEDULE_TZ,
+        runId,
+        log: log.child({ job: run.name, run_id: runId }),
+        dispatch
+      })
       await finishRun(db, runId, counts)
-      log.info({ job: run.name, run_id: runId, as_of: run.as_of, ms: Date.now() - started, counts }, 'scheduled job finished')
+      log.info(
+        { job: run.name, run_id: runId, as_of: run.as_of, ms: Date.now() - started, counts },
+        'scheduled job finished'
+      )
       return counts
     } catch (err) {
       const e = err as Error & { code?: string }
       // Only the kind of failure is kept: a driver message can quote the values of a row.
-      await failRun(db, runId, `${e.name}${e.code !== undefined ? ` ${e.code}` : ''}: the run failed and will be retried if attempts remain`).catch(() => {})
+      await failRun(
+        db,
+        runId,
+        `${e.name}${e.code !== undefined ? ` ${e.code}` : ''}: the run failed and will be retried if attempts remain`
+      ).catch(() => {})
       log.warn({ job: run.name, run_id: runId, err: { name: e.name, code: e.code } }, 'scheduled job failed')
       throw err
     }
   }
 
-  const worker = o.backend.worker<ScheduledJobData, Record<string, number> | 'skipped'>(SCHEDULED_JOBS_QUEUE, process, { concurrency: 2 })
-  worker.on('error', (err) => { log.warn({ err: { message: err.message } }, 'scheduled jobs worker error') })
+  const worker = o.backend.worker<ScheduledJobData, Record<string, number> | 'skipped'>(SCHEDULED_JOBS_QUEUE, process, {
+    concurrency: 2
+  })
+  worker.on('error', (err) => {
+    log.warn({ err: { message: err.message } }, 'scheduled jobs worker error')
+  })
 
   let timer: NodeJS.Timeout | null = null
   let closed = false
@@ -87,7 +119,10 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<Sche
     } catch (err) {
       // Redis unreachable at start-up: try again shortly rather than fail the worker.
       log.warn({ err: { message: (err as Error).message } }, 'could not set the job schedulers; retrying')
-      if (!closed) timer = setTimeout(() => { void schedule() }, 5000)
+      if (!closed)
+        timer = setTimeout(() => {
+          void schedule()
+        }, 5000)
     }
   }
   await schedule()
@@ -101,10 +136,15 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<Sche
       try {
         const missing: string[] = []
         for (const name of names) {
-          if (await queue.getJobScheduler(schedulerOf(name, config.SCHEDULE_TIME).key) === undefined) missing.push(name)
+          if ((await queue.getJobScheduler(schedulerOf(name, config.SCHEDULE_TIME).key)) === undefined)
+            missing.push(name)
         }
         for (const name of missing) await upsert(name)
-        if (missing.length > 0) log.warn({ jobs: missing, at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ }, 'job schedulers were missing and are set again')
+        if (missing.length > 0)
+          log.warn(
+            { jobs: missing, at: config.SCHEDULE_TIME, tz: config.SCHEDULE_TZ },
+            'job schedulers were missing and are set again'
+          )
       } catch (err) {
         log.warn({ err: { message: (err as Error).message } }, 'could not check the job schedulers; will try again')
       } finally {
@@ -113,11 +153,13 @@ export async function startScheduledJobs (o: ScheduledJobsOptions): Promise<Sche
     })()
     await checking
   }
-  const check = setInterval(() => { void reassert() }, o.checkEveryMs ?? SCHEDULER_CHECK_MS)
+  const check = setInterval(() => {
+    void reassert()
+  }, o.checkEveryMs ?? SCHEDULER_CHECK_MS)
 
   return {
     reassert,
-    async close () {
+    async close() {
       closed = true
       if (timer !== null) clearTimeout(timer)
       clearInterval(check)

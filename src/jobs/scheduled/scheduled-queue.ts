@@ -4,7 +4,10 @@ import type { QueueBackend } from '../queue-backend.js'
 export const SCHEDULED_JOBS_QUEUE = 'scheduled-jobs'
 
 /** A run requested through the API carries its run id; a daily schedule's job only its name. */
-export interface ScheduledJobData { name: string, run_id?: string }
+export interface ScheduledJobData {
+  name: string
+  run_id?: string
+}
 
 export const scheduledJobOptions = {
   attempts: 3,
@@ -13,6 +16,6 @@ export const scheduledJobOptions = {
   removeOnFail: { age: 30 * 24 * 3600 }
 }
 
-export function createScheduledJobsQueue (backend: QueueBackend): Queue<ScheduledJobData> {
+export function createScheduledJobsQueue(backend: QueueBackend): Queue<ScheduledJobData> {
   return backend.queue<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, scheduledJobOptions)
 }

@@ -13,9 +13,9 @@ const BATCH = 1000
  * (counted from its last session, or from its start when it has none) alerts every coordinator once
  * per match and gap: the dedupe key names the day the gap began, so a new session starts a new gap.
  */
-export async function sessionGapAlerts (ctx: ScheduledJobContext): Promise<Record<string, number>> {
+export async function sessionGapAlerts(ctx: ScheduledJobContext): Promise<Record<string, number>> {
   const counts = { matches_with_gap: 0, notifications_inserted: 0, notifications_already_sent: 0 }
-  const coordinators = new Map<string, Array<{ id: string, email: string }>>()
+  const coordinators = new Map<string, Array<{ id: string; email: string }>>()
   let after: string | null = null
   for (;;) {
     const gaps = await sessionGaps(ctx.db, ctx.org, ctx.asOf, after, BATCH)
@@ -25,7 +25,10 @@ export async function sessionGapAlerts (ctx: ScheduledJobContext): Promise<Recor
     for (const g of gaps) {
       let staff = coordinators.get(g.organisation_id)
       if (staff === undefined) {
-        staff = (await recipientsWithRole(ctx.db, g.organisation_id, 'coordinator')).map((u) => ({ id: u.id, email: u.email }))
+        staff = (await recipientsWithRole(ctx.db, g.organisation_id, 'coordinator')).map((u) => ({
+          id: u.id,
+          email: u.email
+        }))
         coordinators.set(g.organisation_id, staff)
       }
       const message = sessionGapAlert({ reference: g.reference, since: g.since, alertWeeks: g.alert_weeks })

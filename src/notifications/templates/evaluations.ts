@@ -13,7 +13,11 @@ export interface EvaluationReminderFacts {
   audience: 'staff' | 'mentor' | 'admin'
 }
 
-const KIND_LABEL: Record<string, string> = { annual: 'annual evaluation', early_review: 'early review', closure: 'closure evaluation' }
+const KIND_LABEL: Record<string, string> = {
+  annual: 'annual evaluation',
+  early_review: 'early review',
+  closure: 'closure evaluation'
+}
 
 const ASK: Record<EvaluationReminderFacts['audience'], string> = {
   mentor: 'Please arrange it with the young person and your programme coordinator, and record it in Waymark.',
@@ -23,16 +27,20 @@ const ASK: Record<EvaluationReminderFacts['audience'], string> = {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
-export function evaluationReminder (f: EvaluationReminderFacts): Message {
+export function evaluationReminder(f: EvaluationReminderFacts): Message {
   const what = KIND_LABEL[f.kind] ?? 'evaluation'
-  const when = f.days < 0
-    ? `falls due on ${f.dueOn}, in ${plural(-f.days, 'day')}`
-    : f.days === 0 ? `is due today (${f.dueOn})` : `was due on ${f.dueOn} and is ${plural(f.days, 'day')} overdue`
-  const subject = f.days < 0
-    ? `Evaluation due soon: ${f.reference}`
-    : f.days === 0
-      ? `Evaluation due today: ${f.reference}`
-      : `Evaluation overdue (${f.weeksOverdue === 0 ? plural(f.days, 'day') : plural(f.weeksOverdue, 'week')}): ${f.reference}`
+  const when =
+    f.days < 0
+      ? `falls due on ${f.dueOn}, in ${plural(-f.days, 'day')}`
+      : f.days === 0
+        ? `is due today (${f.dueOn})`
+        : `was due on ${f.dueOn} and is ${plural(f.days, 'day')} overdue`
+  const subject =
+    f.days < 0
+      ? `Evaluation due soon: ${f.reference}`
+      : f.days === 0
+        ? `Evaluation due today: ${f.reference}`
+        : `Evaluation overdue (${f.weeksOverdue === 0 ? plural(f.days, 'day') : plural(f.weeksOverdue, 'week')}): ${f.reference}`
   return {
     subject,
     body: `Hello,\n\nThe ${what} of the ${f.programme} match for referral ${f.reference} ${when}.\n\n${ASK[f.audience]}${SIGN_OFF}`

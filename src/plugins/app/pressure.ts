@@ -15,16 +15,22 @@ const EXEMPT = /^\/(health\/|metrics(\?|$)|docs(\/|\?|$)|openapi\.json)/
  * more than PRESSURE_MAX_HEAP_USED_MB, requests are refused at once with 503 and Retry-After rather
  * than queued behind work the process cannot finish in time.
  */
-export default fp(async function pressurePlugin (app: FastifyInstance) {
-  const heapMb = app.config.PRESSURE_MAX_HEAP_USED_MB ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9 / 1048576)
-  await app.register(underPressure, {
-    maxEventLoopDelay: app.config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
-    maxHeapUsedBytes: heapMb * 1048576,
-    retryAfter: PRESSURE_RETRY_AFTER_S,
-    pressureHandler: async (request, _reply, type) => {
-      if (EXEMPT.test(request.url)) return
-      request.log.warn({ pressure: type }, 'under pressure: request refused')
-      throw new AppError('service_unavailable', 'The service is overloaded; retry shortly', { headers: { 'retry-after': String(PRESSURE_RETRY_AFTER_S) } })
-    }
-  })
-}, { name: 'pressure', dependencies: ['config', 'error-handler'] })
+export default fp(
+  async function pressurePlugin(app: FastifyInstance) {
+    const heapMb =
+      app.config.PRESSURE_MAX_HEAP_USED_MB ?? Math.floor((getHeapStatistics().heap_size_limit * 0.9) / 1048576)
+    await app.register(underPressure, {
+      maxEventLoopDelay: app.config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: heapMb * 1048576,
+      retryAfter: PRESSURE_RETRY_AFTER_S,
+      pressureHandler: async (request, _reply, type) => {
+        if (EXEMPT.test(request.url)) return
+        request.log.warn({ pressure: type }, 'under pressure: request refused')
+        throw new AppError('service_unavailable', 'The service is overloaded; retry shortly', {
+          headers: { 'retry-after': String(PRESSURE_RETRY_AFTER_S) }
+        })
+      }
+    })
+  },
+  { name: 'pressure', dependencies: ['config', 'error-handler'] }
+)

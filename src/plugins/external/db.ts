@@ -10,9 +10,16 @@ declare module 'fastify' {
   }
 }
 
-export default fp(async function dbPlugin (app: FastifyInstance) {
-  const { db, pool } = createDatabase(app.config.DATABASE_URL, app.config.DATABASE_POOL_SIZE, { statementTimeoutMs: app.config.DATABASE_QUERY_TIMEOUT_MS })
-  app.decorate('db', db)
-  app.decorate('pgPool', pool)
-  app.addHook('onClose', async () => { await db.destroy() })
-}, { name: 'db', dependencies: ['config'] })
+export default fp(
+  async function dbPlugin(app: FastifyInstance) {
+    const { db, pool } = createDatabase(app.config.DATABASE_URL, app.config.DATABASE_POOL_SIZE, {
+      statementTimeoutMs: app.config.DATABASE_QUERY_TIMEOUT_MS
+    })
+    app.decorate('db', db)
+    app.decorate('pgPool', pool)
+    app.addHook('onClose', async () => {
+      await db.destroy()
+    })
+  },
+  { name: 'db', dependencies: ['config'] }
+)

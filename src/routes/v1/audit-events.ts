@@ -11,66 +11,99 @@ import { AppError, notFound } from '../../errors/catalogue.js'
 
 type Listed = Awaited<ReturnType<typeof listEvents>>
 
-function checkRange (filter: AuditFilter): void {
+function checkRange(filter: AuditFilter): void {
   if (filter.from !== undefined && filter.to !== undefined && Date.parse(filter.from) > Date.parse(filter.to)) {
-    throw new AppError('validation_failed', 'from is after to', { errors: [{ path: 'query/from', message: 'must not be after `to`' }] })
+    throw new AppError('validation_failed', 'from is after to', {
+      errors: [{ path: 'query/from', message: 'must not be after `to`' }]
+    })
   }
 }
 
-const page = (rows: Listed, limit: number): { data: any[], next_cursor: string | null } => {
+const page = (rows: Listed, limit: number): { data: any[]; next_cursor: string | null } => {
   const p = pageOf(rows, limit)
   return { data: p.rows.map(({ cursor_at: _c, ...e }) => e), next_cursor: p.next }
 }
 
-export default async function auditEventRoutes (fastify: FastifyInstance): Promise<void> {
+export default async function auditEventRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const logPage = async (org: string, query: AuditFilter & { limit: number, cursor?: string }, narrow: AuditFilter): Promise<{ data: any[], next_cursor: string | null }> => {
+  const logPage = async (
+    org: string,
+    query: AuditFilter & { limit: number; cursor?: string },
+    narrow: AuditFilter
+  ): Promise<{ data: any[]; next_cursor: string | null }> => {
     const { limit, cursor, ...filter } = query
     checkRange(filter)
     return page(await listEvents(app.db, org, { ...filter, ...narrow }, decodeCursor(cursor), limit), limit)
   }
 
-  app.get('/audit-events', {
-    config: { roles: ['admin'] },
-    schema: {
-      tags: ['audit'], operationId: 'listAuditEvents', security: bearer,
-      summary: 'Every access event of the organisation, newest first',
-      description: 'One event for every read or change of a young person\'s or a mentor\'s record (a list page writes one per row). Append-only.',
-      querystring: ListAuditEventsQuerySchema,
-      response: { 200: AuditEventPageSchema, ...problems() }
+  app.get(
+    '/audit-events',
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        tags: ['audit'],
+        operationId: 'listAuditEvents',
+        security: bearer,
+        summary: 'Every access event of the organisation, newest first',
+        description:
+          "One event for every read or change of a young person's or a mentor's record (a list page writes one per row). Append-only.",
+        querystring: ListAuditEventsQuerySchema,
+        response: { 200: AuditEventPageSchema, ...problems() }
+      }
+    },
+    async (request) => {
+      return await logPage(request.caller.org as string, request.query, {})
     }
-  }, async (request) => {
-    return await logPage(request.caller.org as string, request.query, {})
-  })
+  )
 
-  app.get('/referrals/:id/access-log', {
-    config: { roles: ['coordinator', 'admin'] },
-    schema: {
-      tags: ['audit'], operationId: 'getReferralAccessLog', security: bearer,
-      summary: 'Who has seen this young person\'s records',
-      description: 'Every access event about the young person: the referral and every referral linked with it as the same young person, their matches, sessions, goals, evaluations, concerns and exports, newest first.',
-      params: IdParams, querystring: AccessLogQuerySchema,
-      response: { 200: AuditEventPageSchema, ...problems(404) }
+  app.get(
+    '/referrals/:id/access-log',
+    {
+      config: { roles: ['coordinator', 'admin'] },
+      schema: {
+        tags: ['audit'],
+        operationId: 'getReferralAccessLog',
+        security: bearer,
+        summary: "Who has seen this young person's records",
+        description:
+          'Every access event about the young person: the referral and every referral linked with it as the same young person, their matches, sessions, goals, evaluations, concerns and exports, newest first.',
+        params: IdParams,
+        querystring: AccessLogQuerySchema,
+        response: { 200: AuditEventPageSchema, ...problems(404) }
+      }
+    },
+    async (request) => {
+      const org = request.caller.org as string
+      if ((await findReferral(app.db, { org }, request.params.id)) === undefined) throw notFound('Referral')
+      const linked = (await caseworkOf(app.db, request.params.id)).linked_referral_ids
+      return await logPage(
+        org,
+        request.query,
+        linked.length === 0 ? { referral_id: request.params.id } : { referral_ids: [request.params.id, ...linked] }
+      )
     }
-  }, async (request) => {
-    const org = request.caller.org as string
-    if (await findReferral(app.db, { org }, request.params.id) === undefined) throw notFound('Referral')
-    const linked = (await caseworkOf(app.db, request.params.id)).linked_referral_ids
-    return await logPage(org, request.query, linked.length === 0 ? { referral_id: request.params.id } : { referral_ids: [request.params.id, ...linked] })
-  })
+  )
 
-  app.get('/mentors/:id/access-log', {
-    config: { roles: ['coordinator', 'admin'] },
-    schema: {
-      tags: ['audit'], operationId: 'getMentorAccessLog', security: bearer,
-      summary: 'Who has seen this mentor\'s records',
-      description: 'Every access event about the mentor: the profile, vetting records (DBS metadata included), compliance and matches, newest first.',
-      params: IdParams, querystring: AccessLogQuerySchema,
-      response: { 200: AuditEventPageSchema, ...problems(404) }
+  app.get(
+    '/mentors/:id/access-log',
+    {
+      config: { roles: ['coordinator', 'admin'] },
+      schema: {
+        tags: ['audit'],
+        operationId: 'getMentorAccessLog',
+        security: bearer,
+        summary: "Who has seen this mentor's records",
+        description:
+          'Every access event about the mentor: the profile, vetting records (DBS metadata included), compliance and matches, newest first.',
+        params: IdParams,
+        querystring: AccessLogQuerySchema,
+        response: { 200: AuditEventPageSchema, ...problems(404) }
+      }
+    },
+    async (request) => {
+      const org = request.caller.org as string
+      if ((await mentorStatus(app.db, org, request.params.id)) === undefined) throw notFound('Mentor')
+      return await logPage(org, request.query, { mentor_id: request.params.id })
     }
-  }, async (request) => {
-    const org = request.caller.org as string
-    if (await mentorStatus(app.db, org, request.params.id) === undefined) throw notFound('Mentor')
-    return await logPage(org, request.query, { mentor_id: request.params.id })
-  })
+  )
 }

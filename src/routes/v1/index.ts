@@ -19,12 +19,16 @@ import erasureRoutes from './erasure-requests.js'
 import webhookRoutes from './webhooks.js'
 
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
-export default async function v1Routes (app: FastifyInstance): Promise<void> {
+export default async function v1Routes(app: FastifyInstance): Promise<void> {
   // Casework answers carry personal data: no browser, proxy or client cache may keep them.
-  app.addHook('onRequest', async (_request, reply) => { void reply.header('cache-control', 'no-store') })
+  app.addHook('onRequest', async (_request, reply) => {
+    void reply.header('cache-control', 'no-store')
+  })
   app.addHook('onRequest', app.authenticate)
   // A purpose too long to record is refused before anything is read.
-  app.addHook('onRequest', async (request) => { purposeOf(request) })
+  app.addHook('onRequest', async (request) => {
+    purposeOf(request)
+  })
   await app.register(organisationRoutes)
   await app.register(programmeRoutes)
   await app.register(referralRoutes)
