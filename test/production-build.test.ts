@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { referralBody } from './support/bodies.js'
 import { startMailListener } from './support/mail.js'
 import { closedPort, ROOT, serviceEnv, spawnService } from './support/processes.js'
@@ -10,13 +10,108 @@ import { testDatabaseUrl } from './support/set-up.js'
 import { waitUntil } from './support/time.js'
 import { tokenFor } from './support/tokens.js'
 
+interface Stage {
+  name: string
+  lines: string[]
+}
+
+/** The Dockerfile's stages and their instructions, continuation lines joined, comments dropped. */
+function dockerfileStages(): Stage[] {
+  const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ')
+  const stages: Stage[] = []
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (line === '' || line.startsWith('#')) continue
+    const from = /^FROM \S+ AS (\S+)$/i.exec(line)
+    if (from !== null) stages.push({ name: from[1], lines: [] })
+    else stages.at(-1)?.lines.push(line)
+  }
+  return stages
+}
+
+/**
+ * The runtime image's /app, assembled as the Dockerfile's stages assemble it, without a Docker engine:
+ * each stage gets a folder standing for its root; COPY, WORKDIR and RUN are carried out there (absolute
+ * paths in a RUN mapped into that folder). The build stage's `npm run build` is the bundle built by the
+ * caller at `bundle`. Returns the image's working folder, its environment and its CMD.
+ */
+function assembleImage(
+  t: Test,
+  bundle: string
+): { app: string; env: Record<string, string>; cmd: string[]; healthcheck: string[] } {
+  const root = mkdtempSync(path.join(tmpdir(), 'waymark-image-'))
+  t.teardown(() => {
+    rmSync(root, { recursive: true, force: true })
+  })
+  const stageRoot = (name: string): string => path.join(root, name)
+  const env: Record<string, string> = {}
+  let cmd: string[] = []
+  let healthcheck: string[] = []
+  let workdir = '/'
+  for (const stage of dockerfileStages()) {
+    workdir = '/'
+    const inStage = (p: string): string =>
+      path.join(stageRoot(stage.name), path.posix.isAbsolute(p) ? p : path.posix.join(workdir, p))
+    mkdirSync(stageRoot(stage.name), { recursive: true })
+    for (const line of stage.lines) {
+      const [op, ...rest] = line.split(/\s+/)
+      const args = rest.filter((a) => !a.startsWith('--chown='))
+      if (op === 'WORKDIR') {
+        workdir = args[0]
+        mkdirSync(inStage('.'), { recursive: true })
+      } else if (op === 'COPY') {
+        const fromFlag = args.find((a) => a.startsWith('--from='))
+        const paths = args.filter((a) => !a.startsWith('--'))
+        const dest = paths.pop() ?? '.'
+        for (const src of paths) {
+          const source =
+            fromFlag !== undefined ? path.join(stageRoot(fromFlag.slice('--from='.length)), src) : path.join(ROOT, src)
+          const target = dest.endsWith('/') ? path.join(inStage(dest), path.basename(src)) : inStage(dest)
+          cpSync(source, target, { recursive: true })
+        }
+      } else if (op === 'RUN') {
+        if (stage.name === 'build') {
+          // The build stage's install and `npm run build` make the bundle this test built above.
+          t.ok(['RUN npm ci --no-audit --no-fund', 'RUN npm run build'].includes(line), `build stage: ${line}`)
+          continue
+        }
+        const command = line.slice('RUN '.length).replace(/(^|\s)\/(?=\w)/g, `$1${stageRoot(stage.name)}/`)
+        const run = spawnSync('bash', ['-c', command], {
+          cwd: inStage('.'),
+          env: { ...process.env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false' },
+          encoding: 'utf8'
+        })
+        t.equal(run.status, 0, `${line}\n${run.stdout}${run.stderr}`)
+      } else if (op === 'ENV') {
+        for (const pair of args) {
+          const [k, v] = pair.split('=')
+          env[k] = v
+        }
+      } else if (op === 'CMD') {
+        cmd = JSON.parse(rest.join(' ')) as string[]
+      } else if (op === 'HEALTHCHECK') {
+        healthcheck = JSON.parse(
+          line.slice(line.indexOf('CMD ') + 4).replace(/^node -e (.*)$/, '["node","-e",$1]')
+        ) as string[]
+      }
+    }
+    if (stage.name === 'build') {
+      mkdirSync(inStage('dist'), { recursive: true })
+      cpSync(bundle, inStage('dist/waymark.mjs'))
+    }
+  }
+  const last = dockerfileStages().at(-1)?.name ?? 'runtime'
+  return { app: path.join(stageRoot(last), workdir), env, cmd, healthcheck }
+}
+
 /**
  * The production build is one bundle (`npm run build`, dist/waymark.mjs): what the Dockerfile runs.
- * The rest of the suite runs the sources under tsx, so this builds the bundle and uses it as a new
- * deployment would: on a database that does not exist yet, with mail going to a real SMTP listener.
+ * The rest of the suite runs the sources under tsx, so this builds the bundle, lays it out with the
+ * few packages the image carries (nothing else: Node finds no other node_modules from there), and uses
+ * it as a new deployment would: on a database that does not exist yet, with mail going to a real SMTP
+ * listener.
  */
-t.test('the production bundle creates its database, serves, acknowledges and stops cleanly', async (t) => {
-  const dir = path.join(ROOT, 'node_modules', '.cache', `waymark-build-${randomUUID().slice(0, 8)}`)
+t.test('the production image creates its database, serves, acknowledges and stops cleanly', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'waymark-build-'))
   t.teardown(() => {
     rmSync(dir, { recursive: true, force: true })
   })
@@ -43,11 +138,15 @@ t.test('the production bundle creates its database, serves, acknowledges and sto
   const smtp = await startMailListener(t)
   const port = await closedPort()
   const base = `http://127.0.0.1:${port}`
+  const image = assembleImage(t, path.join(dir, 'waymark.mjs'))
+  t.same(image.cmd.slice(0, 2), ['node', 'dist/waymark.mjs'], 'the image runs the bundle with node')
+  t.equal(image.env.NODE_ENV, 'production')
   const service = spawnService(
     t,
-    'all',
-    serviceEnv({ databaseUrl, smtpUrl: smtp.url, port }, { NODE_ENV: 'production' }),
-    [path.join(dir, 'waymark.mjs')]
+    image.cmd[2] as 'all',
+    serviceEnv({ databaseUrl, smtpUrl: smtp.url, port }, { ...image.env, HOST: '127.0.0.1', PORT: String(port) }),
+    image.cmd.slice(1, 2),
+    image.app
   )
 
   const ready = await service.waitForLine(/waymark ready/, 30_000)
@@ -119,6 +218,24 @@ t.test('the production bundle creates its database, serves, acknowledges and sto
   t.ok((await bundleJs.arrayBuffer()).byteLength > 100_000)
   const spec = await fetch(`${base}/docs/json`)
   t.equal(((await spec.json()) as { openapi: string }).openapi.slice(0, 3), '3.1')
+
+  // The image's HEALTHCHECK, run as Docker runs it.
+  const health = spawnSync(process.execPath, image.healthcheck.slice(1), {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port) },
+    encoding: 'utf8'
+  })
+  t.equal(health.status, 0, `HEALTHCHECK passes: ${health.stderr}`)
+
+  // The queue dashboard's page and assets are also left outside the bundle.
+  const platform = { authorization: `Bearer ${tokenFor('platform_admin', { org: null })}` }
+  const dashboard = await fetch(`${base}/admin/queues`, { headers: platform })
+  t.equal(dashboard.status, 200)
+  const page = await dashboard.text()
+  const asset = /src="([^"]+\.js)"/.exec(page)?.[1]
+  t.ok(asset, 'the dashboard page loads a script')
+  const script = await fetch(new URL(asset ?? '', `${base}/admin/queues/`), { headers: platform })
+  t.equal(script.status, 200, `dashboard script ${asset ?? ''}`)
+  t.ok((await script.arrayBuffer()).byteLength > 1000, 'the script is served whole')
 
   service.proc.kill('SIGTERM')
   const exit = await service.exited

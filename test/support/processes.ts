@@ -27,16 +27,17 @@ export interface Child {
 /**
  * Runs `src/main.ts <mode>` (or another entry point, such as the production bundle) as a child
  * process, under node itself (not the tsx wrapper) so that a signal reaches the service and not a
- * launcher. Killed when the test ends.
+ * launcher, from `cwd` (the repository unless said). Killed when the test ends.
  */
 export function spawnService(
   t: Test,
   mode: 'all' | 'api' | 'worker',
   env: Record<string, string>,
-  entry: string[] = ['--import', 'tsx', 'src/main.ts']
+  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
+  cwd: string = ROOT
 ): Child {
   const proc = spawn(process.execPath, [...entry, mode], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
