@@ -8,6 +8,7 @@ import {
   type WorkerOptions
 } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
+import type pg from 'pg'
 import type { Config, QueueBackendKind } from '../config/config.js'
 
 /**
@@ -126,6 +127,19 @@ function retryFailedStart(target: unknown): void {
   }
 }
 
+/**
+ * A client the backend's pool has checked out (for its start-up migration, or a query) that loses
+ * its connection emits 'error' with no listener: an uncaught exception, which would end the process
+ * when PostgreSQL restarts. The query it ran fails anyway and is retried like any other; the pool
+ * drops the broken client.
+ */
+function guardCheckedOutClients(target: unknown): void {
+  const pool = (target as { backend?: { connection?: { pool?: pg.Pool } } }).backend?.connection?.pool
+  pool?.on('connect', (client) => {
+    client.on('error', () => {})
+  })
+}
+
 function postgresBackend(config: Config): QueueBackend {
   const Pg = withBackend(createPostgresBackend)
   const schema = queueSchema(config.QUEUE_PREFIX)
@@ -160,6 +174,7 @@ function postgresBackend(config: Config): QueueBackend {
         defaultJobOptions
       })
       pgQueue.on('error', () => {})
+      guardCheckedOutClients(pgQueue)
       retryFailedStart(pgQueue)
       // Connect and check the schema now rather than on the first job a request adds.
       pgQueue.waitUntilReady().catch(() => {})
@@ -174,6 +189,7 @@ function postgresBackend(config: Config): QueueBackend {
         processor as any,
         { ...options, connection: connection((options.concurrency ?? 1) + 2), prefix: config.QUEUE_PREFIX } as any
       )
+      guardCheckedOutClients(worker)
       retryFailedStart(worker)
       return worker as unknown as Worker<D, R>
     },

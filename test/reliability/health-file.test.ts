@@ -4,18 +4,18 @@ import path from 'node:path'
 import t from 'tap'
 import { startHeartbeat } from '../../src/health-file.js'
 import { tcpProxy } from '../support/proxy.js'
-import { createTestDatabase, testConfig } from '../support/set-up.js'
+import { createTestDatabase, testConfig, PG_PORT, REDIS_PORT, NO_REDIS } from '../support/set-up.js'
 import { waitUntil } from '../support/time.js'
 import { startTestWorker } from '../support/worker.js'
 
-t.test("the worker's HEALTH_FILE is touched only while PostgreSQL and Redis answer", async (t) => {
+t.test("the worker's HEALTH_FILE is touched only while PostgreSQL and Redis answer", { skip: NO_REDIS }, async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'waymark-health-'))
   t.teardown(async () => {
     await rm(dir, { recursive: true, force: true })
   })
   const file = path.join(dir, 'healthy')
-  const pgProxy = await tcpProxy(t, 5432)
-  const redisProxy = await tcpProxy(t, 6379)
+  const pgProxy = await tcpProxy(t, PG_PORT)
+  const redisProxy = await tcpProxy(t, REDIS_PORT)
   const url = new URL(await createTestDatabase(t))
   url.port = String(pgProxy.port)
   const worker = await startTestWorker(

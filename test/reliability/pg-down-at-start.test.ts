@@ -1,7 +1,7 @@
 import t from 'tap'
 import { closedPort, serviceEnv, spawnService } from '../support/processes.js'
 import { tcpProxy } from '../support/proxy.js'
-import { testDatabaseUrl } from '../support/set-up.js'
+import { testDatabaseUrl, PG_PORT } from '../support/set-up.js'
 import { waitUntil } from '../support/time.js'
 
 /** The test's own database URL (not created yet), reached through `port`. */
@@ -52,7 +52,7 @@ t.test(
 t.test(
   'PostgreSQL that comes up during the wait: the process starts and becomes ready without a restart',
   async (t) => {
-    const proxy = await tcpProxy(t, 5432, { port: await closedPort(), listen: false })
+    const proxy = await tcpProxy(t, PG_PORT, { port: await closedPort(), listen: false })
     const httpPort = await closedPort()
     const child = spawnService(
       t,
@@ -73,7 +73,7 @@ t.test(
 )
 
 t.test('PostgreSQL frozen at start-up: each try is bounded, the wait ends when the setting says', async (t) => {
-  const proxy = await tcpProxy(t, 5432)
+  const proxy = await tcpProxy(t, PG_PORT)
   proxy.freeze()
   const started = Date.now()
   const child = spawnService(

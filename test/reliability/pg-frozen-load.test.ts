@@ -1,6 +1,6 @@
 import t from 'tap'
 import { tcpProxy } from '../support/proxy.js'
-import { build, createTestDatabase } from '../support/set-up.js'
+import { build, createTestDatabase, PG_PORT } from '../support/set-up.js'
 import { waitUntil } from '../support/time.js'
 import { auth, tokenFor } from '../support/tokens.js'
 
@@ -8,7 +8,7 @@ t.test(
   'PostgreSQL frozen under steady load: every request arriving during the freeze answers within 10 s',
   async (t) => {
     const real = await createTestDatabase(t)
-    const proxy = await tcpProxy(t, 5432)
+    const proxy = await tcpProxy(t, PG_PORT)
     const url = new URL(real)
     url.port = String(proxy.port)
     const { app } = await build(t, { DATABASE_URL: url.toString() })

@@ -1,12 +1,12 @@
 import t from 'tap'
 import { auth, tokenFor } from '../support/tokens.js'
 import { tcpProxy } from '../support/proxy.js'
-import { build, createTestDatabase } from '../support/set-up.js'
+import { build, createTestDatabase, PG_PORT } from '../support/set-up.js'
 import { waitUntil } from '../support/time.js'
 
 t.test('PostgreSQL frozen: requests answer 503 within 10 s, readiness says so, and all recovers on thaw', async (t) => {
   const real = await createTestDatabase(t)
-  const proxy = await tcpProxy(t, 5432)
+  const proxy = await tcpProxy(t, PG_PORT)
   const url = new URL(real)
   url.port = String(proxy.port)
   const { app } = await build(t, { DATABASE_URL: url.toString() })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { referralBody } from '../support/bodies.js'
-import { serviceEnv, spawnService } from '../support/processes.js'
+import { queueEnv, serviceEnv, spawnService } from '../support/processes.js'
 import { setUp } from '../support/set-up.js'
 import { waitUntil } from '../support/time.js'
 import { auth } from '../support/tokens.js'
@@ -33,8 +33,7 @@ t.test('a worker killed mid-batch: every referral acknowledged exactly once', as
   const env = serviceEnv(
     { databaseUrl: config.DATABASE_URL, smtpUrl: smtp.url },
     {
-      REDIS_URL: config.REDIS_URL,
-      QUEUE_PREFIX: config.QUEUE_PREFIX,
+      ...queueEnv(config),
       WORKER_CONCURRENCY: '4',
       WORKER_LOCK_MS: '1000',
       NOTIFICATION_BACKOFF_MS: '100'

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import type { Config } from '../../src/config/config.js'
 import { TEST_SECRET } from './tokens.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -91,6 +92,17 @@ export interface ServiceTarget {
  * The settings of a service run as a child process against the test's database and SMTP listener
  * (and port, for the API): a queue prefix of its own, the test key, logs at info, a quick outbox relay.
  */
+/**
+ * The queue settings that put a spawned service on the same queues as the test's own app and
+ * worker: the same key prefix, and Redis at the test's URL, or (queues on PostgreSQL) no REDIS_URL,
+ * so that the service finds no Redis either and uses the PostgreSQL backend in its database.
+ */
+export function queueEnv(config: Pick<Config, 'queueBackend' | 'REDIS_URL' | 'QUEUE_PREFIX'>): Record<string, string> {
+  return config.queueBackend === 'redis'
+    ? { REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX }
+    : { QUEUE_PREFIX: config.QUEUE_PREFIX }
+}
+
 export function serviceEnv(target: ServiceTarget, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: target.databaseUrl,

@@ -13,6 +13,16 @@ import { TEST_SECRET } from './tokens.js'
 import { startTestWorker, type TestWorker } from './worker.js'
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+/** The tests' PostgreSQL server's port (on 127.0.0.1), for the tests that put a proxy in front of it. */
+export const PG_PORT = Number(new URL(ADMIN_URL).port || 5432)
+/** The tests' Redis's port (on 127.0.0.1). */
+export const REDIS_PORT = Number(new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379)
+/**
+ * Why a test about Redis itself (its outages and restarts) is skipped: `npm test` found no Redis and
+ * runs every queue on PostgreSQL (scripts/test.ts). False where there is a Redis.
+ */
+export const NO_REDIS: string | false =
+  process.env.TEST_REDIS === 'absent' ? 'no Redis here: the queues run on PostgreSQL (see scripts/test.ts)' : false
 
 /** The URL of a database of this test's own (not created yet), dropped when the test ends. */
 export function testDatabaseUrl(t: Test): string {
