@@ -1,4 +1,11 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type {
+  DBS_LEVELS,
+  DBS_OUTCOMES,
+  DBS_WORKFORCES,
+  INTERVIEW_OUTCOMES,
+  TRAINING_KINDS
+} from '../schemas/mentors.js'
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type Json<T> = ColumnType<T, string | T, string | T>
@@ -185,7 +192,7 @@ export interface MentorInterviewsTable {
   mentor_id: string
   held_on: string
   interviewer: string
-  outcome: string
+  outcome: (typeof INTERVIEW_OUTCOMES)[number]
   notes: string | null
   recorded_by: string
   created_at: Timestamp
@@ -206,13 +213,13 @@ export interface MentorReferencesTable {
 export interface MentorDbsChecksTable {
   id: Generated<string>
   mentor_id: string
-  level: string
-  workforce: string
+  level: (typeof DBS_LEVELS)[number]
+  workforce: (typeof DBS_WORKFORCES)[number]
   certificate_number: string
   issued_on: string
   update_service_subscribed: Generated<boolean>
   update_service_subscription_id: string | null
-  outcome: string
+  outcome: (typeof DBS_OUTCOMES)[number]
   risk_decision: Json<{ acceptable: boolean; decided_on: string; rationale: string; decided_by: string } | null> | null
   renewal_in_progress: Generated<boolean>
   recorded_by: string
@@ -223,7 +230,7 @@ export interface MentorDbsStatusChecksTable {
   id: Generated<string>
   dbs_check_id: string
   checked_on: string
-  result: string
+  result: 'no_change' | 'changed'
   recorded_by: string
   created_at: Timestamp
 }
@@ -231,7 +238,7 @@ export interface MentorDbsStatusChecksTable {
 export interface MentorTrainingsTable {
   id: Generated<string>
   mentor_id: string
-  kind: string
+  kind: (typeof TRAINING_KINDS)[number]
   title: string | null
   completed_on: string
   hours: number
