@@ -1,8 +1,7 @@
 import pino, { type Logger } from 'pino'
-import { sql } from 'kysely'
 import { within } from './lib/within.js'
 import type { Config } from './config/config.js'
-import { createDatabase, type DatabaseHandle } from './db/database.js'
+import { createDatabase, ping, type DatabaseHandle } from './db/database.js'
 import { createMailer, type Mailer } from './notifications/mailer.js'
 import {
   createNotificationsQueue,
@@ -122,7 +121,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     log,
     async healthy() {
       const checks = await Promise.allSettled([
-        within(HEALTH_CHECK_MS, sql`select 1`.execute(database.db)),
+        within(HEALTH_CHECK_MS, ping(database.db)),
         within(HEALTH_CHECK_MS, backend.ping())
       ])
       return checks.every((c) => c.status === 'fulfilled')

@@ -7,6 +7,17 @@ export type HoldTarget = { referral_id: string } | { mentor_id: string }
 const column = (t: HoldTarget): 'referral_id' | 'mentor_id' => ('referral_id' in t ? 'referral_id' : 'mentor_id')
 const value = (t: HoldTarget): string => ('referral_id' in t ? t.referral_id : t.mentor_id)
 
+/** Whether the referral or the mentor a hold names is one of the organisation's. */
+export async function targetExists(db: Executor, org: string, target: HoldTarget): Promise<boolean> {
+  const row = await db
+    .selectFrom('referral_id' in target ? 'referrals' : 'mentors')
+    .select('id')
+    .where('id', '=', value(target))
+    .where('organisation_id', '=', org)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
 /** Places a hold; undefined when one is already in place (the partial unique index decides). */
 export async function placeHold(
   db: Executor,

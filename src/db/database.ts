@@ -73,6 +73,11 @@ export function createDatabase(connectionString: string, max: number, options: D
   return { db, pool }
 }
 
+/** A round trip to PostgreSQL: readiness checks. */
+export async function ping(db: Executor): Promise<void> {
+  await sql`select 1`.execute(db)
+}
+
 /** True when the error means PostgreSQL is unreachable rather than that the query was wrong. */
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string }

@@ -1,4 +1,23 @@
+/**
+ * The database as Kysely sees it. Conventions:
+ * - Instants (`timestamptz`) are `Date` in rows: pg parses them, Kysely writes a `Date` (or a SQL
+ *   expression such as `now()`). Calendar dates (`date`) are 'YYYY-MM-DD' strings, never `Date` (the
+ *   parser in database.ts): a date of birth has no time zone. Rows become API shapes in one place,
+ *   src/lib/wire.ts (`wire`, `iso`, `isoOrNull`), which writes instants as `toISOString` does; the
+ *   referral rendered by PostgreSQL (referrals.repository.ts) writes them the same way.
+ * - Columns a CHECK constraint limits to a list (statuses, vetting outcomes) carry that list's type.
+ */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type {
+  DBS_LEVELS,
+  DBS_OUTCOMES,
+  DBS_WORKFORCES,
+  INTERVIEW_OUTCOMES,
+  MentorStatus,
+  TRAINING_KINDS
+} from '../schemas/mentors.js'
+import type { MatchStatus } from '../schemas/matches.js'
+import type { ReferralStatus } from '../schemas/referrals.js'
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type Json<T> = ColumnType<T, string | T, string | T>
@@ -35,7 +54,7 @@ export interface ReferralsTable {
   organisation_id: string
   programme_id: string
   reference: string
-  status: string
+  status: ReferralStatus
   created_by: string
   young_person: Json<unknown>
   referrer: Json<unknown>
@@ -72,8 +91,8 @@ export interface ReferralsTable {
 export interface ReferralStatusHistoryTable {
   id: Generated<string>
   referral_id: string
-  from_status: string | null
-  to_status: string
+  from_status: ReferralStatus | null
+  to_status: ReferralStatus
   actor_id: string
   actor_role: string
   reason: string | null
@@ -134,7 +153,7 @@ export interface UsersTable {
 export interface MentorsTable {
   id: Generated<string>
   organisation_id: string
-  status: string
+  status: MentorStatus
   given_name: string
   family_name: string
   email: string
@@ -172,8 +191,8 @@ export interface MentorProgrammesTable {
 export interface MentorStatusHistoryTable {
   id: Generated<string>
   mentor_id: string
-  from_status: string | null
-  to_status: string
+  from_status: MentorStatus | null
+  to_status: MentorStatus
   actor_id: string
   actor_role: string
   reason: string | null
@@ -185,7 +204,7 @@ export interface MentorInterviewsTable {
   mentor_id: string
   held_on: string
   interviewer: string
-  outcome: string
+  outcome: (typeof INTERVIEW_OUTCOMES)[number]
   notes: string | null
   recorded_by: string
   created_at: Timestamp
@@ -206,13 +225,13 @@ export interface MentorReferencesTable {
 export interface MentorDbsChecksTable {
   id: Generated<string>
   mentor_id: string
-  level: string
-  workforce: string
+  level: (typeof DBS_LEVELS)[number]
+  workforce: (typeof DBS_WORKFORCES)[number]
   certificate_number: string
   issued_on: string
   update_service_subscribed: Generated<boolean>
   update_service_subscription_id: string | null
-  outcome: string
+  outcome: (typeof DBS_OUTCOMES)[number]
   risk_decision: Json<{ acceptable: boolean; decided_on: string; rationale: string; decided_by: string } | null> | null
   renewal_in_progress: Generated<boolean>
   recorded_by: string
@@ -223,7 +242,7 @@ export interface MentorDbsStatusChecksTable {
   id: Generated<string>
   dbs_check_id: string
   checked_on: string
-  result: string
+  result: 'no_change' | 'changed'
   recorded_by: string
   created_at: Timestamp
 }
@@ -231,7 +250,7 @@ export interface MentorDbsStatusChecksTable {
 export interface MentorTrainingsTable {
   id: Generated<string>
   mentor_id: string
-  kind: string
+  kind: (typeof TRAINING_KINDS)[number]
   title: string | null
   completed_on: string
   hours: number
@@ -265,7 +284,7 @@ export interface MatchesTable {
   referral_id: string
   mentor_id: string
   programme_id: string
-  status: string
+  status: MatchStatus
   introduction: Json<unknown>
   agreements: Json<unknown> | null
   started_on: string | null
@@ -286,8 +305,8 @@ export interface MatchesTable {
 export interface MatchStatusHistoryTable {
   id: Generated<string>
   match_id: string
-  from_status: string | null
-  to_status: string
+  from_status: MatchStatus | null
+  to_status: MatchStatus
   on_date: string
   actor_id: string
   actor_role: string

@@ -1,4 +1,5 @@
 import * as evaluationsRepo from './evaluations.repository.js'
+import { iso } from '../lib/wire.js'
 import type { Transaction } from 'kysely'
 import type { DB, EvaluationResponseRow, EvaluationRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
@@ -92,8 +93,8 @@ export function toEvaluation(row: EvaluationRow, today: string, responses?: Eval
             })
         }
       : {}),
-    created_at: row.created_at as unknown as string,
-    updated_at: row.updated_at as unknown as string
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at)
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely'
+import type { Transaction } from 'kysely'
 import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
@@ -15,6 +15,8 @@ import { suspendForAllegation } from '../mentors/mentors.service.js'
 import { findMentor } from '../mentors/mentors.repository.js'
 import { deadlinesFor, type ConcernKind } from '../safeguarding/workflow.service.js'
 import { safeguardingLeads } from '../safeguarding/safeguarding.repository.js'
+import * as repo from './concerns.repository.js'
+import type { ConcernAction, ConcernFilter, ConcernScope, ConcernView } from './concerns.repository.js'
 
 type Trx = Transaction<DB>
 
@@ -106,27 +108,23 @@ export async function raiseConcern(
   const mentorId = await allegedMentor(trx, caller, kind, body, matchMentor)
   const deadlines = await deadlinesFor(trx, raisedAt, body.immediate_risk === true, kind, clock.timeZone)
   const suspended = mentorId !== null && (await suspendForAllegation(trx, caller, mentorId, today))
-  const row = await trx
-    .insertInto('safeguarding_concerns')
-    .values({
-      organisation_id: org,
-      referral_id: referralId,
-      match_id: matchId,
-      category: body.category,
-      description: body.description,
-      occurred_on: body.occurred_on ?? null,
-      immediate_risk: body.immediate_risk === true,
-      raised_by: caller.sub,
-      raised_role: primaryRole(caller, ['coordinator', 'admin', 'mentor', 'referrer']),
-      kind,
-      raised_at: raisedAt,
-      mentor_id: mentorId,
-      mentor_suspended: suspended,
-      acknowledgement_due_at: deadlines.acknowledgement,
-      lado_due_at: deadlines.lado
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow()
+  const row = await repo.insertConcern(trx, {
+    organisation_id: org,
+    referral_id: referralId,
+    match_id: matchId,
+    category: body.category,
+    description: body.description,
+    occurred_on: body.occurred_on ?? null,
+    immediate_risk: body.immediate_risk === true,
+    raised_by: caller.sub,
+    raised_role: primaryRole(caller, ['coordinator', 'admin', 'mentor', 'referrer']),
+    kind,
+    raised_at: raisedAt,
+    mentor_id: mentorId,
+    mentor_suspended: suspended,
+    acknowledgement_due_at: deadlines.acknowledgement,
+    lado_due_at: deadlines.lado
+  })
   // Coordinators and safeguarding leads, each once.
   const recipients = new Map<string, { id: string; email: string }>()
   for (const u of [...(await recipientsWithRole(trx, org, 'coordinator')), ...(await safeguardingLeads(trx, org))])
@@ -178,92 +176,27 @@ async function allegedMentor(
   return mentor.id
 }
 
-export interface ConcernView extends SafeguardingConcernRow {
-  reference: string
-}
+export type { ConcernAction, ConcernQueue, ConcernView } from './concerns.repository.js'
 
-function base(db: Executor, caller: Caller) {
-  let q = db
-    .selectFrom('safeguarding_concerns')
-    .innerJoin('referrals', 'referrals.id', 'safeguarding_concerns.referral_id')
-    .selectAll('safeguarding_concerns')
-    .select('referrals.reference')
-    .where('safeguarding_concerns.organisation_id', '=', caller.org as string)
-  if (!seesAll(caller)) q = q.where('safeguarding_concerns.raised_by', '=', caller.sub)
-  return q
-}
+/** A concern is seen by the staff who handle it and by whoever raised it. */
+const scopeOf = (caller: Caller): ConcernScope =>
+  seesAll(caller) ? { org: caller.org as string } : { org: caller.org as string, raisedBy: caller.sub }
 
 export async function findConcern(db: Executor, caller: Caller, id: string): Promise<ConcernView | undefined> {
-  return await base(db, caller).where('safeguarding_concerns.id', '=', id).executeTakeFirst()
+  return await repo.findConcern(db, scopeOf(caller), id)
 }
-
-export type ConcernQueue = 'unacknowledged' | 'overdue' | 'open' | 'closed'
 
 export async function listConcerns(
   db: Executor,
   caller: Caller,
-  filter: { referral_id?: string; match_id?: string; mentor_id?: string; kind?: string; status?: ConcernQueue },
+  filter: ConcernFilter,
   after: Position | null,
   limit: number
 ): Promise<ConcernView[]> {
-  let q = base(db, caller)
-  if (filter.referral_id !== undefined) q = q.where('safeguarding_concerns.referral_id', '=', filter.referral_id)
-  if (filter.match_id !== undefined) q = q.where('safeguarding_concerns.match_id', '=', filter.match_id)
-  if (filter.mentor_id !== undefined) q = q.where('safeguarding_concerns.mentor_id', '=', filter.mentor_id)
-  if (filter.kind !== undefined) q = q.where('safeguarding_concerns.kind', '=', filter.kind)
-  if (filter.status === 'closed') q = q.where('safeguarding_concerns.outcome_at', 'is not', null)
-  if (filter.status !== undefined && filter.status !== 'closed')
-    q = q.where('safeguarding_concerns.outcome_at', 'is', null)
-  if (filter.status === 'unacknowledged') q = q.where('safeguarding_concerns.acknowledged_at', 'is', null)
-  if (filter.status === 'overdue') {
-    q = q.where((eb) =>
-      eb.or([
-        eb.and([
-          eb('safeguarding_concerns.acknowledged_at', 'is', null),
-          eb('safeguarding_concerns.acknowledgement_due_at', '<', sql<Date>`now()`)
-        ]),
-        eb.and([
-          eb('safeguarding_concerns.lado_recorded_at', 'is', null),
-          eb('safeguarding_concerns.lado_due_at', '<', sql<Date>`now()`)
-        ])
-      ])
-    )
-  }
-  if (after !== null)
-    q = q.where((eb) =>
-      eb(eb.refTuple('safeguarding_concerns.created_at', 'safeguarding_concerns.id'), '<', eb.tuple(after.at, after.id))
-    )
-  return await q
-    .orderBy('safeguarding_concerns.created_at', 'desc')
-    .orderBy('safeguarding_concerns.id', 'desc')
-    .limit(limit + 1)
-    .execute()
+  return await repo.listConcerns(db, scopeOf(caller), filter, after, limit)
 }
 
-export async function actionsOf(
-  db: Executor,
-  ids: string[]
-): Promise<
-  Map<string, Array<{ action: string; outcome: string | null; actor_id: string; actor_role: string; at: Date }>>
-> {
-  const out = new Map<
-    string,
-    Array<{ action: string; outcome: string | null; actor_id: string; actor_role: string; at: Date }>
-  >()
-  if (ids.length === 0) return out
-  const rows = await db
-    .selectFrom('safeguarding_concern_actions')
-    .select(['concern_id', 'action', 'outcome', 'actor_id', 'actor_role', 'created_at as at'])
-    .where('concern_id', 'in', ids)
-    .orderBy('id')
-    .execute()
-  for (const r of rows) {
-    const list = out.get(r.concern_id) ?? []
-    list.push({ action: r.action, outcome: r.outcome, actor_id: r.actor_id, actor_role: r.actor_role, at: r.at })
-    out.set(r.concern_id, list)
-  }
-  return out
-}
+export const actionsOf = repo.actionsOf
 
 export async function addAction(
   trx: Trx,
@@ -273,16 +206,13 @@ export async function addAction(
 ): Promise<void> {
   const concern = await findConcern(trx, caller, id)
   if (concern === undefined) throw notFound('Concern')
-  await trx
-    .insertInto('safeguarding_concern_actions')
-    .values({
-      concern_id: concern.id,
-      action: body.action,
-      outcome: body.outcome ?? null,
-      actor_id: caller.sub,
-      actor_role: primaryRole(caller, ['coordinator'])
-    })
-    .execute()
+  await repo.insertAction(trx, {
+    concern_id: concern.id,
+    action: body.action,
+    outcome: body.outcome ?? null,
+    actor_id: caller.sub,
+    actor_role: primaryRole(caller, ['coordinator'])
+  })
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
@@ -293,12 +223,7 @@ const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Da
  * The API shape. Coordinators and admins see the whole workflow; the mentor or referrer who raised it
  * sees where it stands, without the mentor's id, the LADO's reference or the outcome's note.
  */
-export function toConcern(
-  row: ConcernView,
-  actions: Array<{ action: string; outcome: string | null; actor_id: string; actor_role: string; at: Date }>,
-  caller?: Caller,
-  now: Date = new Date()
-): any {
+export function toConcern(row: ConcernView, actions: ConcernAction[], caller?: Caller, now: Date = new Date()): any {
   const staff = caller === undefined || seesAll(caller)
   const ackOverdue = passed(row.acknowledgement_due_at, row.acknowledged_at, row.outcome_at, now)
   const ladoOverdue = passed(row.lado_due_at, row.lado_recorded_at, row.outcome_at, now)

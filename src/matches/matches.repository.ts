@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import type { MatchStatus } from '../schemas/matches.js'
 import type { Executor } from '../db/database.js'
 import type { MatchRow, MatchUpdate } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
@@ -52,7 +53,7 @@ export async function lockMatch(db: Executor, scope: MatchScope, id: string): Pr
 }
 
 export interface MatchFilter {
-  status?: string
+  status?: MatchStatus
   programme_id?: string
   mentor_id?: string
   referral_id?: string
@@ -109,8 +110,8 @@ export async function updateMatch(db: Executor, id: string, set: MatchUpdate): P
 
 export interface MatchHistoryInput {
   match_id: string
-  from_status: string | null
-  to_status: string
+  from_status: MatchStatus | null
+  to_status: MatchStatus
   on_date: string
   actor_id: string
   actor_role: string
@@ -153,8 +154,8 @@ export async function listHistory(
   matchId: string
 ): Promise<
   Array<{
-    from_status: string | null
-    to_status: string
+    from_status: MatchStatus | null
+    to_status: MatchStatus
     on_date: string
     actor_id: string
     actor_role: string

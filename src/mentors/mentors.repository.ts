@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
+import type { MentorStatus } from '../schemas/mentors.js'
 import type { Executor } from '../db/database.js'
 import type { MentorRow, MentorUpdate, NewMentor } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
@@ -89,7 +90,7 @@ export async function lockMentor(
 }
 
 export interface MentorFilter {
-  status?: string
+  status?: MentorStatus
   programme_id?: string
   /** Mentor ids cleared (or not) on the day, already worked out by the compliance module. */
   cleared?: { value: boolean; query: RawBuilder<{ mentor_id: string }> }
@@ -162,8 +163,8 @@ export async function setAnnouncedClearance(db: Executor, id: string, cleared: b
 
 export interface MentorHistoryInput {
   mentor_id: string
-  from_status: string | null
-  to_status: string
+  from_status: MentorStatus | null
+  to_status: MentorStatus
   actor_id: string
   actor_role: string
   reason?: string | null
@@ -181,8 +182,8 @@ export async function listHistory(
   mentorId: string
 ): Promise<
   Array<{
-    from_status: string | null
-    to_status: string
+    from_status: MentorStatus | null
+    to_status: MentorStatus
     actor_id: string
     actor_role: string
     reason: string | null

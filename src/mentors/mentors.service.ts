@@ -183,7 +183,11 @@ export async function updateMentor(
 
 export type MentorAction = 'approve' | 'suspend' | 'reinstate' | 'withdraw'
 
-const TRANSITIONS: Record<MentorAction, { from: readonly MentorStatus[]; to: MentorStatus; verb: string }> = {
+/** Every status change of a mentor: the actions coordinators take, and vetting starting with the first record. */
+type MentorChange = MentorAction | 'start_vetting'
+
+const TRANSITIONS: Record<MentorChange, { from: readonly MentorStatus[]; to: MentorStatus; verb: string }> = {
+  start_vetting: { from: ['applicant'], to: 'vetting', verb: 'start vetting' },
   approve: { from: ['vetting'], to: 'approved', verb: 'approve the mentor' },
   suspend: { from: ['approved'], to: 'suspended', verb: 'suspend the mentor' },
   reinstate: { from: ['suspended'], to: 'approved', verb: 'reinstate the mentor' },
@@ -279,7 +283,7 @@ async function apply(
   trx: Trx,
   caller: Caller,
   row: repo.MentorWithProgrammes,
-  action: MentorAction,
+  action: MentorChange,
   reason: string | undefined,
   today: string
 ): Promise<repo.MentorWithProgrammes> {
@@ -308,21 +312,12 @@ async function apply(
  * The mentor, locked, for a new vetting record: an applicant moves to vetting with its first record;
  * a withdrawn mentor takes no more records.
  */
-export async function mentorForVetting(trx: Trx, caller: Caller, id: string): Promise<MentorRow> {
+export async function mentorForVetting(trx: Trx, caller: Caller, id: string, today: string): Promise<MentorRow> {
   const row = await repo.lockMentor(trx, scopeFor(caller), id)
   if (row === undefined) throw notFound('Mentor')
   if (row.status === 'withdrawn') throw invalidTransition(row.status, 'record vetting')
-  if (row.status === 'applicant') {
-    await repo.updateMentor(trx, row.id, { status: 'vetting' })
-    await repo.insertHistory(trx, {
-      mentor_id: row.id,
-      from_status: 'applicant',
-      to_status: 'vetting',
-      actor_id: caller.sub,
-      actor_role: primaryRole(caller, ['coordinator']),
-      reason: 'first vetting record'
-    })
-  }
+  if (TRANSITIONS.start_vetting.from.includes(row.status as MentorStatus))
+    await apply(trx, caller, row, 'start_vetting', 'first vetting record', today)
   return row
 }
 

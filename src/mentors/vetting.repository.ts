@@ -1,18 +1,16 @@
+import type { Insertable } from 'kysely'
 import type { Executor } from '../db/database.js'
+import type {
+  MentorDbsChecksTable,
+  MentorDbsStatusChecksTable,
+  MentorInterviewsTable,
+  MentorReferencesTable,
+  MentorTrainingsTable
+} from '../db/types.js'
 
 /** Append-only vetting records. Every function is scoped by a mentor id already checked against the caller's organisation. */
 
-export async function insertInterview(
-  db: Executor,
-  row: {
-    mentor_id: string
-    held_on: string
-    interviewer: string
-    outcome: string
-    notes: string | null
-    recorded_by: string
-  }
-) {
+export async function insertInterview(db: Executor, row: Insertable<MentorInterviewsTable>) {
   return await db.insertInto('mentor_interviews').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -26,18 +24,7 @@ export async function listInterviews(db: Executor, mentorId: string) {
     .execute()
 }
 
-export async function insertReference(
-  db: Executor,
-  row: {
-    mentor_id: string
-    referee_name: string
-    relationship: string
-    requested_on: string
-    received_on: string | null
-    satisfactory: boolean | null
-    recorded_by: string
-  }
-) {
+export async function insertReference(db: Executor, row: Insertable<MentorReferencesTable>) {
   return await db.insertInto('mentor_references').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -51,18 +38,7 @@ export async function listReferences(db: Executor, mentorId: string) {
     .execute()
 }
 
-export async function insertTraining(
-  db: Executor,
-  row: {
-    mentor_id: string
-    kind: string
-    title: string | null
-    completed_on: string
-    hours: number
-    provider: string
-    recorded_by: string
-  }
-) {
+export async function insertTraining(db: Executor, row: Insertable<MentorTrainingsTable>) {
   return await db.insertInto('mentor_trainings').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -76,19 +52,7 @@ export async function listTrainings(db: Executor, mentorId: string) {
     .execute()
 }
 
-export interface NewDbsCheck {
-  mentor_id: string
-  level: string
-  workforce: string
-  certificate_number: string
-  issued_on: string
-  update_service_subscribed: boolean
-  update_service_subscription_id: string | null
-  outcome: string
-  risk_decision: string | null
-  renewal_in_progress: boolean
-  recorded_by: string
-}
+export type NewDbsCheck = Insertable<MentorDbsChecksTable>
 
 export async function insertDbsCheck(db: Executor, row: NewDbsCheck) {
   return await db.insertInto('mentor_dbs_checks').values(row).returningAll().executeTakeFirstOrThrow()
@@ -113,10 +77,7 @@ export async function listDbsChecks(db: Executor, mentorId: string) {
     .execute()
 }
 
-export async function insertStatusChecks(
-  db: Executor,
-  rows: Array<{ dbs_check_id: string; checked_on: string; result: string; recorded_by: string }>
-) {
+export async function insertStatusChecks(db: Executor, rows: Array<Insertable<MentorDbsStatusChecksTable>>) {
   if (rows.length === 0) return []
   return await db.insertInto('mentor_dbs_status_checks').values(rows).returningAll().execute()
 }

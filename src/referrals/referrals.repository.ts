@@ -10,7 +10,13 @@ import {
   type ReadEvent
 } from '../audit/audit.repository.js'
 import type { Position } from '../lib/cursor.js'
-import { CASEWORK_FIELDS, OPEN_STATUSES, ReferralSchema, type Referral } from '../schemas/referrals.js'
+import {
+  CASEWORK_FIELDS,
+  OPEN_STATUSES,
+  ReferralSchema,
+  type Referral,
+  type ReferralStatus
+} from '../schemas/referrals.js'
 import { caseworkOf } from './links.repository.js'
 
 /** Who may see which referrals: the organisation, narrowed to the creator for a referrer. */
@@ -212,7 +218,7 @@ export async function lockReferral(db: Executor, scope: ReferralScope, id: strin
 }
 
 export interface ReferralFilter {
-  status?: string
+  status?: ReferralStatus
   programme_id?: string
   submitted_from?: string
   submitted_to?: string
@@ -255,7 +261,7 @@ function listStatement(shape: number): Prepared<ListParams, ListedReferral> {
       .select(REFERRAL_JSON.as('body'))
       .where('organisation_id', '=', p.org)
     if (has('createdBy')) q = q.where('created_by', '=', p.createdBy as string)
-    if (has('status')) q = q.where('status', '=', p.status as string)
+    if (has('status')) q = q.where('status', '=', p.status as ReferralStatus)
     if (has('programme_id')) q = q.where('programme_id', '=', p.programme_id as string)
     // Submitted dates are whole days in the scheme's time zone, `to` included.
     if (has('submitted_from'))
@@ -355,8 +361,8 @@ export async function lockQuotaKeys(db: Executor, programmeId: string, keys: Quo
 
 export interface HistoryInput {
   referral_id: string
-  from_status: string | null
-  to_status: string
+  from_status: ReferralStatus | null
+  to_status: ReferralStatus
   actor_id: string
   actor_role: string
   reason?: string | null
@@ -374,8 +380,8 @@ export async function listHistory(
   referralId: string
 ): Promise<
   Array<{
-    from_status: string | null
-    to_status: string
+    from_status: ReferralStatus | null
+    to_status: ReferralStatus
     actor_id: string
     actor_role: string
     reason: string | null
@@ -391,7 +397,7 @@ export async function listHistory(
 }
 
 /** How many times a referral has moved to a status (each round of questions is one). */
-export async function countTransitionsTo(db: Executor, referralId: string, status: string): Promise<number> {
+export async function countTransitionsTo(db: Executor, referralId: string, status: ReferralStatus): Promise<number> {
   const r = await db
     .selectFrom('referral_status_history')
     .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -16,6 +16,7 @@ import { checkIfMatch, etagOf } from '../lib/etag.js'
 import type { Casework } from './links.repository.js'
 import { nameKeyOf, recordDuplicates } from './links.service.js'
 import { emitEvent } from '../webhooks/webhook-events.js'
+import { iso, isoOrNull } from '../lib/wire.js'
 
 type Trx = Transaction<DB>
 
@@ -45,13 +46,13 @@ export function toReferral(row: ReferralRow, casework?: Casework): Referral {
     information_request: row.information_request as Referral['information_request'],
     decline: row.decline as Referral['decline'],
     withdrawal: row.withdrawal as Referral['withdrawal'],
-    accepted_at: row.accepted_at as unknown as string | null,
-    matched_at: row.matched_at as unknown as string | null,
-    closed_at: row.closed_at as unknown as string | null,
+    accepted_at: isoOrNull(row.accepted_at),
+    matched_at: isoOrNull(row.matched_at),
+    closed_at: isoOrNull(row.closed_at),
     match: (row.match_summary ?? null) as Referral['match'],
-    submitted_at: row.created_at as unknown as string,
-    created_at: row.created_at as unknown as string,
-    updated_at: row.updated_at as unknown as string,
+    submitted_at: iso(row.created_at),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
     ...(casework !== undefined ? (casework as Pick<Referral, 'possible_duplicates' | 'linked_referral_ids'>) : {})
   }
 }

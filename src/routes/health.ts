@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { sql } from 'kysely'
+import { ping } from '../db/database.js'
 import { ProblemRef } from '../schemas/common.js'
 import { within } from '../lib/within.js'
 
@@ -52,10 +52,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     },
     async (request, reply) => {
       const backend = app.queueBackend
-      const [pg, queues] = await Promise.allSettled([
-        within(1500, sql`select 1`.execute(app.db)),
-        within(1500, backend.ping())
-      ])
+      const [pg, queues] = await Promise.allSettled([within(1500, ping(app.db)), within(1500, backend.ping())])
       const checks = {
         postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable',
         [backend.kind === 'redis' ? 'redis' : 'queues']: queues.status === 'fulfilled' ? 'ok' : 'unreachable'

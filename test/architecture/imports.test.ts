@@ -98,3 +98,16 @@ t.test('every message text lives in the catalogue', async (t) => {
     .map(rel)
   t.same(offenders, [])
 })
+
+t.test('queries live in repositories', async (t) => {
+  // Services keep the rules and routes the HTTP; the SQL they need is a repository function.
+  const query = /\.(selectFrom|insertInto|updateTable|deleteFrom|mergeInto)\(|\bsql(<[^>\n]*>)?`/
+  const checked = (f: string): boolean =>
+    !f.endsWith('.repository.ts') &&
+    (f.endsWith('.service.ts') ||
+      rel(f).startsWith(`routes${path.sep}`) ||
+      f.endsWith('.routes.ts') ||
+      rel(f).startsWith(path.join('mentors', 'compliance')))
+  const offenders = files.filter((f) => checked(f) && query.test(readFileSync(f, 'utf8'))).map(rel)
+  t.same(offenders, [])
+})

@@ -1,3 +1,4 @@
+import { wire } from '../../lib/wire.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { TSchema } from 'typebox'
@@ -147,7 +148,7 @@ export default async function matchRoutes(fastify: FastifyInstance): Promise<voi
       if (row === undefined) throw notFound('Match')
       const history = await repo.listHistory(app.db, row.id)
       await audit(app.db, request, [matchRecord('read', 'match', row.id, row)])
-      return { data: history as any[] }
+      return { data: history.map(wire) }
     }
   )
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { wire } from '../../lib/wire.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
   ComplianceQuerySchema,
@@ -177,7 +178,7 @@ export default async function mentorRoutes(fastify: FastifyInstance): Promise<vo
       if (row === undefined) throw notFound('Mentor')
       const history = await repo.listHistory(app.db, row.id)
       await audit(app.db, request, [mentorRecord('read', 'mentor', row.id, row.id)])
-      return { data: history as any[] }
+      return { data: history.map(wire) }
     }
   )
 

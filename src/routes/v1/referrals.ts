@@ -1,3 +1,4 @@
+import { wire } from '../../lib/wire.js'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { TSchema } from 'typebox'
@@ -235,7 +236,7 @@ export default async function referralRoutes(fastify: FastifyInstance): Promise<
       await recordAccess(app.db, accessorOf(request), [
         { action: 'read', resourceType: 'referral', resourceId: row.id, referralId: row.id }
       ])
-      return { data: history as any[] }
+      return { data: history.map(wire) }
     }
   )
 

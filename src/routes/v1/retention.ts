@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Static } from 'typebox'
 import { bearer, IdParams, problems } from '../../schemas/common.js'
 import {
   LegalHoldSchema,
@@ -9,23 +10,20 @@ import {
   UpdateRetentionScheduleSchema
 } from '../../schemas/data-protection.js'
 import { findSchedule, mergeSchedule, type RetentionSchedule } from '../../data-protection/retention.repository.js'
-import { placeHold, releaseHold, type HoldTarget } from '../../data-protection/holds.repository.js'
+import { placeHold, releaseHold, targetExists, type HoldTarget } from '../../data-protection/holds.repository.js'
 import { IDEMPOTENCY_KEY_HOURS } from '../../data-protection/retention-classes.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import type { LegalHoldRow } from '../../db/types.js'
+import { isoOrNull, wire, type Wire } from '../../lib/wire.js'
 
-const iso = (d: Date | null): string | null => (d === null ? null : new Date(d).toISOString())
-const toSchedule = (s: RetentionSchedule): any => ({
+type RetentionScheduleView = Static<typeof RetentionScheduleSchema>
+
+const toSchedule = (s: RetentionSchedule): RetentionScheduleView => ({
   classes: s.classes,
   idempotency_key_hours: IDEMPOTENCY_KEY_HOURS,
-  updated_at: iso(s.updated_at)
+  updated_at: isoOrNull(s.updated_at)
 })
-const toHold = (h: LegalHoldRow): any => ({
-  ...h,
-  released_at: iso(h.released_at),
-  created_at: iso(h.created_at),
-  updated_at: iso(h.updated_at)
-})
+const toHold = (h: LegalHoldRow): Wire<LegalHoldRow> => wire(h)
 
 /** The organisation's retention schedule, and legal holds on a young person's record or a mentor's. */
 export default async function retentionRoutes(fastify: FastifyInstance): Promise<void> {
@@ -72,15 +70,8 @@ export default async function retentionRoutes(fastify: FastifyInstance): Promise
 
   for (const kind of ['referrals', 'mentors'] as const) {
     const what = kind === 'referrals' ? 'Referral' : 'Mentor'
-    const table = kind
     const target = (id: string): HoldTarget => (kind === 'referrals' ? { referral_id: id } : { mentor_id: id })
-    const exists = async (org: string, id: string): Promise<boolean> =>
-      (await app.db
-        .selectFrom(table)
-        .select('id')
-        .where('id', '=', id)
-        .where('organisation_id', '=', org)
-        .executeTakeFirst()) !== undefined
+    const exists = async (org: string, id: string): Promise<boolean> => await targetExists(app.db, org, target(id))
 
     app.post(
       `/${kind}/:id/legal-hold`,
