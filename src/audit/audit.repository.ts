@@ -42,7 +42,8 @@ export const AUDIT_RESOURCE_TYPES = [
   'suggestions',
   'subject_access_request',
   'erasure_request',
-  'notification'
+  'notification',
+  'matching_plan'
 ] as const
 export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number]
 

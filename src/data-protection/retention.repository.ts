@@ -42,7 +42,7 @@ export async function mergeSchedule(
 }
 
 /** The first instant past a class's time: a record whose event fell on a local day D is due once D + months <= as_of. */
-function cutoff(asOf: string, months: number, tz: string): ReturnType<typeof sql> {
+export function cutoff(asOf: string, months: number, tz: string): ReturnType<typeof sql> {
   return sql`(((${asOf}::date - make_interval(months => ${months}))::date + 1)::timestamp at time zone ${tz})`
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { NewNotification, NotificationRow } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
@@ -107,14 +107,35 @@ export interface NotificationFilter {
   subject_id?: string
 }
 
+/** A listed message, with the young person (referral) and the mentor it concerns, for its access event. */
+export type ListedNotification = NotificationRow & { about_referral_id: string | null; about_mentor_id: string | null }
+
+/**
+ * The young person (referral) or the mentor a message is about: itself when the message is about that
+ * record, else the party of the match, evaluation or concern it is about.
+ */
+function about(party: 'referral' | 'mentor'): RawBuilder<string | null> {
+  const col = sql.ref(`${party}_id`)
+  return sql<string | null>`case notifications.subject_type
+  when ${party} then notifications.subject_id
+  when 'match' then (select m.${col} from matches m where m.id = notifications.subject_id)
+  when 'evaluation' then (select m.${col} from evaluations e join matches m on m.id = e.match_id where e.id = notifications.subject_id)
+  when 'safeguarding_concern' then (select c.${col} from safeguarding_concerns c where c.id = notifications.subject_id)
+  end`
+}
+
 export async function listNotifications(
   db: Executor,
   org: string,
   filter: NotificationFilter,
   after: Position | null,
   limit: number
-): Promise<NotificationRow[]> {
-  let q = db.selectFrom('notifications').selectAll().where('organisation_id', '=', org)
+): Promise<ListedNotification[]> {
+  let q = db
+    .selectFrom('notifications')
+    .selectAll()
+    .select([about('referral').as('about_referral_id'), about('mentor').as('about_mentor_id')])
+    .where('organisation_id', '=', org)
   if (filter.status !== undefined) q = q.where('status', '=', filter.status)
   if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind)
   if (filter.subject_id !== undefined) q = q.where('subject_id', '=', filter.subject_id)

@@ -12,7 +12,8 @@ const CLASS_DESCRIPTIONS: Record<string, string> = {
   safeguarding_concern: 'A safeguarding concern, from when it was raised',
   allegation_unfounded: 'An allegation about an adult found unfounded, unsubstantiated or malicious',
   allegation_substantiated: 'A substantiated allegation about an adult',
-  notification: 'A message the service sent or tried to send'
+  notification:
+    'A message the service sent or tried to send; also each webhook event with its deliveries and their delivery log (deleted whole, from when the event was recorded)'
 }
 
 export const RetentionScheduleSchema = Type.Object(
@@ -28,7 +29,10 @@ export const RetentionScheduleSchema = Type.Object(
     }),
     updated_at: Nullable(Instant)
   },
-  { description: 'Months after its event that each class of record is kept before the retention job anonymises it' }
+  {
+    description:
+      'Months after its event that each class of record is kept before the daily retention job anonymises it. Webhook events, their deliveries and the delivery log (which may hold whatever a receiver answered) follow `notification` and are deleted, not anonymised; idempotency keys go after `idempotency_key_hours`.'
+  }
 )
 
 export const UpdateRetentionScheduleSchema = Type.Object(

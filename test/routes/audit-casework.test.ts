@@ -1,5 +1,6 @@
 import t from 'tap'
 import { setUp } from '../support/set-up.js'
+import { callWithEvents } from '../support/audit.js'
 import { auth } from '../support/tokens.js'
 import { post, send } from '../support/requests.js'
 import { makeMatch } from '../support/matches.js'
@@ -19,31 +20,8 @@ t.test('access events for mentors, matches and their records', async (t) => {
   const coordinator = tenant.token('coordinator', { sub: 'coordinator-bea' })
   const m = await makeMatch(app, coordinator, programme)
   const mentor = tenant.token('mentor', { sub: 'mentor-own', mentorId: m.mentorId })
-  let n = 0
   /** Sends a request with a request id of its own and returns the answer and the events it wrote. */
-  const call = async (
-    token: string,
-    method: 'GET' | 'POST' | 'PATCH',
-    url: string,
-    payload?: unknown,
-    headers: Record<string, string> = {}
-  ) => {
-    const requestId = `req-casework-${++n}`
-    const res = await app.inject({
-      method,
-      url,
-      headers: { ...auth(token), 'x-request-id': requestId, ...headers },
-      ...(payload !== undefined ? { payload: payload as any } : {})
-    })
-    const events = await db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('request_id', '=', requestId)
-      .orderBy('resource_type')
-      .orderBy('resource_id')
-      .execute()
-    return { res, events }
-  }
+  const call = callWithEvents(app, db, 'req-casework')
   const shape = (events: Array<{ action: string; resource_type: string }>) =>
     events.map((e) => `${e.action} ${e.resource_type}`)
 

@@ -61,7 +61,7 @@ t.test('access events for referrals', async (t) => {
     })
   })
 
-  t.test('a GET that finds nothing writes nothing', async (t) => {
+  t.test('a GET that finds nothing writes nothing here; the refusal is an event of the owner', async (t) => {
     const theirs = (await post(app, other.token('referrer'), '/v1/referrals', referralBody(await other.programme({}))))
       .id
     const res = await app.inject({
@@ -71,9 +71,10 @@ t.test('access events for referrals', async (t) => {
     })
     t.equal(res.statusCode, 404)
     t.equal((await events({ request_id: 'req-foreign-get' })).length, 0)
-    t.equal(
-      (await db.selectFrom('audit_events').select('id').where('request_id', '=', 'req-foreign-get').execute()).length,
-      0
+    t.match(
+      await db.selectFrom('audit_events').selectAll().where('request_id', '=', 'req-foreign-get').execute(),
+      [{ organisation_id: other.orgId, resource_id: theirs, outcome: 'denied' }],
+      'one denied event, in the organisation that holds the record'
     )
   })
 

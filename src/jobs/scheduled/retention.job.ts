@@ -25,6 +25,7 @@ import {
 import { recordEvents } from '../../data-protection/events.repository.js'
 import { jobAccessor } from '../../audit/accessor.js'
 import { IDEMPOTENCY_KEY_HOURS } from '../../data-protection/retention-classes.js'
+import { deleteDueWebhookEvents } from '../../data-protection/webhook-retention.repository.js'
 
 const BATCH = 2000
 const KEY_BATCH = 10_000
@@ -76,7 +77,8 @@ const byId = (ids: string[]): { ids: string[]; next: string | null } => ({
 
 /**
  * retention: anonymises what is past its time in each organisation's schedule (a legal hold keeps a
- * record as it is), and deletes idempotency keys older than a day. Safe to run twice or at once:
+ * record as it is), deletes webhook events and their deliveries past the notification class's months,
+ * and deletes idempotency keys older than a day. Safe to run twice or at once:
  * anonymised records are marked, and concurrent runs skip each other's locked rows.
  */
 export async function retention(ctx: ScheduledJobContext): Promise<Counts> {
@@ -86,7 +88,9 @@ export async function retention(ctx: ScheduledJobContext): Promise<Counts> {
     concerns_anonymised: 0,
     notifications_anonymised: 0,
     held_skipped: 0,
-    idempotency_keys_deleted: 0
+    idempotency_keys_deleted: 0,
+    webhook_events_deleted: 0,
+    webhook_deliveries_deleted: 0
   }
   const tz = ctx.timeZone
   for (const org of await organisationIds(ctx.db, ctx.org)) {
@@ -139,6 +143,13 @@ export async function retention(ctx: ScheduledJobContext): Promise<Counts> {
     })
     const held = await heldPastTime(ctx.db, w)
     counts.held_skipped += held.referrals + held.mentors
+    // Webhook events and their delivery logs go whole after the notification class's months.
+    for (;;) {
+      const gone = await deleteDueWebhookEvents(ctx.db, w, KEY_BATCH)
+      counts.webhook_events_deleted += gone.events
+      counts.webhook_deliveries_deleted += gone.deliveries
+      if (gone.events < KEY_BATCH) break
+    }
   }
   for (;;) {
     const n = await deleteExpiredIdempotencyKeys(ctx.db, ctx.org, ctx.asOf, tz, IDEMPOTENCY_KEY_HOURS, KEY_BATCH)

@@ -4,7 +4,8 @@ import { bearer, IdempotencyHeaders, IdParams, problems } from '../../schemas/co
 import { CreateErasureRequestSchema, ErasureRequestSchema, type ErasureRequest } from '../../schemas/data-protection.js'
 import * as service from '../../data-protection/erasure.service.js'
 import { findErasure } from '../../data-protection/erasure.repository.js'
-import { accessorOf } from '../../audit/accessor.js'
+import { accessorOf, audit } from '../../audit/accessor.js'
+import { requestRecords } from '../../data-protection/request-events.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { notFound } from '../../errors/catalogue.js'
 
@@ -35,12 +36,18 @@ export default async function erasureRoutes(fastify: FastifyInstance): Promise<v
         request.headers['idempotency-key'],
         'POST /v1/erasure-requests',
         request.body,
-        async (trx) => ({
-          status: 201,
-          body: service.toErasure(await service.createErasure(trx, request.caller, request.body))
-        })
+        async (trx) => {
+          const row = await service.createErasure(trx, request.caller, request.body)
+          await audit(trx, request, requestRecords('create', 'erasure_request', row))
+          return { status: 201, body: service.toErasure(row) }
+        }
       )
-      if (result.replayed) void reply.header('idempotent-replayed', 'true')
+      if (result.replayed) {
+        // The replay names the subject's records again: a read.
+        const row = await findErasure(app.db, request.caller.org as string, result.body.id)
+        if (row !== undefined) await audit(app.db, request, requestRecords('read', 'erasure_request', row))
+        void reply.header('idempotent-replayed', 'true')
+      }
       return await reply.code(201).header('location', `/v1/erasure-requests/${result.body.id}`).send(result.body)
     }
   )
@@ -61,6 +68,7 @@ export default async function erasureRoutes(fastify: FastifyInstance): Promise<v
     async (request) => {
       const row = await findErasure(app.db, request.caller.org as string, request.params.id)
       if (row === undefined) throw notFound('Erasure request')
+      await audit(app.db, request, requestRecords('read', 'erasure_request', row))
       return service.toErasure(row)
     }
   )
@@ -82,9 +90,11 @@ export default async function erasureRoutes(fastify: FastifyInstance): Promise<v
     },
     async (request) => {
       const who = accessorOf(request)
-      const row = await app.db
-        .transaction()
-        .execute(async (trx) => await service.approveErasure(trx, request.caller, who, request.params.id))
+      const row = await app.db.transaction().execute(async (trx) => {
+        const approved = await service.approveErasure(trx, request.caller, who, request.params.id)
+        await audit(trx, request, requestRecords('status_change', 'erasure_request', approved))
+        return approved
+      })
       return service.toErasure(row)
     }
   )

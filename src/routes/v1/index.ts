@@ -13,6 +13,7 @@ import matchRoutes from './matches.js'
 import concernRoutes from './safeguarding-concerns.js'
 import auditEventRoutes from './audit-events.js'
 import { purposeOf } from '../../audit/accessor.js'
+import { deniedAccessHook } from '../../data-protection/denied-access.js'
 import retentionRoutes from './retention.js'
 import subjectAccessRoutes from './subject-access-requests.js'
 import erasureRoutes from './erasure-requests.js'
@@ -29,6 +30,8 @@ export default async function v1Routes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (request) => {
     purposeOf(request)
   })
+  // A caller refused a young person's or a mentor's record is an event of that record's organisation.
+  app.addHook('onSend', deniedAccessHook(app.db))
   await app.register(organisationRoutes)
   await app.register(programmeRoutes)
   await app.register(referralRoutes)

@@ -77,7 +77,11 @@ export default async function matchRoutes(fastify: FastifyInstance): Promise<voi
         }
       )
       await app.dispatch.notifications(created, request.log)
-      if (result.replayed) void reply.header('idempotent-replayed', 'true')
+      if (result.replayed) {
+        // The replay sends the match again: a read of the young person's and the mentor's record.
+        await audit(app.db, request, [matchRecord('read', 'match', result.body.id, request.body)])
+        void reply.header('idempotent-replayed', 'true')
+      }
       return await reply.code(201).header('location', `/v1/matches/${result.body.id}`).send(result.body)
     }
   )

@@ -20,6 +20,22 @@ import {
 } from '../../matching/plans.service.js'
 import type { MatchingPlanRow } from '../../db/types.js'
 import { audit, mentorRecord } from '../../audit/accessor.js'
+import type { AccessedRecord, AuditAction } from '../../audit/audit.repository.js'
+
+/** A plan names young people (each pair's and each unmatched referral) and mentors: one event for each it names. */
+function planRecords(action: AuditAction, row: MatchingPlanRow): AccessedRecord[] {
+  const named = (referralId: string, mentorId: string | null): AccessedRecord => ({
+    action,
+    resourceType: 'matching_plan',
+    resourceId: row.id,
+    referralId,
+    mentorId
+  })
+  return [
+    ...(row.pairs as PlanPair[]).map((p) => named(p.referral_id, p.mentor_id)),
+    ...(row.unmatched as PlanUnmatched[]).map((u) => named(u.referral_id, null))
+  ]
+}
 
 function toPlan(row: MatchingPlanRow, matches: Map<string, { id: string; mentor_id: string }>): Plan {
   return {
@@ -92,6 +108,7 @@ export default async function matchingRoutes(fastify: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const row = await createPlan(deps(request.log), request.caller, request.body.programme_id, today())
+      await audit(app.db, request, planRecords('create', row))
       return await reply.code(201).header('location', `/v1/matching/plans/${row.id}`).send(toPlan(row, new Map()))
     }
   )
@@ -111,6 +128,7 @@ export default async function matchingRoutes(fastify: FastifyInstance): Promise<
     },
     async (request) => {
       const { row, matches } = await getPlan(deps(request.log), request.caller.org as string, request.params.id)
+      await audit(app.db, request, planRecords('read', row))
       return toPlan(row, matches)
     }
   )

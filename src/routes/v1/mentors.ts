@@ -61,7 +61,11 @@ export default async function mentorRoutes(fastify: FastifyInstance): Promise<vo
           return { status: 201, body: service.toMentor(row) }
         }
       )
-      if (result.replayed) void reply.header('idempotent-replayed', 'true')
+      if (result.replayed) {
+        // The replay sends the mentor's record again: a read.
+        await audit(app.db, request, [mentorRecord('read', 'mentor', result.body.id, result.body.id)])
+        void reply.header('idempotent-replayed', 'true')
+      }
       return await reply.code(201).header('location', `/v1/mentors/${result.body.id}`).send(result.body)
     }
   )

@@ -6,6 +6,7 @@ import { findNotification, listNotifications, markForRetry } from '../../notific
 import { URGENT_KINDS } from '../../jobs/dispatch.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
+import { audit } from '../../audit/accessor.js'
 
 const NotificationSchema = Type.Object({
   id: Uuid,
@@ -55,6 +56,20 @@ export default async function notificationRoutes(fastify: FastifyInstance): Prom
       const { limit, cursor, ...filter } = request.query
       const rows = await listNotifications(app.db, request.caller.org as string, filter, decodeCursor(cursor), limit)
       const page = pageOf(rows, limit)
+      // A message names its recipient and is about a young person or a mentor: one event per such row returned.
+      await audit(
+        app.db,
+        request,
+        page.rows
+          .filter((r) => r.about_referral_id !== null || r.about_mentor_id !== null)
+          .map((r) => ({
+            action: 'read' as const,
+            resourceType: 'notification' as const,
+            resourceId: r.id,
+            referralId: r.about_referral_id,
+            mentorId: r.about_mentor_id
+          }))
+      )
       return { data: page.rows as any[], next_cursor: page.next }
     }
   )

@@ -71,7 +71,13 @@ export default async function referralRoutes(fastify: FastifyInstance): Promise<
         }
       )
       await app.dispatch.notifications(created, request.log)
-      if (result.replayed) void reply.header('idempotent-replayed', 'true')
+      if (result.replayed) {
+        // The replay sends the child's record again: a read, written before it is answered.
+        await recordAccess(app.db, who, [
+          { action: 'read', resourceType: 'referral', resourceId: result.body.id, referralId: result.body.id }
+        ])
+        void reply.header('idempotent-replayed', 'true')
+      }
       return await reply
         .code(result.status as 201)
         .header('location', `/v1/referrals/${result.body.id}`)

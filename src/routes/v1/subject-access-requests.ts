@@ -16,7 +16,8 @@ import * as repo from '../../data-protection/subject-access.repository.js'
 import { subjectRecords } from '../../data-protection/subjects.repository.js'
 import { buildExport } from '../../data-protection/export.js'
 import { recordEvents } from '../../data-protection/events.repository.js'
-import { accessorOf } from '../../audit/accessor.js'
+import { accessorOf, audit } from '../../audit/accessor.js'
+import { requestRecords } from '../../data-protection/request-events.js'
 import { findOrganisation } from '../../organisations/organisations.repository.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.js'
@@ -24,11 +25,14 @@ import { todayIn } from '../../lib/dates.js'
 import { notFound } from '../../errors/catalogue.js'
 import type { Executor } from '../../db/database.js'
 import type { SubjectAccessRequestRow } from '../../db/types.js'
+import type { AccessedRecord, AuditAction } from '../../audit/audit.repository.js'
 
 /** Subject access requests (UK GDPR Art. 15): tracked to the ICO's deadline, answered with one export. */
 export default async function subjectAccessRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const today = (): string => todayIn(app.config.SCHEDULE_TZ)
+  const events = (action: AuditAction, row: SubjectAccessRequestRow): AccessedRecord[] =>
+    requestRecords(action, 'subject_access_request', row)
   const view = async (db: Executor, row: SubjectAccessRequestRow): Promise<SubjectAccessRequest> =>
     service.toRequest(
       row,
@@ -60,10 +64,16 @@ export default async function subjectAccessRoutes(fastify: FastifyInstance): Pro
         request.body,
         async (trx) => {
           const row = await service.createRequest(trx, request.caller, request.body, today())
+          await audit(trx, request, events('create', row))
           return { status: 201, body: await view(trx, row) }
         }
       )
-      if (result.replayed) void reply.header('idempotent-replayed', 'true')
+      if (result.replayed) {
+        // The replay names the subject's records again: a read.
+        const row = await repo.findRequest(app.db, request.caller.org as string, result.body.id)
+        if (row !== undefined) await audit(app.db, request, events('read', row))
+        void reply.header('idempotent-replayed', 'true')
+      }
       return await reply.code(201).header('location', `/v1/subject-access-requests/${result.body.id}`).send(result.body)
     }
   )
@@ -88,6 +98,11 @@ export default async function subjectAccessRoutes(fastify: FastifyInstance): Pro
       const page = rows.slice(0, limit)
       const last = page[page.length - 1]
       const next = rows.length > limit ? encodeCursor({ at: `${last.due_on}T00:00:00.000Z`, id: last.id }) : null
+      await audit(
+        app.db,
+        request,
+        page.flatMap((r) => events('read', r))
+      )
       return { data: await Promise.all(page.map(async (r) => await view(app.db, r))), next_cursor: next }
     }
   )
@@ -108,6 +123,7 @@ export default async function subjectAccessRoutes(fastify: FastifyInstance): Pro
     async (request) => {
       const row = await repo.findRequest(app.db, request.caller.org as string, request.params.id)
       if (row === undefined) throw notFound('Subject access request')
+      await audit(app.db, request, events('read', row))
       return await view(app.db, row)
     }
   )
@@ -129,9 +145,11 @@ export default async function subjectAccessRoutes(fastify: FastifyInstance): Pro
       }
     },
     async (request) => {
-      const row = await app.db
-        .transaction()
-        .execute(async (trx) => await service.extendRequest(trx, request.caller, request.params.id, request.body))
+      const row = await app.db.transaction().execute(async (trx) => {
+        const changed = await service.extendRequest(trx, request.caller, request.params.id, request.body)
+        await audit(trx, request, events('update', changed))
+        return changed
+      })
       return await view(app.db, row)
     }
   )
@@ -151,11 +169,11 @@ export default async function subjectAccessRoutes(fastify: FastifyInstance): Pro
       }
     },
     async (request) => {
-      const row = await app.db
-        .transaction()
-        .execute(
-          async (trx) => await service.completeRequest(trx, request.caller, request.params.id, request.body, today())
-        )
+      const row = await app.db.transaction().execute(async (trx) => {
+        const changed = await service.completeRequest(trx, request.caller, request.params.id, request.body, today())
+        await audit(trx, request, events('status_change', changed))
+        return changed
+      })
       return await view(app.db, row)
     }
   )
