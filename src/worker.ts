@@ -91,7 +91,10 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const webhookRelay = startWebhookRelay(database.db, webhooks, log, {
     databaseUrl: config.DATABASE_URL,
     intervalMs: config.OUTBOX_POLL_MS,
-    reclaimMs: config.WEBHOOK_TIMEOUT_MS + config.WORKER_LOCK_MS + 60_000
+    reclaimMs: config.WEBHOOK_TIMEOUT_MS + config.WORKER_LOCK_MS + 60_000,
+    // A LISTEN connection that stops answering (frozen, silently dropped) is noticed within a few seconds.
+    listenCheckMs: Math.min(Math.max(config.OUTBOX_POLL_MS, 1000), 5000),
+    listenTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS
   })
   const scheduled = await startScheduledJobs({ config, db: database.db, log, backend, notifications: queue })
   log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY, queues: backend.kind }, 'workers started')
