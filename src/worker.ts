@@ -40,7 +40,13 @@ export interface WorkerOptions {
 /** Starts the BullMQ workers and the outbox relay. Closing waits for jobs in progress. */
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<WorkerHandle> {
   const log = options.logger ?? pino(loggerOptions(config.LOG_LEVEL))
-  const database = options.database ?? createDatabase(config.DATABASE_URL, 2 * config.WORKER_CONCURRENCY + 4)
+  // The API's bound: a frozen PostgreSQL fails the job within it, and BullMQ retries the job. The lock
+  // waits of the senders (15 s) raise it explicitly for those statements only (withLockWait).
+  const database =
+    options.database ??
+    createDatabase(config.DATABASE_URL, 2 * config.WORKER_CONCURRENCY + 4, {
+      statementTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS
+    })
   const mailer = options.mailer ?? createMailer(config, log)
   const backend = createQueueBackend(config)
   const queue = createNotificationsQueue(backend)
