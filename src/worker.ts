@@ -39,7 +39,13 @@ export interface WorkerOptions {
 /** Starts the BullMQ workers and the outbox relay. Closing waits for jobs in progress. */
 export async function startWorker(config: Config, options: WorkerOptions = {}): Promise<WorkerHandle> {
   const log = options.logger ?? pino(loggerOptions(config.LOG_LEVEL))
-  const database = options.database ?? createDatabase(config.DATABASE_URL, 2 * config.WORKER_CONCURRENCY + 4)
+  // The API's bound: a frozen PostgreSQL fails the job within it, and BullMQ retries the job. The lock
+  // waits of the senders (15 s) raise it explicitly for those statements only (withLockWait).
+  const database =
+    options.database ??
+    createDatabase(config.DATABASE_URL, 2 * config.WORKER_CONCURRENCY + 4, {
+      statementTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS
+    })
   const mailer = options.mailer ?? createMailer(config, log)
   const backend = createQueueBackend(config)
   const queue = createNotificationsQueue(backend)
@@ -90,7 +96,10 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   const webhookRelay = startWebhookRelay(database.db, webhooks, log, {
     databaseUrl: config.DATABASE_URL,
     intervalMs: config.OUTBOX_POLL_MS,
-    reclaimMs: config.WEBHOOK_TIMEOUT_MS + config.WORKER_LOCK_MS + 60_000
+    reclaimMs: config.WEBHOOK_TIMEOUT_MS + config.WORKER_LOCK_MS + 60_000,
+    // A LISTEN connection that stops answering (frozen, silently dropped) is noticed within a few seconds.
+    listenCheckMs: Math.min(Math.max(config.OUTBOX_POLL_MS, 1000), 5000),
+    listenTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS
   })
   const scheduled = await startScheduledJobs({ config, db: database.db, log, backend, notifications: queue })
   log.info({ mailer: mailer.name, concurrency: config.WORKER_CONCURRENCY, queues: backend.kind }, 'workers started')

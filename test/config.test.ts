@@ -65,7 +65,9 @@ t.test('a bad setting is refused, naming it', async (t) => {
     [{ JWT_MAX_AGE: '30s' }, /JWT_MAX_AGE/],
     [{ JWT_MAX_AGE: '90d' }, /JWT_MAX_AGE/],
     [{ DATABASE_CONNECT_TIMEOUT_MS: 'a while' }, /DATABASE_CONNECT_TIMEOUT_MS/],
-    [{ DATABASE_CONNECT_TIMEOUT_MS: '-1' }, /DATABASE_CONNECT_TIMEOUT_MS/]
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '-1' }, /DATABASE_CONNECT_TIMEOUT_MS/],
+    [{ SCHEDULER_CHECK_MS: 'hourly' }, /SCHEDULER_CHECK_MS/],
+    [{ SCHEDULER_CHECK_MS: '10' }, /SCHEDULER_CHECK_MS/]
   ]
   for (const [env, named] of cases) {
     let error: unknown

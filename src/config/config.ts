@@ -47,6 +47,8 @@ const EnvSchema = Type.Object({
   NOTIFICATION_BACKOFF_MS: Type.Integer({ minimum: 10, default: 1000 }),
   // How long a job held by a worker that died waits before another worker takes it over.
   WORKER_LOCK_MS: Type.Integer({ minimum: 500, default: 30000 }),
+  // How often the worker checks that the daily job schedulers are in the queue backend, setting again any missing.
+  SCHEDULER_CHECK_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 180_000 }),
   // The bearer token Prometheus scrapes GET /metrics with; unset, /metrics is not served.
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 500 })),
   // Back-pressure: past either threshold the API answers 503 with Retry-After (0 turns a check off).

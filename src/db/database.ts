@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely'
 import type { DB } from './types.js'
 import { statementName } from './prepared.js'
 
@@ -18,16 +18,36 @@ export interface DatabaseHandle {
 
 const READ_TIMEOUT = 'Query read timeout'
 
+/** Sets how long the next statements may wait for a lock, and raises their bound to match (see withLockWait). */
+const LOCK_WAIT_SQL = "select set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)"
+/** Ends a raise: the connection's own bound again, for the rest of the transaction. */
+const RESTORE_BOUND_SQL = 'set local statement_timeout to default'
+
 /**
  * A client that sends the statements of prepared.ts by name, so PostgreSQL plans each once, and that
  * drops its connection when a query gets no answer in time (a frozen server): what was sent may
- * still be answered later, or leave a transaction open, so the connection is never reused.
+ * still be answered later, or leave a transaction open, so the connection is never reused. Inside
+ * withLockWait its own wait is raised with the server's statement_timeout, until the raise ends.
  */
 class NamingClient extends pg.Client {
+  /** The client's wait while a raise is in force; null: the pool's query_timeout. */
+  private raisedTimeoutMs: number | null = null
+
   override query(...args: any[]): any {
     let result: any
-    if (args.length === 2 && typeof args[0] === 'string' && statementName(args[0]) !== undefined) {
-      result = super.query({ name: statementName(args[0]) as string, text: args[0], values: args[1] })
+    const text: unknown = args[0]
+    // The raise applies from the statement after it; its end, from the statement that ends it.
+    const raised = this.raisedTimeoutMs
+    if (typeof text === 'string') this.followBound(text, args[1])
+    const timeout = text === LOCK_WAIT_SQL ? raised : this.raisedTimeoutMs
+    if (args.length === 2 && typeof text === 'string' && Array.isArray(args[1])) {
+      const name = statementName(text)
+      result = super.query({
+        ...(name !== undefined ? { name } : {}),
+        text,
+        values: args[1],
+        ...(timeout !== null ? { query_timeout: timeout } : {})
+      })
     } else {
       result = (super.query as (...a: any[]) => any)(...args)
     }
@@ -39,10 +59,22 @@ class NamingClient extends pg.Client {
       throw err
     })
   }
+
+  private followBound(text: string, values: unknown): void {
+    if (text === LOCK_WAIT_SQL && Array.isArray(values)) {
+      this.raisedTimeoutMs = Number.parseInt(String(values[1]), 10) + CLIENT_TIMEOUT_MARGIN_MS
+    } else if (text === RESTORE_BOUND_SQL || text === 'begin' || text === 'commit' || text === 'rollback') {
+      // A transaction's end ends its settings on the server too.
+      this.raisedTimeoutMs = null
+    }
+  }
 }
 
 export interface DatabaseOptions {
-  /** PostgreSQL cancels a statement running longer (statement_timeout); default 30 s. */
+  /**
+   * PostgreSQL cancels a statement running longer (statement_timeout), and the client gives up on an
+   * answer a second later (a frozen server); default 30 s. The API and the worker use DATABASE_QUERY_TIMEOUT_MS.
+   */
   statementTimeoutMs?: number
 }
 
@@ -55,7 +87,8 @@ export function createDatabase(connectionString: string, max: number, options: D
     Client: NamingClient,
     connectionString,
     max,
-    connectionTimeoutMillis: 5000,
+    // A new connection to a frozen server is given up on as soon as a query would be.
+    connectionTimeoutMillis: Math.min(5000, statementTimeout + CLIENT_TIMEOUT_MARGIN_MS),
     idleTimeoutMillis: 30000,
     // A server that stops answering (frozen, not down) never cancels anything itself: the client
     // bounds every query too.
@@ -115,4 +148,22 @@ export async function batchTransaction<T>(db: Database, work: (trx: Transaction<
     await sql`set local jit = off`.execute(trx)
     return await work(trx)
   })
+}
+
+/** How long a statement that got its lock may still run, past the lock wait, inside withLockWait. */
+const LOCKED_STATEMENT_MS = 2000
+
+/**
+ * Runs `work`, whose statements may wait up to `lockMs` for a row lock (then fail with lock_not_available,
+ * 55P03), in a transaction. That wait may be longer than the connection's bound (DATABASE_QUERY_TIMEOUT_MS),
+ * so the bound is raised explicitly, for those statements only, to the lock wait and two seconds, on the
+ * server (statement_timeout) and in the client; once `work` is done the transaction has its bound again.
+ */
+export async function withLockWait<T>(trx: Transaction<DB>, lockMs: number, work: () => Promise<T>): Promise<T> {
+  const wait = Math.max(1, Math.round(lockMs))
+  await trx.executeQuery(CompiledQuery.raw(LOCK_WAIT_SQL, [`${wait}ms`, `${wait + LOCKED_STATEMENT_MS}ms`]))
+  // Not restored when `work` fails: the transaction is then aborted and rolls back, settings with it.
+  const result = await work()
+  await trx.executeQuery(CompiledQuery.raw(RESTORE_BOUND_SQL))
+  return result
 }

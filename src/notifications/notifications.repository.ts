@@ -1,6 +1,6 @@
-import { sql, type RawBuilder } from 'kysely'
-import type { Executor } from '../db/database.js'
-import type { NewNotification, NotificationRow } from '../db/types.js'
+import { sql, type RawBuilder, type Transaction } from 'kysely'
+import { withLockWait, type Executor } from '../db/database.js'
+import type { DB, NewNotification, NotificationRow } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
 
 /**
@@ -27,9 +27,16 @@ export const LOCK_NOT_AVAILABLE = '55P03'
  * skipped job would complete and leave the row pending with no job to send it. Waiting is bounded;
  * past the timeout the query fails with LOCK_NOT_AVAILABLE and the job is retried later.
  */
-export async function lockPending(trx: Executor, id: string, timeoutMs: number): Promise<NotificationRow | undefined> {
-  await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`.execute(trx)
-  const row = await trx.selectFrom('notifications').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+export async function lockPending(
+  trx: Transaction<DB>,
+  id: string,
+  timeoutMs: number
+): Promise<NotificationRow | undefined> {
+  const row = await withLockWait(
+    trx,
+    timeoutMs,
+    async () => await trx.selectFrom('notifications').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+  )
   return row?.status === 'pending' ? row : undefined
 }
 

@@ -1,6 +1,6 @@
-import { sql } from 'kysely'
-import type { Executor } from '../db/database.js'
-import type { WebhookDeliveryRow, WebhookEndpointRow } from '../db/types.js'
+import { sql, type Transaction } from 'kysely'
+import { withLockWait, type Executor } from '../db/database.js'
+import type { DB, WebhookDeliveryRow, WebhookEndpointRow } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
 
 /** The channel a committed change wakes the webhook relay on (NOTIFY is delivered at commit, never on rollback). */
@@ -230,14 +230,17 @@ export const LOCK_NOT_AVAILABLE = '55P03'
  * Locks a delivery (and its endpoint's row, for the failure count) for one attempt, waiting at most
  * `timeoutMs` for another holder. Undefined when the delivery is gone (its endpoint was deleted).
  */
-export async function lockDelivery(trx: Executor, id: string, timeoutMs: number): Promise<LockedDelivery | undefined> {
-  await sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`.execute(trx)
-  const delivery = await trx
-    .selectFrom('webhook_deliveries')
-    .selectAll()
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst()
+export async function lockDelivery(
+  trx: Transaction<DB>,
+  id: string,
+  timeoutMs: number
+): Promise<LockedDelivery | undefined> {
+  const delivery = await withLockWait(
+    trx,
+    timeoutMs,
+    async () =>
+      await trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+  )
   if (delivery === undefined) return undefined
   const endpoint = await trx
     .selectFrom('webhook_endpoints')

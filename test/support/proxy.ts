@@ -6,6 +6,11 @@ export interface TcpProxy {
   /** Like a SIGSTOPped server: connections stay open and new ones are accepted, but nothing moves until `thaw`. */
   freeze: () => void
   thaw: () => void
+  /**
+   * Freezes one connection alone, found by the port it reaches the service from (PostgreSQL's
+   * `pg_stat_activity.client_port`): to its client it is a connection silently dropped. `thaw` resumes it.
+   */
+  freezeConnection: (upstreamPort: number) => boolean
   /** Like a server that went down: every connection is cut and new ones are refused until `up`. */
   down: () => Promise<void>
   up: () => Promise<void>
@@ -76,6 +81,14 @@ export async function tcpProxy(
     thaw: () => {
       frozen = false
       for (const p of pairs) for (const s of p) s.resume()
+    },
+    freezeConnection: (upstreamPort) => {
+      for (const p of pairs) {
+        if (p[1].localPort !== upstreamPort) continue
+        for (const s of p) s.pause()
+        return true
+      }
+      return false
     },
     down,
     up

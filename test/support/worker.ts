@@ -4,6 +4,7 @@ import type { Test } from 'tap'
 import type { Config } from '../../src/config/config.js'
 import { loggerOptions } from '../../src/logger.js'
 import { startWorker, type WorkerHandle } from '../../src/worker.js'
+import { tcpProxy, type TcpProxy } from './proxy.js'
 
 /** A captured log: every line, parsed. */
 export interface LogCapture {
@@ -47,4 +48,20 @@ export async function startTestWorker(t: Test, config: Config): Promise<TestWork
   }
   t.teardown(close)
   return { ...handle, close, log: logger, logs: capture }
+}
+
+/**
+ * A worker that reaches PostgreSQL through a TCP proxy the test can freeze (all of it, or one connection),
+ * with settings over the test's; the API and the test's own handle stay on the direct connection.
+ */
+export async function startWorkerBehindProxy(
+  t: Test,
+  config: Config,
+  settings: Partial<Config> = {}
+): Promise<{ worker: TestWorker; proxy: TcpProxy }> {
+  const proxy = await tcpProxy(t, 5432)
+  const url = new URL(config.DATABASE_URL)
+  url.port = String(proxy.port)
+  const worker = await startTestWorker(t, { ...config, DATABASE_URL: url.toString(), ...settings })
+  return { worker, proxy }
 }

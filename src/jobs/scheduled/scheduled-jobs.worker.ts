@@ -16,8 +16,6 @@ export interface ScheduledJobsOptions {
   log: Logger
   backend: QueueBackend
   notifications: Queue<NotificationJob>
-  /** How often the daily schedulers are checked for (default SCHEDULER_CHECK_MS). */
-  checkEveryMs?: number
 }
 
 /**
@@ -30,9 +28,6 @@ export interface ScheduledJobsHandle {
   reassert: () => Promise<void>
   close: () => Promise<void>
 }
-
-/** How often the daily schedulers are checked for and set again if missing. */
-export const SCHEDULER_CHECK_MS = 3 * 60_000
 
 export async function startScheduledJobs(o: ScheduledJobsOptions): Promise<ScheduledJobsHandle> {
   const { config, db, log } = o
@@ -155,7 +150,7 @@ export async function startScheduledJobs(o: ScheduledJobsOptions): Promise<Sched
   }
   const check = setInterval(() => {
     void reassert()
-  }, o.checkEveryMs ?? SCHEDULER_CHECK_MS)
+  }, config.SCHEDULER_CHECK_MS)
 
   return {
     reassert,
