@@ -1,9 +1,9 @@
-import { sql } from 'kysely'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Database } from '../db/database.js'
 import { hasRole, NO_MENTOR, primaryRole } from '../auth/roles.js'
 import { purposeOf } from '../audit/accessor.js'
 import { recordAccess, type AccessedRecord, type AuditResourceType } from '../audit/audit.repository.js'
+import { locate, refusedLately } from './denied-access.repository.js'
 
 /**
  * `outcome: denied` events: an authenticated caller asked for one young person's or mentor's record
@@ -36,31 +36,6 @@ function askedFor(request: FastifyRequest): { type: 'referral' | 'mentor' | 'mat
   return typeof id === 'string' && UUID.test(id) ? { type: route.type, id } : null
 }
 
-/** Where the record is, whoever asks: its organisation and the young person and mentor it is about. */
-async function locate(
-  db: Database,
-  type: 'referral' | 'mentor' | 'match',
-  id: string
-): Promise<{ org: string; referral_id: string | null; mentor_id: string | null } | undefined> {
-  const r = await sql<{ org: string; referral_id: string | null; mentor_id: string | null }>`${
-    type === 'referral'
-      ? sql`select organisation_id as org, id as referral_id, null::uuid as mentor_id from referrals where id = ${id}`
-      : type === 'mentor'
-        ? sql`select organisation_id as org, null::uuid as referral_id, id as mentor_id from mentors where id = ${id}`
-        : sql`select organisation_id as org, referral_id, mentor_id from matches where id = ${id}`
-  }`.execute(db)
-  return r.rows[0]
-}
-
-/** Whether this caller was refused the same record a short while ago (that event stands for this one). */
-async function refusedLately(db: Database, org: string, resourceId: string, actorId: string): Promise<boolean> {
-  const r = await sql`select 1 from audit_events
-    where organisation_id = ${org} and resource_id = ${resourceId} and actor_id = ${actorId} and outcome = 'denied'
-      and at > now() - make_interval(mins => ${DENIED_REPEAT_MINUTES})
-    limit 1`.execute(db)
-  return r.rows.length > 0
-}
-
 /** A 404 is a refusal only when the record exists but this caller may not see it. */
 function hiddenFrom(request: FastifyRequest, org: string): boolean {
   const caller = request.caller
@@ -80,7 +55,7 @@ export function deniedAccessHook(db: Database) {
       const found = await locate(db, asked.type, asked.id)
       if (found === undefined || (status === 404 && !hiddenFrom(request, found.org))) return payload
       const caller = request.caller
-      if (await refusedLately(db, found.org, asked.id, caller.sub)) return payload
+      if (await refusedLately(db, found.org, asked.id, caller.sub, DENIED_REPEAT_MINUTES)) return payload
       let purpose: string | null = null
       try {
         purpose = purposeOf(request)
