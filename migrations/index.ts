@@ -30,6 +30,7 @@ import * as m0091 from './0091_create_referral_links.js'
 import * as m0092 from './0092_alter_referrals_duplicates_flag.js'
 import * as m0102 from './0102_create_webhook_deliveries_created_index.js'
 import * as m0140 from './0140_create_webhook_events_created_index.js'
+import * as m0141 from './0141_alter_audit_events_time_ordered.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -66,5 +67,6 @@ export const migrations: Record<string, Migration> = {
   '0091_create_referral_links': m0091,
   '0092_alter_referrals_duplicates_flag': m0092,
   '0102_create_webhook_deliveries_created_index': m0102,
-  '0140_create_webhook_events_created_index': m0140
+  '0140_create_webhook_events_created_index': m0140,
+  '0141_alter_audit_events_time_ordered': m0141
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import type { Config } from './config/config.js'
@@ -17,6 +16,7 @@ import errorHandlerPlugin, { clientErrorHandler, frameworkErrors } from './plugi
 import inputGuardPlugin from './plugins/app/input-guard.js'
 import metricsPlugin from './plugins/app/metrics.js'
 import pressurePlugin from './plugins/app/pressure.js'
+import securityHeadersPlugin from './plugins/app/security-headers.js'
 import { ProblemSchema } from './schemas/common.js'
 import { ProgrammeRulesSchema } from './schemas/programmes.js'
 import { ReferralSchema } from './schemas/referrals.js'
@@ -70,8 +70,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     }
   })
   app.decorate('compileSchemas', async () => await pending.compileAll())
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id)
+    done()
   })
 
   // Infrastructure
@@ -85,12 +86,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(swaggerPlugin)
   // The API serves JSON only: nothing it answers may load, run, frame or submit anything. /docs
   // sets its own policy (swagger.ts).
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] }
-    },
-    crossOriginResourcePolicy: { policy: 'same-site' }
+  await app.register(securityHeadersPlugin, {
+    helmet: {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] }
+      },
+      crossOriginResourcePolicy: { policy: 'same-site' }
+    }
   })
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,

@@ -36,14 +36,16 @@ function findUnstorable(value: unknown, path: string, out: FieldError[], depth =
 
 export default fp(
   async function inputGuardPlugin(app: FastifyInstance) {
-    app.addHook('preValidation', async (request) => {
+    app.addHook('preValidation', (request, _reply, done) => {
       const errors: FieldError[] = []
       findUnstorable(request.params, 'params', errors)
       findUnstorable(request.query, 'query', errors)
       findUnstorable(request.body, 'body', errors)
       if (errors.length > 0) {
-        throw new AppError('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors })
+        done(new AppError('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors }))
+        return
       }
+      done()
     })
   },
   { name: 'input-guard' }

@@ -148,7 +148,7 @@ export default fp(
       registers: [register]
     })
 
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const labels = {
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -156,6 +156,7 @@ export default fp(
       }
       requests.inc(labels)
       latency.observe(labels, reply.elapsedTime / 1000)
+      done()
     })
 
     async function collectQueues(): Promise<void> {

@@ -22,13 +22,19 @@ import webhookRoutes from './webhooks.js'
 /** Everything under /v1 needs a valid token; each route states the roles that may call it. */
 export default async function v1Routes(app: FastifyInstance): Promise<void> {
   // Casework answers carry personal data: no browser, proxy or client cache may keep them.
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     void reply.header('cache-control', 'no-store')
+    done()
   })
   app.addHook('onRequest', app.authenticate)
   // A purpose too long to record is refused before anything is read.
-  app.addHook('onRequest', async (request) => {
-    purposeOf(request)
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      purposeOf(request)
+      done()
+    } catch (err) {
+      done(err as Error)
+    }
   })
   // A caller refused a young person's or a mentor's record is an event of that record's organisation.
   app.addHook('onSend', deniedAccessHook(app.db))
