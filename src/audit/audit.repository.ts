@@ -248,7 +248,7 @@ const EVENT_COLUMNS = [
 
 /**
  * One page (plus one row) of an organisation's events, newest first; `from`/`to` are instants (`to`
- * excluded). Keyset on (at, id): each filter has an index led by (organisation_id, <filter>).
+ * excluded). Keyset on (at, id): each filter has an index led by it (migration 0141).
  */
 export async function listEvents(
   db: Executor,
@@ -264,7 +264,23 @@ export async function listEvents(
     .where('organisation_id', '=', org)
   if (filter.actor_id !== undefined) q = q.where('actor_id', '=', filter.actor_id)
   if (filter.resource_type !== undefined) q = q.where('resource_type', '=', filter.resource_type)
-  if (filter.resource_id !== undefined) q = q.where('resource_id', '=', filter.resource_id)
+  if (filter.resource_id !== undefined) {
+    // A record's events are found by the index that holds them: its referral's or its mentor's when
+    // the record is that referral or mentor, else the resource index, which holds only the others
+    // (migration 0141). The three arms together are every event with this resource_id.
+    const id = filter.resource_id
+    q = q.where((eb) =>
+      eb.or([
+        eb.and([eb('referral_id', '=', id), eb('resource_id', '=', id)]),
+        eb.and([eb('mentor_id', '=', id), eb('resource_id', '=', id)]),
+        eb.and([
+          eb('resource_id', '=', id),
+          sql<boolean>`resource_id is distinct from referral_id`,
+          sql<boolean>`resource_id is distinct from mentor_id`
+        ])
+      ])
+    )
+  }
   if (filter.referral_id !== undefined) q = q.where('referral_id', '=', filter.referral_id)
   if (filter.referral_ids !== undefined) q = q.where('referral_id', 'in', filter.referral_ids)
   if (filter.mentor_id !== undefined) q = q.where('mentor_id', '=', filter.mentor_id)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { sql } from 'kysely'
 import { referralBody } from '../support/bodies.js'
@@ -311,6 +312,45 @@ t.test('access events for referrals', async (t) => {
     // Another organisation's admin sees none of these.
     const theirs = await send(app, other.token('admin'), 'GET', '/v1/audit-events?limit=200', undefined, 200)
     t.notOk(theirs.data.some((e: { id: string }) => seen.includes(e.id)))
+  })
+
+  t.test('resource_id finds every event of that record, whichever index holds it', async (t) => {
+    // A record that is its referral or its mentor is indexed by those; any other by the resource index.
+    const [r, m, s] = [randomUUID(), randomUUID(), randomUUID()]
+    const base = {
+      organisation_id: tenant.orgId,
+      actor_id: 'resource-filter',
+      actor_role: 'coordinator',
+      action: 'read',
+      request_id: 'req-resource-filter'
+    }
+    await db
+      .insertInto('audit_events')
+      .values([
+        { ...base, resource_type: 'referral', resource_id: r, referral_id: r },
+        { ...base, resource_type: 'mentor', resource_id: m, mentor_id: m },
+        { ...base, resource_type: 'session', resource_id: s, referral_id: r, mentor_id: m },
+        { ...base, resource_type: 'match', resource_id: r, mentor_id: m },
+        { ...base, resource_type: 'report', resource_id: m, referral_id: r, mentor_id: s }
+      ])
+      .execute()
+    for (const [id, count] of [
+      [r, 2],
+      [m, 2],
+      [s, 1]
+    ] as const) {
+      const got = await send(app, admin, 'GET', `/v1/audit-events?resource_id=${id}&limit=200`, undefined, 200)
+      const ids = got.data.map((e: { id: string; resource_id: string }) => e.id)
+      t.equal(ids.length, count)
+      t.ok(got.data.every((e: { resource_id: string }) => e.resource_id === id))
+      const stored = await db
+        .selectFrom('audit_events')
+        .select('id')
+        .where('organisation_id', '=', tenant.orgId)
+        .where('resource_id', '=', id)
+        .execute()
+      t.same([...ids].sort(), stored.map((e) => e.id).sort())
+    }
   })
 
   t.test('GET /v1/referrals/{id}/access-log: coordinator and admin of the organisation', async (t) => {
