@@ -145,6 +145,14 @@ export function renderError(
     return
   }
   const pgCode = (error as { code?: string }).code
+  // The database gave up waiting (statement_timeout or lock_timeout: a queue of writers behind one row
+  // on a busy night) or chose this transaction to break a deadlock or a serialization conflict:
+  // nothing was written, and the same request a moment later can succeed.
+  if (pgCode === '57014' || pgCode === '55P03' || pgCode === '40001' || pgCode === '40P01') {
+    void reply.header('retry-after', '2')
+    fromCode(request, reply, 'service_unavailable', 'The database is busy; retry shortly')
+    return
+  }
   // 22P05/22021: text PostgreSQL cannot store (e.g. U+0000), should any reach it past the input guard.
   if (
     pgCode === '22P02' ||
