@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 
-interface Job {
+export interface Job {
   url: string
   connections: number
   duration: number
