@@ -315,7 +315,7 @@ async function throughput(): Promise<void> {
       [
         '',
         `for information: the referral GET on the embedded database and the PostgreSQL queue backend beside the real servers (median of ${S.rounds} interleaved round${S.rounds > 1 ? 's' : ''} of ${S.seconds} s after a ${S.warmup} s warm-up, ${S.connections} connections; load average ${loadAverage()})${QUICK ? ' (BENCH_QUICK smoke run)' : ''}`,
-        `| measure | (a) PostgreSQL ${a.version} at 127.0.0.1:5432 + Redis at 127.0.0.1:6379 | (b) embedded PostgreSQL ${b.version}, queues on PostgreSQL | (b)/(a) |`,
+        `| measure | (a) PostgreSQL ${a.version} at ${new URL(ADMIN_URL).host} + Redis at ${new URL(REDIS_URL).host} | (b) embedded PostgreSQL ${b.version}, queues on PostgreSQL | (b)/(a) |`,
         '| --- | --- | --- | --- |',
         `| GET /v1/referrals/{id}, coordinator, ${fmt(S.rows)} referrals | ${get(getA)} | ${get(getB)} | ${ratio(getB.rps, getA.rps)} req/s, ${ratio(getB.p99, getA.p99)} p99 |`,
         `| POST /v1/referrals, ${S.postConnections} clients, ${S.postSeconds} s: 201 to acknowledgement at SMTP | ${post(postA)} | ${post(postB)} | ${ratio(postB.p50, postA.p50)} p50, ${ratio(postB.p99, postA.p99)} p99 |`,
