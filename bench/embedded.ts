@@ -32,6 +32,7 @@ import {
   sleep,
   startServer,
   stop,
+  type LoadResult,
   type Measured,
   type Rounds,
   type Server
@@ -213,6 +214,14 @@ async function dropQueues(prefix: string): Promise<void> {
   }
 }
 
+/** `, **N failed** (2 × 503, 1 errors)` for a POST run with answers other than 201; nothing otherwise. */
+function failures(res: LoadResult): string {
+  if (res.bad + res.errors === 0) return ''
+  const kinds = Object.entries(res.badStatuses ?? {}).map(([status, n]) => `${n} × ${status}`)
+  if (res.errors > 0) kinds.push(`${res.errors} without an answer`)
+  return `, **${fmt(res.bad + res.errors)} failed** (${kinds.join(', ')})`
+}
+
 /** Table 2, for information: the real servers beside the embedded PostgreSQL with queues on PostgreSQL. */
 async function throughput(): Promise<void> {
   const [pgUp, redisUp] = await Promise.all([
@@ -304,13 +313,18 @@ async function throughput(): Promise<void> {
           log
         })
       )
-      log(`POST ${side.label}: ${posts[posts.length - 1].answered} answered 201`)
+      const done = posts[posts.length - 1]
+      log(`POST ${side.label}: ${done.answered} answered 201`)
+      if (done.res.bad + done.res.errors > 0)
+        log(
+          `POST ${side.label}: other answers ${JSON.stringify(done.res.badStatuses)}; the service said:\n${side.server.output.join('').slice(-3000)}`
+        )
     }
     const [postA, postB] = posts
     const get = (m: Measured): string =>
       `${fmt(m.rps)} req/s, p50 ${fmt(m.p50)} ms, p99 ${fmt(m.p99)} ms, ${fmt(m.cpuUs)} µs app CPU/req${m.failed > 0 ? `, **${fmt(m.failed)} failed**` : ''}`
     const post = (p: Intake): string =>
-      `p50 ${fmt(p.p50)} ms, p99 ${fmt(p.p99)} ms (${fmt(p.answered / S.postSeconds)} referrals/s; ${fmt(p.latencies.length)} matched, ${p.lost} lost, ${p.doubled} doubled${p.res.bad + p.res.errors > 0 ? `, **${fmt(p.res.bad + p.res.errors)} failed**` : ''})`
+      `p50 ${fmt(p.p50)} ms, p99 ${fmt(p.p99)} ms (${fmt(p.answered / S.postSeconds)} referrals/s; ${fmt(p.latencies.length)} matched, ${p.lost} lost, ${p.doubled} doubled${failures(p.res)})`
     process.stdout.write(
       [
         '',

@@ -139,6 +139,8 @@ export interface LoadResult {
   errors: number
   /** POST: answers other than 201. */
   bad: number
+  /** POST: how many answers of each status other than 201. */
+  badStatuses?: Record<string, number>
   /** POST: each 201's reference and the time it arrived. */
   acks?: Array<[string, number]>
 }

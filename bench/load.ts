@@ -19,6 +19,8 @@ export interface Job {
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Job
 const acks: Array<[string, number]> = []
 let bad = 0
+/** POST: how many answers of each status other than 201. */
+const badStatuses: Record<string, number> = {}
 
 const requests: autocannon.Request[] =
   job.post !== undefined
@@ -31,6 +33,7 @@ const requests: autocannon.Request[] =
           onResponse: (status: number, body: string) => {
             if (status !== 201) {
               bad += 1
+              badStatuses[status] = (badStatuses[status] ?? 0) + 1
               return
             }
             acks.push([(JSON.parse(body) as { reference: string }).reference, Date.now()])
@@ -59,6 +62,7 @@ process.stdout.write(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     bad,
+    badStatuses: job.post !== undefined ? badStatuses : undefined,
     acks: job.post !== undefined ? acks : undefined
   })}\n`
 )
