@@ -118,7 +118,12 @@ async function once(dataDir: string): Promise<{ ms: number; appKb: number; serve
     }
     await sleep(10)
   }
-  if (ms < 0) throw new Error(`not ready within 120 s:\n${out.slice(-2000)}`)
+  if (ms < 0) {
+    // The service stops the embedded server it started as it shuts down.
+    proc.kill('SIGTERM')
+    await Promise.race([exited, sleep(15_000)])
+    throw new Error(`not ready within 120 s:\n${out.slice(-2000)}`)
+  }
   await sleep(IDLE_MS) // idle
   const pgdata = path.join(dataDir, 'pg')
   const serverKb = serverPids(pgdata).reduce((sum, pid) => sum + rssKb(pid), 0)
@@ -317,7 +322,7 @@ async function throughput(): Promise<void> {
       log(`POST ${side.label}: ${done.answered} answered 201`)
       if (done.res.bad + done.res.errors > 0)
         log(
-          `POST ${side.label}: other answers ${JSON.stringify(done.res.badStatuses)}; the service said:\n${side.server.output.join('').slice(-3000)}`
+          `POST ${side.label}: other answers ${JSON.stringify(done.res.badStatuses)}, first bodies ${JSON.stringify(done.res.badBodies)}; the service said:\n${side.server.output.join('').slice(-3000)}`
         )
     }
     const [postA, postB] = posts

@@ -141,6 +141,8 @@ export interface LoadResult {
   bad: number
   /** POST: how many answers of each status other than 201. */
   badStatuses?: Record<string, number>
+  /** POST: the first body of each of those statuses. */
+  badBodies?: Record<string, string>
   /** POST: each 201's reference and the time it arrived. */
   acks?: Array<[string, number]>
 }

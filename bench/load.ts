@@ -19,8 +19,9 @@ export interface Job {
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Job
 const acks: Array<[string, number]> = []
 let bad = 0
-/** POST: how many answers of each status other than 201. */
+/** POST: how many answers of each status other than 201, and the first body of each. */
 const badStatuses: Record<string, number> = {}
+const badBodies: Record<string, string> = {}
 
 const requests: autocannon.Request[] =
   job.post !== undefined
@@ -34,6 +35,7 @@ const requests: autocannon.Request[] =
             if (status !== 201) {
               bad += 1
               badStatuses[status] = (badStatuses[status] ?? 0) + 1
+              badBodies[status] ??= body.slice(0, 500)
               return
             }
             acks.push([(JSON.parse(body) as { reference: string }).reference, Date.now()])
@@ -63,6 +65,7 @@ process.stdout.write(
     errors: result.errors + result.timeouts,
     bad,
     badStatuses: job.post !== undefined ? badStatuses : undefined,
+    badBodies: job.post !== undefined ? badBodies : undefined,
     acks: job.post !== undefined ? acks : undefined
   })}\n`
 )
