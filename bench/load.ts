@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 
-interface Job {
+export interface Job {
   url: string
   connections: number
   duration: number
@@ -19,6 +19,9 @@ interface Job {
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8')) as Job
 const acks: Array<[string, number]> = []
 let bad = 0
+/** POST: how many answers of each status other than 201, and the first body of each. */
+const badStatuses: Record<string, number> = {}
+const badBodies: Record<string, string> = {}
 
 const requests: autocannon.Request[] =
   job.post !== undefined
@@ -31,6 +34,8 @@ const requests: autocannon.Request[] =
           onResponse: (status: number, body: string) => {
             if (status !== 201) {
               bad += 1
+              badStatuses[status] = (badStatuses[status] ?? 0) + 1
+              badBodies[status] ??= body.slice(0, 500)
               return
             }
             acks.push([(JSON.parse(body) as { reference: string }).reference, Date.now()])
@@ -59,6 +64,8 @@ process.stdout.write(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     bad,
+    badStatuses: job.post !== undefined ? badStatuses : undefined,
+    badBodies: job.post !== undefined ? badBodies : undefined,
     acks: job.post !== undefined ? acks : undefined
   })}\n`
 )
