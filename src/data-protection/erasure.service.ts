@@ -15,6 +15,7 @@ import {
   type Disposed
 } from './anonymise.repository.js'
 import { recordEvents } from './events.repository.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -109,12 +110,12 @@ export async function createErasure(trx: Trx, caller: Caller, body: CreateErasur
   const p = await plan(trx, org, subject.referralIds, subject.mentorIds)
   return await repo.insertErasure(trx, {
     organisation_id: org,
-    subject: JSON.stringify(body.subject),
+    subject: jsonOf(body.subject),
     referral_ids: subject.referralIds,
     mentor_ids: subject.mentorIds,
     reason: body.reason,
-    erasable: JSON.stringify(p.erasable),
-    retained: JSON.stringify(p.retained),
+    erasable: jsonOf(p.erasable),
+    retained: jsonOf(p.retained),
     requested_by: caller.sub
   })
 }
@@ -149,8 +150,8 @@ export async function approveErasure(trx: Trx, caller: Caller, who: Accessor, id
     status: 'completed',
     approved_by: caller.sub,
     approved_at: new Date(),
-    counts: JSON.stringify(counts),
-    erasable: JSON.stringify(p.erasable),
-    retained: JSON.stringify(p.retained)
+    counts: jsonOf(counts),
+    erasable: jsonOf(p.erasable),
+    retained: jsonOf(p.retained)
   })
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
-import type { MatchStatus } from '../schemas/matches.js'
+import type { Introduction, MatchStatus } from '../schemas/matches.js'
+import type { JsonText } from '../db/json.js'
 import type { Executor } from '../db/database.js'
 import type { MatchRow, MatchUpdate } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
@@ -89,7 +90,7 @@ export async function insertMatch(
     referral_id: string
     mentor_id: string
     programme_id: string
-    introduction: string
+    introduction: JsonText<Introduction>
     created_by: string
   }
 ): Promise<MatchRow> {

@@ -17,6 +17,7 @@ import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { emitEvent } from '../webhooks/webhook-events.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -142,7 +143,7 @@ export async function createMatch(
     referral_id: referral.id,
     mentor_id: mentor.id,
     programme_id: programme.id,
-    introduction: JSON.stringify(body.introduction),
+    introduction: jsonOf(body.introduction),
     created_by: caller.sub
   })
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
@@ -367,12 +368,12 @@ export async function transition(
   switch (action) {
     case 'activate': {
       const body = input as ActivateMatch
-      set.introduction = JSON.stringify({
-        ...(row.introduction as object),
+      set.introduction = jsonOf({
+        ...row.introduction,
         held_on: body.introduction.held_on,
         attendees: body.introduction.attendees
       })
-      set.agreements = JSON.stringify(body.agreements)
+      set.agreements = jsonOf(body.agreements)
       set.started_on = day
       reason = 'introduction held; agreements recorded'
       break

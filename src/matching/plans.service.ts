@@ -22,6 +22,7 @@ import {
 } from './score.js'
 import { seekerOf, waitingDays, type MatchingDeps } from './matching.service.js'
 import * as repo from './plans.repository.js'
+import { jsonOf } from '../db/json.js'
 
 /**
  * Waiting time as a priority: a referral waiting a year gains 0.25 on the 0..1 fit scale, in
@@ -34,35 +35,10 @@ export const priorityOf = (days: number): number =>
 
 const SCALE = 10000
 
-export interface PlanPair {
-  referral_id: string
-  reference: string
-  mentor_id: string
-  mentor_given_name: string
-  score: number
-  priority: number
-  waiting_days: number
-  reasons: string[]
-}
-export interface PlanUnmatched {
-  referral_id: string
-  reference: string
-  waiting_days: number
-  reason: string
-}
-export interface PlanSummary {
-  referrals: number
-  mentors: number
-  places: number
-  pairs: number
-  total_fit: number
-  objective: number
-  bound: number
-  optimal: boolean
-  method: string
-  elapsed_ms: number
-  scoring_ms: number
-}
+/** A plan as stored (each read works out a pair's `state` and `match_id`). */
+export type PlanPair = MatchingPlanRow['pairs'][number]
+export type PlanUnmatched = MatchingPlanRow['unmatched'][number]
+export type PlanSummary = MatchingPlanRow['summary']
 
 export interface PlanProblem {
   seekers: PreparedSeeker[]
@@ -191,9 +167,9 @@ export async function createPlan(
     organisation_id: org,
     programme_id: programme.id,
     as_of: today,
-    pairs: JSON.stringify(plan.pairs),
-    unmatched: JSON.stringify(plan.unmatched),
-    summary: JSON.stringify(plan.summary),
+    pairs: jsonOf(plan.pairs),
+    unmatched: jsonOf(plan.unmatched),
+    summary: jsonOf(plan.summary),
     created_by: caller.sub
   })
 }

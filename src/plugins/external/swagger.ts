@@ -57,7 +57,8 @@ export default fp(
           }
         ]
       },
-      transformObject: (document) => refineOpenApi((document as { openapiObject: Record<string, any> }).openapiObject),
+      transformObject: (document) =>
+        refineOpenApi((document as { openapiObject: Record<string, unknown> }).openapiObject),
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
       }
