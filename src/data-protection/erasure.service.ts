@@ -3,7 +3,7 @@ import type { DB, ErasureRequestRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { AppError, forbidden, notFound } from '../errors/catalogue.js'
 import type { Accessor } from '../audit/audit.repository.js'
-import type { CreateErasureRequest, ErasureRequest, RecordRef, Subject } from '../schemas/data-protection.js'
+import type { CreateErasureRequest, ErasureRequest, RecordRef } from '../schemas/data-protection.js'
 import * as repo from './erasure.repository.js'
 import { activeHolds } from './holds.repository.js'
 import { resolveSubject } from './subjects.repository.js'
@@ -91,10 +91,10 @@ export function toErasure(row: ErasureRequestRow): ErasureRequest {
   return {
     id: row.id,
     status: row.status as 'pending_approval',
-    subject: row.subject as Subject,
+    subject: row.subject,
     reason: row.reason,
-    erasable: row.erasable as RecordRef[],
-    retained: row.retained as ErasureRequest['retained'],
+    erasable: row.erasable,
+    retained: row.retained,
     requested_by: row.requested_by,
     approved_by: row.approved_by,
     approved_at: iso(row.approved_at),

@@ -3,12 +3,7 @@ import type { DB, SubjectAccessRequestRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { AppError, invalidInput, notFound } from '../errors/catalogue.js'
 import { addMonths } from '../lib/dates.js'
-import type {
-  CreateSubjectAccessRequest,
-  RecordRef,
-  Subject,
-  SubjectAccessRequest
-} from '../schemas/data-protection.js'
+import type { CreateSubjectAccessRequest, RecordRef, SubjectAccessRequest } from '../schemas/data-protection.js'
 import * as repo from './subject-access.repository.js'
 import { resolveSubject } from './subjects.repository.js'
 import { jsonOf } from '../db/json.js'
@@ -32,7 +27,7 @@ export function toRequest(row: SubjectAccessRequestRow, records: RecordRef[]): S
   return {
     id: row.id,
     status: row.status as 'open',
-    subject: row.subject as Subject,
+    subject: row.subject,
     received_on: row.received_on,
     due_on: row.due_on,
     extended_months: row.extended_months,

@@ -4,7 +4,6 @@ import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import type { Executor } from '../db/database.js'
-import type { ProgrammeRules } from '../schemas/programmes.js'
 import type { CreateSession, Goal, Session } from '../schemas/matches.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import * as matches from './matches.repository.js'
@@ -87,7 +86,7 @@ export async function logSession(
   await checkSessionDay(trx, caller, match, body.held_on)
   const programme = await findProgramme(trx, match.organisation_id, match.programme_id)
   if (programme === undefined) throw notFound('Programme')
-  const mode = (programme.rules as ProgrammeRules).delivery.mode
+  const mode = programme.rules.delivery.mode
   if (body.location_type === 'online' && mode === 'in_person') {
     throw new AppError(
       'rule_refused',

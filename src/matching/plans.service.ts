@@ -1,6 +1,5 @@
 import type { Caller } from '../auth/roles.js'
 import type { MatchingPlanRow, ReferralRow } from '../db/types.js'
-import type { ProgrammeRules } from '../schemas/programmes.js'
 import { notFound, unknownReference } from '../errors/catalogue.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
@@ -139,7 +138,7 @@ export async function createPlan(
   if (programme === undefined) {
     throw unknownReference('body/programme_id', 'is not a programme of your organisation')
   }
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const referrals = await repo.waitingReferrals(deps.db, org, programme.id)
   if (deps.geocoder !== null) {
     const missing = await unlocatedPostcodes(deps.db, org, programme.id)
@@ -148,7 +147,7 @@ export async function createPlan(
   const located = await locate(
     deps.db,
     deps.geocoder,
-    referrals.map((r) => normalisePostcode((r.young_person as { postcode: string }).postcode)),
+    referrals.map((r) => normalisePostcode(r.young_person.postcode)),
     deps.log
   )
   const seekers = await Promise.all(referrals.map(async (r) => prepareSeeker(await seekerOf(deps, r, today, located))))
@@ -181,7 +180,7 @@ export async function getPlan(
 ): Promise<{ row: MatchingPlanRow; matches: Map<string, { id: string; mentor_id: string }> }> {
   const row = await repo.findPlan(deps.db, org, id)
   if (row === undefined) throw notFound('Plan')
-  const pairs = row.pairs as PlanPair[]
+  const pairs = row.pairs
   const matches = await repo.matchesSince(
     deps.db,
     org,

@@ -35,18 +35,18 @@ export function toReferral(row: ReferralRow, casework?: Casework): Referral {
     reference: row.reference,
     programme_id: row.programme_id,
     status: row.status as ReferralStatus,
-    young_person: row.young_person as Referral['young_person'],
-    referrer: row.referrer as Referral['referrer'],
-    needs: row.needs as Referral['needs'],
-    risks: row.risks as Referral['risks'],
-    preferences: row.preferences as Referral['preferences'],
-    consent: row.consent as Referral['consent'],
-    other_services: row.other_services as string[],
-    screening: row.screening as Referral['screening'],
+    young_person: row.young_person,
+    referrer: row.referrer,
+    needs: row.needs,
+    risks: row.risks,
+    preferences: row.preferences,
+    consent: row.consent,
+    other_services: row.other_services,
+    screening: row.screening,
     funded_place: row.funded_place,
-    information_request: row.information_request as Referral['information_request'],
-    decline: row.decline as Referral['decline'],
-    withdrawal: row.withdrawal as Referral['withdrawal'],
+    information_request: row.information_request,
+    decline: row.decline,
+    withdrawal: row.withdrawal,
     accepted_at: isoOrNull(row.accepted_at),
     matched_at: isoOrNull(row.matched_at),
     closed_at: isoOrNull(row.closed_at),
@@ -170,7 +170,7 @@ export async function createReferral(trx: Trx, caller: Caller, input: CreateRefe
   }
   const body = normalised(input)
   checkDates(body, today)
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const screening = screen(body, rules, today)
   const keys = quotaKeys(body)
   if (input.funded_place !== true) await checkQuotas(trx, programme.id, rules, keys)
@@ -255,7 +255,7 @@ export async function updateReferral(
   checkDates(merged, today)
   const programme = await findProgramme(trx, row.organisation_id, row.programme_id)
   if (programme === undefined) throw notFound('Programme')
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const screening = screen(merged, rules, today)
   const keys = quotaKeys(merged)
   const keysChanged =
@@ -395,7 +395,7 @@ async function apply(
       break
     }
     case 'accept': {
-      const rules = programme.rules as ProgrammeRules
+      const rules = programme.rules
       if (input.funded_place === true) {
         set.funded_place = true
       } else if (!row.funded_place) {
@@ -439,7 +439,7 @@ async function apply(
   }
   const updated = await repo.updateReferral(trx, row.id, set)
   await recordStatusChange(trx, row, t.to, actor, reason)
-  const referrer = row.referrer as { email: string }
+  const referrer = row.referrer
   const notificationIds = await insertNotifications(
     trx,
     messages.map((m) => ({
