@@ -10,16 +10,19 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 import type { Static } from 'typebox'
 import type {
+  AvailabilitySlotSchema,
   DBS_LEVELS,
   DBS_OUTCOMES,
   DBS_WORKFORCES,
+  DbsCheckSchema,
   INTERVIEW_OUTCOMES,
   MentorStatus,
+  ProfessionalBackgroundSchema,
   TRAINING_KINDS
 } from '../schemas/mentors.js'
 import type { Agreements, Goal, GOAL_STATUSES, Introduction, LOCATION_TYPES, MatchStatus } from '../schemas/matches.js'
 import type { Plan } from '../schemas/matching.js'
-import type { RecordRef, RetainedRecord, Subject } from '../schemas/data-protection.js'
+import type { RecordRef, RetainedRecord, Subject, SubjectAccessRequest } from '../schemas/data-protection.js'
 import type {
   CONCERN_CATEGORIES,
   CONCERN_KINDS,
@@ -196,10 +199,10 @@ export interface MentorsTable {
   postcode: string
   latitude: number | null
   longitude: number | null
-  availability: Json<Array<{ day: string; part: string }>>
+  availability: Json<Array<Static<typeof AvailabilitySlotSchema>>>
   delivery_modes: Json<string[]>
   capacity: Generated<number>
-  professional_background: Json<{ role: string; organisation: string; involvement_ended_on: string } | null> | null
+  professional_background: Json<Static<typeof ProfessionalBackgroundSchema> | null> | null
   works_in_care_system: Generated<boolean>
   subject: string | null
   approved_at: Date | null
@@ -260,7 +263,7 @@ export interface MentorDbsChecksTable {
   update_service_subscribed: Generated<boolean>
   update_service_subscription_id: string | null
   outcome: (typeof DBS_OUTCOMES)[number]
-  risk_decision: Json<{ acceptable: boolean; decided_on: string; rationale: string; decided_by: string } | null> | null
+  risk_decision: Json<Static<typeof DbsCheckSchema>['risk_decision']> | null
   renewal_in_progress: Generated<boolean>
   recorded_by: string
   created_at: Timestamp
@@ -534,8 +537,8 @@ export interface SubjectAccessRequestsTable {
   received_on: string
   due_on: string
   extended_months: Generated<number>
-  extensions: Json<Array<{ months: number; reason: string; by: string; at: string }>>
-  requester: Json<{ name: string; relationship: string }>
+  extensions: Json<SubjectAccessRequest['extensions']>
+  requester: Json<SubjectAccessRequest['requester']>
   identity_verified: boolean
   status: Generated<string>
   sent_on: string | null
