@@ -36,11 +36,11 @@ class NamingClient extends pg.Client {
   static {
     // pg's `query` takes a dozen overloads; this one implementation serves them all and answers as pg does.
     NamingClient.prototype.query = function (this: NamingClient, ...args: unknown[]) {
-      return this.send(args)
+      return this.sendNaming(args)
     } as pg.Client['query']
   }
 
-  private send(args: unknown[]): unknown {
+  private sendNaming(args: unknown[]): unknown {
     const text: unknown = args[0]
     // The raise applies from the statement after it; its end, from the statement that ends it.
     const raised = this.raisedTimeoutMs
