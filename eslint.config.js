@@ -12,5 +12,9 @@ export default tseslint.config(
       'no-console': 'error',
       eqeqeq: ['error', 'always']
     }
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'error' }
   }
 )

@@ -9,7 +9,7 @@
 import os from 'node:os'
 import type pg from 'pg'
 import { createDatabase } from '../src/db/database.js'
-import { programmeSummary } from '../src/reports/programme-summary.js'
+import { programmeSummary } from '../src/reports/programme-summary.repository.js'
 import { summaryCsv } from '../src/reports/csv.js'
 import { createTenant, freshDatabase, insertReferrals, withClient, type Tenant } from './data.js'
 

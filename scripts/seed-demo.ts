@@ -4,6 +4,7 @@ import { signHs256 } from '../src/auth/dev-token.js'
 import { normaliseRules } from '../src/programmes/programme-rules.js'
 import { findOrganisationByCode, insertOrganisation } from '../src/organisations/organisations.repository.js'
 import { insertProgramme } from '../src/programmes/programmes.repository.js'
+import type { CreateProgramme } from '../src/schemas/programmes.js'
 import { insertUser } from '../src/users/users.repository.js'
 import { demoCasework } from './seed-demo-casework.js'
 import { openServices } from './services.js'
@@ -21,7 +22,7 @@ const CODE = 'BMI'
 let org = await findOrganisationByCode(db, CODE)
 if (org === undefined) {
   org = await insertOrganisation(db, { name: 'Bromley Mentoring Initiative (demo)', code: CODE })
-  const programmes = [
+  const programmes: Array<{ name: string; kind: CreateProgramme['kind']; description: string; rules: unknown }> = [
     {
       name: 'MOPAC Project',
       kind: 'mentoring',

@@ -1,11 +1,4 @@
-import {
-  sql,
-  type Compilable,
-  type Kysely,
-  type OperationNodeSource,
-  type RawBuilder,
-  type SelectQueryBuilder
-} from 'kysely'
+import { sql, type Compilable, type Kysely, type OperationNodeSource, type RawBuilder } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { AuditEventsTable, DB } from '../db/types.js'
 import { prepare, type Prepared } from '../db/prepared.js'
@@ -22,33 +15,15 @@ import type { Position } from '../lib/cursor.js'
  *   the read costs no extra round trip (see `withEvents` for how it commits).
  */
 
-export const AUDIT_ACTIONS = ['read', 'create', 'update', 'status_change', 'export', 'dispose'] as const
-export type AuditAction = (typeof AUDIT_ACTIONS)[number]
-
-export const AUDIT_RESOURCE_TYPES = [
-  'referral',
-  'mentor',
-  'match',
-  'session',
-  'goal',
-  'evaluation',
-  'concern',
-  'report',
-  'interview',
-  'reference',
-  'dbs_check',
-  'training',
-  'compliance',
-  'suggestions',
-  'subject_access_request',
-  'erasure_request',
-  'notification',
-  'matching_plan'
-] as const
-export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number]
-
-export const AUDIT_OUTCOMES = ['success', 'denied'] as const
-export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number]
+export {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
+  AUDIT_RESOURCE_TYPES,
+  type AuditAction,
+  type AuditOutcome,
+  type AuditResourceType
+} from '../schemas/audit-events.js'
+import type { AuditAction, AuditOutcome, AuditResourceType } from '../schemas/audit-events.js'
 
 /** Who is accessing, and why: a request's caller, or a job run. */
 export interface Accessor {
@@ -129,7 +104,8 @@ export function accessParams(who: Accessor, pageLimit?: number): AccessParams {
   }
 }
 
-type AnySelect<R> = SelectQueryBuilder<any, any, R>
+/** A read whose rows are `R`: a Kysely select, over whichever tables. */
+type AnySelect<R> = Compilable<R> & OperationNodeSource
 
 /**
  * `with r as (<read>), e as (insert one event per row of r) select * from r`: the events are written
@@ -215,18 +191,18 @@ export async function readWithEvents<R>(
 export type AuditEventRow = Omit<AuditEventsTable, 'id' | 'at' | 'outcome' | 'organisation_id'> & {
   id: string
   at: Date
-  outcome: string
+  outcome: AuditOutcome
 }
 
 export interface AuditFilter {
   actor_id?: string
-  resource_type?: string
+  resource_type?: AuditResourceType
   resource_id?: string
   referral_id?: string
   /** Any of these referrals (a young person's referrals linked as one). */
   referral_ids?: string[]
   mentor_id?: string
-  action?: string
+  action?: AuditAction
   from?: string
   to?: string
 }

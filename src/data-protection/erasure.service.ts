@@ -3,7 +3,7 @@ import type { DB, ErasureRequestRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { AppError, forbidden, notFound } from '../errors/catalogue.js'
 import type { Accessor } from '../audit/audit.repository.js'
-import type { CreateErasureRequest, ErasureRequest, RecordRef, Subject } from '../schemas/data-protection.js'
+import type { CreateErasureRequest, ErasureRequest, RecordRef } from '../schemas/data-protection.js'
 import * as repo from './erasure.repository.js'
 import { activeHolds } from './holds.repository.js'
 import { resolveSubject } from './subjects.repository.js'
@@ -15,6 +15,7 @@ import {
   type Disposed
 } from './anonymise.repository.js'
 import { recordEvents } from './events.repository.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -90,10 +91,10 @@ export function toErasure(row: ErasureRequestRow): ErasureRequest {
   return {
     id: row.id,
     status: row.status as 'pending_approval',
-    subject: row.subject as Subject,
+    subject: row.subject,
     reason: row.reason,
-    erasable: row.erasable as RecordRef[],
-    retained: row.retained as ErasureRequest['retained'],
+    erasable: row.erasable,
+    retained: row.retained,
     requested_by: row.requested_by,
     approved_by: row.approved_by,
     approved_at: iso(row.approved_at),
@@ -109,12 +110,12 @@ export async function createErasure(trx: Trx, caller: Caller, body: CreateErasur
   const p = await plan(trx, org, subject.referralIds, subject.mentorIds)
   return await repo.insertErasure(trx, {
     organisation_id: org,
-    subject: JSON.stringify(body.subject),
+    subject: jsonOf(body.subject),
     referral_ids: subject.referralIds,
     mentor_ids: subject.mentorIds,
     reason: body.reason,
-    erasable: JSON.stringify(p.erasable),
-    retained: JSON.stringify(p.retained),
+    erasable: jsonOf(p.erasable),
+    retained: jsonOf(p.retained),
     requested_by: caller.sub
   })
 }
@@ -149,8 +150,8 @@ export async function approveErasure(trx: Trx, caller: Caller, who: Accessor, id
     status: 'completed',
     approved_by: caller.sub,
     approved_at: new Date(),
-    counts: JSON.stringify(counts),
-    erasable: JSON.stringify(p.erasable),
-    retained: JSON.stringify(p.retained)
+    counts: jsonOf(counts),
+    erasable: jsonOf(p.erasable),
+    retained: jsonOf(p.retained)
   })
 }

@@ -51,11 +51,11 @@ export async function buildExport(
     controller: { organisation_id: org, name: organisation.name }
   }
   const events: EventRecord[] = []
-  const note = (
+  const note = <R extends { id: string }>(
     type: EventRecord['type'],
-    rows: Array<{ id: string }>,
-    referral: (r: any) => string | null,
-    mentor: (r: any) => string | null
+    rows: R[],
+    referral: (r: R) => string | null,
+    mentor: (r: R) => string | null
   ): void => {
     for (const r of rows) events.push({ type, id: r.id, referral_id: referral(r), mentor_id: mentor(r) })
   }
@@ -106,17 +106,19 @@ export async function buildExport(
       'notification',
       rows.notifications,
       (n) =>
-        n.subject_type === 'referral'
-          ? n.subject_id
-          : n.subject_type === 'match'
-            ? (referralOfMatch.get(n.subject_id) ?? null)
-            : n.subject_type === 'evaluation'
-              ? (referralOfEvaluation.get(n.subject_id) ?? null)
-              : null,
+        n.subject_id === null
+          ? null
+          : n.subject_type === 'referral'
+            ? n.subject_id
+            : n.subject_type === 'match'
+              ? (referralOfMatch.get(n.subject_id) ?? null)
+              : n.subject_type === 'evaluation'
+                ? (referralOfEvaluation.get(n.subject_id) ?? null)
+                : null,
       () => null
     )
     const referrals = rows.referrals.map((r) => {
-      const shown = toReferral(r) as unknown as Loose & { referrer: Loose }
+      const shown = toReferral(r)
       const { email: _e, phone: _p, ...referrer } = shown.referrer
       return {
         ...shown,

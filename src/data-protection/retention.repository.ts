@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import { effectiveSchedule, type RetentionMonths } from './retention-classes.js'
+import { jsonOf } from '../db/json.js'
 
 export interface RetentionSchedule {
   classes: RetentionMonths
@@ -24,7 +25,7 @@ export async function mergeSchedule(
   classes: Record<string, number>,
   by: string
 ): Promise<RetentionSchedule> {
-  const json = JSON.stringify(classes)
+  const json = jsonOf(classes)
   const row = await db
     .insertInto('retention_schedules')
     .values({ organisation_id: org, classes: json, updated_by: by })
@@ -186,4 +187,12 @@ export async function deleteExpiredIdempotencyKeys(
 export async function organisationIds(db: Executor, org: string | null): Promise<string[]> {
   if (org !== null) return [org]
   return (await db.selectFrom('organisations').select('id').orderBy('id').execute()).map((o) => o.id)
+}
+
+/**
+ * A retention batch commits without waiting for its WAL to reach the disk: one lost with the server
+ * is chosen again by the next run, its changes and events together.
+ */
+export async function commitWithoutFlush(trx: Executor): Promise<void> {
+  await sql`set local synchronous_commit = off`.execute(trx)
 }

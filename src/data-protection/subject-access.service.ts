@@ -3,14 +3,10 @@ import type { DB, SubjectAccessRequestRow } from '../db/types.js'
 import type { Caller } from '../auth/roles.js'
 import { AppError, invalidInput, notFound } from '../errors/catalogue.js'
 import { addMonths } from '../lib/dates.js'
-import type {
-  CreateSubjectAccessRequest,
-  RecordRef,
-  Subject,
-  SubjectAccessRequest
-} from '../schemas/data-protection.js'
+import type { CreateSubjectAccessRequest, RecordRef, SubjectAccessRequest } from '../schemas/data-protection.js'
 import * as repo from './subject-access.repository.js'
 import { resolveSubject } from './subjects.repository.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -31,7 +27,7 @@ export function toRequest(row: SubjectAccessRequestRow, records: RecordRef[]): S
   return {
     id: row.id,
     status: row.status as 'open',
-    subject: row.subject as Subject,
+    subject: row.subject,
     received_on: row.received_on,
     due_on: row.due_on,
     extended_months: row.extended_months,
@@ -57,13 +53,13 @@ export async function createRequest(
   const subject = await resolveSubject(trx, org, body.subject)
   return await repo.insertRequest(trx, {
     organisation_id: org,
-    subject: JSON.stringify(body.subject),
+    subject: jsonOf(body.subject),
     referral_ids: subject.referralIds,
     mentor_ids: subject.mentorIds,
     received_on: body.received_on,
     due_on: dueOn(body.received_on, 0),
-    extensions: JSON.stringify([]),
-    requester: JSON.stringify(body.requester),
+    extensions: jsonOf([]),
+    requester: jsonOf(body.requester),
     identity_verified: body.identity_verified,
     created_by: caller.sub
   })
@@ -110,7 +106,7 @@ export async function extendRequest(
   return await repo.updateRequest(trx, row.id, {
     extended_months: total,
     due_on: dueOn(row.received_on, total),
-    extensions: JSON.stringify(extensions)
+    extensions: jsonOf(extensions)
   })
 }
 

@@ -62,7 +62,7 @@ export async function resolveSubject(db: Executor, org: string, s: Subject): Pro
         .where('organisation_id', '=', org)
         .executeTakeFirst()
       if (r === undefined) throw nothingFound('No referral of this organisation has that id', 'referral_not_found')
-      const yp = r.young_person as { given_name: string; family_name: string; date_of_birth: string }
+      const yp = r.young_person
       who = { given: norm(yp.given_name), family: norm(yp.family_name), dob: yp.date_of_birth }
     } else {
       who = {

@@ -33,29 +33,26 @@ class NamingClient extends pg.Client {
   /** The client's wait while a raise is in force; null: the pool's query_timeout. */
   private raisedTimeoutMs: number | null = null
 
-  override query(...args: any[]): any {
-    let result: any
+  static {
+    // pg's `query` takes a dozen overloads; this one implementation serves them all and answers as pg does.
+    NamingClient.prototype.query = function (this: NamingClient, ...args: unknown[]) {
+      return this.sendNaming(args)
+    } as pg.Client['query']
+  }
+
+  private sendNaming(args: unknown[]): unknown {
     const text: unknown = args[0]
     // The raise applies from the statement after it; its end, from the statement that ends it.
     const raised = this.raisedTimeoutMs
     if (typeof text === 'string') this.followBound(text, args[1])
     const timeout = text === LOCK_WAIT_SQL ? raised : this.raisedTimeoutMs
-    if (args.length === 2 && typeof text === 'string' && Array.isArray(args[1])) {
-      const name = statementName(text)
-      result = super.query({
-        ...(name !== undefined ? { name } : {}),
-        text,
-        values: args[1],
-        ...(timeout !== null ? { query_timeout: timeout } : {})
-      })
-    } else {
-      result = (super.query as (...a: any[]) => any)(...args)
-    }
-    if (result === undefined || typeof result.then !== 'function') return result
+    const result: unknown =
+      args.length === 2 && typeof text === 'string' && Array.isArray(args[1])
+        ? super.query(namedQuery(text, args[1], timeout))
+        : Reflect.apply(super.query, this, args)
+    if (!isPromise(result)) return result
     return result.catch((err: unknown) => {
-      if ((err as Error | null)?.message === READ_TIMEOUT) {
-        ;(this as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
-      }
+      if ((err as Error | null)?.message === READ_TIMEOUT) this.connection.stream.destroy()
       throw err
     })
   }
@@ -69,6 +66,24 @@ class NamingClient extends pg.Client {
     }
   }
 }
+
+/** A statement sent by its prepared name when prepared.ts names it, waiting `timeout` ms when raised. */
+function namedQuery(
+  text: string,
+  values: unknown[],
+  timeout: number | null
+): pg.QueryConfig & { query_timeout?: number } {
+  const name = statementName(text)
+  return {
+    ...(name !== undefined ? { name } : {}),
+    text,
+    values,
+    ...(timeout !== null ? { query_timeout: timeout } : {})
+  }
+}
+
+const isPromise = (v: unknown): v is Promise<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
 
 export interface DatabaseOptions {
   /**

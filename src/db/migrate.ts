@@ -45,7 +45,7 @@ async function endClient(client: pg.Client): Promise<void> {
     })
   ])
   clearTimeout(timer)
-  if (!ended) (client as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy()
+  if (!ended) client.connection.stream.destroy()
 }
 
 /**
@@ -55,8 +55,8 @@ async function endClient(client: pg.Client): Promise<void> {
  * Migrations are numbered in ranges written side by side, so one can arrive with a lower number than
  * one a database already has (0040 after 0080 ran): it is applied then, not refused as out of order.
  */
-export async function migrateToLatest(
-  db: Kysely<any>,
+export async function migrateToLatest<T>(
+  db: Kysely<T>,
   available: Record<string, Migration> = migrations
 ): Promise<MigrationResultSet> {
   const migrator = new Migrator({

@@ -8,19 +8,49 @@
  * - Columns a CHECK constraint limits to a list (statuses, vetting outcomes) carry that list's type.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { Static } from 'typebox'
 import type {
+  AvailabilitySlotSchema,
   DBS_LEVELS,
   DBS_OUTCOMES,
   DBS_WORKFORCES,
+  DbsCheckSchema,
   INTERVIEW_OUTCOMES,
   MentorStatus,
+  ProfessionalBackgroundSchema,
   TRAINING_KINDS
 } from '../schemas/mentors.js'
-import type { MatchStatus } from '../schemas/matches.js'
-import type { ReferralStatus } from '../schemas/referrals.js'
+import type { Agreements, Goal, GOAL_STATUSES, Introduction, LOCATION_TYPES, MatchStatus } from '../schemas/matches.js'
+import type { Plan } from '../schemas/matching.js'
+import type { RecordRef, RetainedRecord, Subject, SubjectAccessRequest } from '../schemas/data-protection.js'
+import type {
+  CONCERN_CATEGORIES,
+  CONCERN_KINDS,
+  OUTCOMES,
+  RETENTION_CLASSES
+} from '../schemas/safeguarding-concerns.js'
+import type { User } from '../schemas/users.js'
+import type { AuditAction, AuditOutcome, AuditResourceType } from '../schemas/audit-events.js'
+import type {
+  ConsentSchema,
+  NeedsSchema,
+  PreferencesSchema,
+  Referral,
+  ReferralStatus,
+  ReferrerSchema,
+  RisksSchema,
+  Screening,
+  YoungPersonSchema
+} from '../schemas/referrals.js'
+import type { ProgrammeRules, PROGRAMME_KINDS } from '../schemas/programmes.js'
+import type { JsonText } from './json.js'
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
-type Json<T> = ColumnType<T, string | T, string | T>
+/**
+ * A jsonb column holding a `T`: read as `T`, written as `jsonOf(value)` (src/db/json.ts), the value's
+ * JSON text carrying its type, so that writing the wrong shape fails the type check.
+ */
+type Json<T> = ColumnType<T, JsonText<T>, JsonText<T>>
 
 export interface OrganisationsTable {
   id: Generated<string>
@@ -40,10 +70,10 @@ export interface ProgrammesTable {
   id: Generated<string>
   organisation_id: string
   name: string
-  kind: string
+  kind: (typeof PROGRAMME_KINDS)[number]
   description: string | null
   active: Generated<boolean>
-  rules: Json<unknown>
+  rules: Json<ProgrammeRules>
   version: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
@@ -56,26 +86,26 @@ export interface ReferralsTable {
   reference: string
   status: ReferralStatus
   created_by: string
-  young_person: Json<unknown>
-  referrer: Json<unknown>
-  needs: Json<unknown>
-  risks: Json<unknown>
-  preferences: Json<unknown>
-  consent: Json<unknown>
-  other_services: Json<unknown>
-  screening: Json<unknown>
+  young_person: Json<Static<typeof YoungPersonSchema>>
+  referrer: Json<Static<typeof ReferrerSchema>>
+  needs: Json<Static<typeof NeedsSchema>>
+  risks: Json<Static<typeof RisksSchema>>
+  preferences: Json<Static<typeof PreferencesSchema>>
+  consent: Json<Static<typeof ConsentSchema>>
+  other_services: Json<string[]>
+  screening: Json<Screening>
   referrer_key: string
   education_setting_key: string | null
   team_key: string | null
   funded_place: Generated<boolean>
-  information_request: Json<unknown> | null
-  decline: Json<unknown> | null
-  withdrawal: Json<unknown> | null
+  information_request: Json<NonNullable<Referral['information_request']>> | null
+  decline: Json<NonNullable<Referral['decline']>> | null
+  withdrawal: Json<NonNullable<Referral['withdrawal']>> | null
   accepted_at: Date | null
   matched_at: Date | null
   closed_at: Date | null
   /** What a referrer may see of the current match: `{status, mentor_first_name}`. */
-  match_summary: Json<unknown> | null
+  match_summary: Json<NonNullable<Referral['match']>> | null
   /** Shared by referrals a coordinator linked as one young person; null when linked to none. */
   young_person_id: string | null
   /** Given and family name normalised, in alphabetical order (duplicate detection). */
@@ -106,7 +136,8 @@ export interface IdempotencyKeysTable {
   operation: string
   request_hash: string
   response_status: number | null
-  response_body: Json<unknown> | null
+  /** The response the first request got: an object, as sent. */
+  response_body: Json<object> | null
   created_at: Timestamp
 }
 
@@ -121,7 +152,7 @@ export interface NotificationsTable {
   body: string
   subject_type: string | null
   subject_id: string | null
-  status: Generated<string>
+  status: Generated<'pending' | 'sent' | 'failed'>
   attempts: Generated<number>
   last_error: string | null
   provider: string | null
@@ -141,7 +172,7 @@ export interface UsersTable {
   organisation_id: string
   email: string
   name: string
-  roles: string[]
+  roles: User['roles']
   subject: string | null
   active: Generated<boolean>
   safeguarding_lead: Generated<boolean>
@@ -168,10 +199,10 @@ export interface MentorsTable {
   postcode: string
   latitude: number | null
   longitude: number | null
-  availability: Json<Array<{ day: string; part: string }>>
+  availability: Json<Array<Static<typeof AvailabilitySlotSchema>>>
   delivery_modes: Json<string[]>
   capacity: Generated<number>
-  professional_background: Json<{ role: string; organisation: string; involvement_ended_on: string } | null> | null
+  professional_background: Json<Static<typeof ProfessionalBackgroundSchema> | null> | null
   works_in_care_system: Generated<boolean>
   subject: string | null
   approved_at: Date | null
@@ -232,7 +263,7 @@ export interface MentorDbsChecksTable {
   update_service_subscribed: Generated<boolean>
   update_service_subscription_id: string | null
   outcome: (typeof DBS_OUTCOMES)[number]
-  risk_decision: Json<{ acceptable: boolean; decided_on: string; rationale: string; decided_by: string } | null> | null
+  risk_decision: Json<Static<typeof DbsCheckSchema>['risk_decision']> | null
   renewal_in_progress: Generated<boolean>
   recorded_by: string
   created_at: Timestamp
@@ -285,8 +316,8 @@ export interface MatchesTable {
   mentor_id: string
   programme_id: string
   status: MatchStatus
-  introduction: Json<unknown>
-  agreements: Json<unknown> | null
+  introduction: Json<Introduction>
+  agreements: Json<Agreements> | null
   started_on: string | null
   paused_at: string | null
   closed_on: string | null
@@ -328,9 +359,9 @@ export interface MatchingPlansTable {
   organisation_id: string
   programme_id: string
   as_of: string
-  pairs: Json<unknown>
-  unmatched: Json<unknown>
-  summary: Json<unknown>
+  pairs: Json<Array<Omit<Plan['pairs'][number], 'state' | 'match_id'>>>
+  unmatched: Json<Plan['unmatched']>
+  summary: Json<Plan['summary']>
   created_by: string
   created_at: Timestamp
   updated_at: Timestamp
@@ -342,7 +373,7 @@ export interface MatchSessionsTable {
   match_id: string
   held_on: string
   duration_minutes: number
-  location_type: string
+  location_type: (typeof LOCATION_TYPES)[number]
   attended: boolean
   notes: string | null
   recorded_by: string
@@ -358,9 +389,9 @@ export interface MatchGoalsTable {
   title: string
   description: string | null
   target_date: string | null
-  status: Generated<string>
+  status: Generated<(typeof GOAL_STATUSES)[number]>
   progress: Generated<number>
-  progress_notes: Json<unknown>
+  progress_notes: Json<Goal['progress_notes']>
   created_by: string
   version: Generated<number>
   created_at: Timestamp
@@ -372,14 +403,14 @@ export interface SafeguardingConcernsTable {
   organisation_id: string
   referral_id: string
   match_id: string | null
-  category: string
+  category: (typeof CONCERN_CATEGORIES)[number]
   description: string
   occurred_on: string | null
   immediate_risk: boolean
   raised_by: string
   raised_role: string
   anonymised_at: Generated<Date | null>
-  kind: Generated<string>
+  kind: Generated<(typeof CONCERN_KINDS)[number]>
   raised_at: Generated<Date>
   mentor_id: string | null
   acknowledgement_due_at: Date | null
@@ -393,11 +424,11 @@ export interface SafeguardingConcernsTable {
   lado_recorded_by: string | null
   lado_recorded_at: Date | null
   lado_escalated_at: Date | null
-  outcome: string | null
+  outcome: (typeof OUTCOMES)[number] | null
   outcome_note: string | null
   outcome_by: string | null
   outcome_at: Date | null
-  retention_class: string | null
+  retention_class: (typeof RETENTION_CLASSES)[number] | null
   mentor_suspended: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
@@ -500,14 +531,14 @@ export interface LegalHoldsTable {
 export interface SubjectAccessRequestsTable {
   id: Generated<string>
   organisation_id: string
-  subject: Json<unknown>
+  subject: Json<Subject>
   referral_ids: string[]
   mentor_ids: string[]
   received_on: string
   due_on: string
   extended_months: Generated<number>
-  extensions: Json<Array<{ months: number; reason: string; by: string; at: string }>>
-  requester: Json<{ name: string; relationship: string }>
+  extensions: Json<SubjectAccessRequest['extensions']>
+  requester: Json<SubjectAccessRequest['requester']>
   identity_verified: boolean
   status: Generated<string>
   sent_on: string | null
@@ -521,13 +552,13 @@ export interface SubjectAccessRequestsTable {
 export interface ErasureRequestsTable {
   id: Generated<string>
   organisation_id: string
-  subject: Json<unknown>
+  subject: Json<Subject>
   referral_ids: string[]
   mentor_ids: string[]
   reason: string
   status: Generated<string>
-  erasable: Json<unknown>
-  retained: Json<unknown>
+  erasable: Json<RecordRef[]>
+  retained: Json<RetainedRecord[]>
   requested_by: string
   approved_by: string | null
   approved_at: Date | null
@@ -544,13 +575,13 @@ export interface AuditEventsTable {
   at: Generated<Date>
   actor_id: string
   actor_role: string
-  action: string
-  resource_type: string
+  action: AuditAction
+  resource_type: AuditResourceType
   resource_id: string
   referral_id: string | null
   mentor_id: string | null
   purpose: string | null
-  outcome: Generated<string>
+  outcome: Generated<AuditOutcome>
   request_id: string
 }
 
@@ -643,6 +674,7 @@ export type ProgrammeRow = Selectable<ProgrammesTable>
 export type ReferralRow = Selectable<ReferralsTable>
 export type NewReferral = Insertable<ReferralsTable>
 export type ReferralUpdate = Updateable<ReferralsTable>
+export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>
 export type UserRow = Selectable<UsersTable>
 export type NotificationRow = Selectable<NotificationsTable>
 export type NewNotification = Insertable<NotificationsTable>

@@ -111,8 +111,13 @@ function redisBackend(config: Config): QueueBackend {
  * a queue made while PostgreSQL was unreachable (starting, or slow on a loaded machine) would stay
  * broken for good. Forgetting a failed start lets the next operation try again, as Redis does.
  */
+interface Startable {
+  waitUntilReady?: unknown
+  readyPromise?: unknown
+}
+
 function retryFailedStart(target: unknown): void {
-  const backend = (target as { backend?: Record<string, any> }).backend
+  const backend = (target as { backend?: Startable & { connection?: Startable } }).backend
   for (const part of [backend?.connection, backend]) {
     if (part === undefined || typeof part.waitUntilReady !== 'function') continue
     const waitUntilReady = part.waitUntilReady.bind(part) as () => Promise<void>
@@ -164,7 +169,7 @@ function postgresBackend(config: Config): QueueBackend {
     idleTimeoutMillis: 60_000,
     application_name: 'waymark queues'
   })
-  const queues: Array<Queue<any>> = []
+  const queues: Array<Pick<Queue, 'getJobCountByTypes'>> = []
   return {
     kind: 'postgres',
     queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
@@ -178,19 +183,21 @@ function postgresBackend(config: Config): QueueBackend {
       retryFailedStart(pgQueue)
       // Connect and check the schema now rather than on the first job a request adds.
       pgQueue.waitUntilReady().catch(() => {})
-      // Typed as a Redis queue: the code uses only what both backends have (add, schedulers, close).
+      // Typed as a Redis queue: the code uses only what both backends have (add, schedulers, close), and
+      // bull-board takes only Redis-typed queues. BullMQ types a queue by its backend, with no common type.
       const queue = pgQueue as unknown as Queue<D>
       queues.push(queue)
       return queue
     },
     worker: <D, R>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => {
-      const worker = new Pg.Worker<D, R>(
-        name,
-        processor as any,
-        { ...options, connection: connection((options.concurrency ?? 1) + 2), prefix: config.QUEUE_PREFIX } as any
-      )
+      const worker = new Pg.Worker<D, R>(name, processor, {
+        ...options,
+        connection: connection((options.concurrency ?? 1) + 2),
+        prefix: config.QUEUE_PREFIX
+      })
       guardCheckedOutClients(worker)
       retryFailedStart(worker)
+      // Typed as a Redis worker, as the queue is: the code only closes it and listens to its events.
       return worker as unknown as Worker<D, R>
     },
     ping: async () => {

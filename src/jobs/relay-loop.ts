@@ -204,5 +204,5 @@ function close(client: pg.Client): void {
 }
 
 function destroy(client: pg.Client): void {
-  ;(client as unknown as { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy()
+  client.connection?.stream?.destroy()
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
-import { sql } from 'kysely'
 import type { Database } from '../db/database.js'
 import type { Transaction } from 'kysely'
 import type { DB } from '../db/types.js'
 import { AppError } from '../errors/catalogue.js'
 import type { Caller } from '../auth/roles.js'
+import { claimKey, findKey, storeResponse } from './idempotency.repository.js'
 
 export interface Stored<T> {
   status: number
@@ -32,7 +32,7 @@ export function requestHash(operation: string, body: unknown): string {
  * and the response commit together, so a retry returns the first response and creates nothing, and
  * the same key with a different body is refused. Without a key, it is a plain transaction.
  */
-export async function runIdempotent<T>(
+export async function runIdempotent<T extends object>(
   db: Database,
   caller: Caller,
   key: string | undefined,
@@ -43,36 +43,19 @@ export async function runIdempotent<T>(
   return await db.transaction().execute(async (trx) => {
     if (key === undefined) return { ...(await work(trx)), replayed: false }
     const hash = requestHash(operation, body)
-    const org = caller.org ?? 'platform'
-    const inserted = await trx
-      .insertInto('idempotency_keys')
-      .values({ organisation_id: org, caller_id: caller.sub, key, operation, request_hash: hash })
-      .onConflict((oc) => oc.doNothing())
-      .returning('key')
-      .executeTakeFirst()
-    if (inserted === undefined) {
-      const existing = await trx
-        .selectFrom('idempotency_keys')
-        .selectAll()
-        .where('organisation_id', '=', org)
-        .where('caller_id', '=', caller.sub)
-        .where('key', '=', key)
-        .executeTakeFirstOrThrow()
+    const owner = { organisation_id: caller.org ?? 'platform', caller_id: caller.sub, key }
+    if (!(await claimKey(trx, owner, { operation, request_hash: hash }))) {
+      const existing = await findKey(trx, owner)
       if (existing.operation !== operation || existing.request_hash !== hash || existing.response_status === null) {
         throw new AppError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request', {
           reasons: [{ code: 'idempotency_key_reused', message: 'Use a new key for a new request' }]
         })
       }
+      // The body this operation stored, as JSON gave it back.
       return { status: existing.response_status, body: existing.response_body as T, replayed: true }
     }
     const result = await work(trx)
-    await trx
-      .updateTable('idempotency_keys')
-      .set({ response_status: result.status, response_body: sql`${JSON.stringify(result.body)}::jsonb` })
-      .where('organisation_id', '=', org)
-      .where('caller_id', '=', caller.sub)
-      .where('key', '=', key)
-      .execute()
+    await storeResponse(trx, owner, result)
     return { ...result, replayed: false }
   })
 }

@@ -5,9 +5,37 @@
  * those fields required); parameters with a default are optional; every enum states its type; the
  * headers the API sends are declared; every request body has an example and every response a description.
  */
-import { exampleOf, REQUEST_EXAMPLES } from './openapi-examples.js'
+import { exampleOf, REQUEST_EXAMPLES, type SchemaNode } from './openapi-examples.js'
 
-type Json = Record<string, any>
+interface MediaType {
+  schema?: SchemaNode
+  example?: unknown
+  [key: string]: unknown
+}
+
+interface ResponseObject {
+  description?: string
+  headers?: Record<string, unknown>
+  content?: Record<string, MediaType>
+  [key: string]: unknown
+}
+
+interface Operation {
+  operationId: string
+  summary?: string
+  description?: string
+  parameters?: Array<{ schema?: SchemaNode; required?: boolean; [key: string]: unknown }>
+  requestBody?: { content?: Record<string, MediaType>; [key: string]: unknown }
+  responses: Record<string, ResponseObject>
+  [key: string]: unknown
+}
+
+/** The OpenAPI document as @fastify/swagger makes it: the parts refined here typed, the rest unknown. */
+export interface OpenApiObject {
+  components?: { schemas?: Record<string, SchemaNode>; headers?: Record<string, unknown>; [key: string]: unknown }
+  paths: Record<string, Record<string, Operation>>
+  [key: string]: unknown
+}
 
 const REF = '#/components/schemas/'
 const HEADERS = '#/components/headers/'
@@ -30,14 +58,14 @@ function noun(operationId: string): string | null {
   return rest
 }
 
-function walk(node: unknown, visit: (n: Json) => void): void {
+function walk(node: unknown, visit: (n: SchemaNode) => void): void {
   if (Array.isArray(node)) {
     node.forEach((n) => walk(n, visit))
     return
   }
   if (node === null || typeof node !== 'object') return
-  visit(node as Json)
-  for (const v of Object.values(node as Json)) walk(v, visit)
+  visit(node as SchemaNode)
+  for (const v of Object.values(node)) walk(v, visit)
 }
 
 function typeOf(v: unknown): string {
@@ -47,7 +75,7 @@ function typeOf(v: unknown): string {
 }
 
 /** `type` on every enum and const, from its values. */
-function typeEnums(doc: Json): void {
+function typeEnums(doc: OpenApiObject): void {
   walk(doc, (n) => {
     const values: unknown[] | undefined = Array.isArray(n.enum) ? n.enum : 'const' in n ? [n.const] : undefined
     if (values === undefined || n.type !== undefined) return
@@ -58,11 +86,12 @@ function typeEnums(doc: Json): void {
 }
 
 /** A copy without `default` anywhere, the default told in the description instead. */
-function withoutDefaults(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(withoutDefaults)
+function withoutDefaults<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(withoutDefaults) as T
   if (schema === null || typeof schema !== 'object') return schema
-  const out: Json = {}
-  for (const [k, v] of Object.entries(schema as Json)) {
+  const node = schema as SchemaNode
+  const out: SchemaNode = {}
+  for (const [k, v] of Object.entries(node)) {
     if (k === 'default') continue
     // Property names, enum values and examples are data, not schemas.
     out[k] = k === 'enum' || k === 'examples' || k === 'example' || k === 'required' ? v : withoutDefaults(v)
@@ -70,20 +99,20 @@ function withoutDefaults(schema: unknown): unknown {
   // A field with a default may be left out.
   if (Array.isArray(out.required) && out.properties !== undefined) {
     const optional = new Set(
-      Object.entries(schema as Json).length > 0
-        ? Object.entries(((schema as Json).properties ?? {}) as Json)
+      Object.entries(node).length > 0
+        ? Object.entries(node.properties ?? {})
             .filter(([, p]) => p !== null && typeof p === 'object' && 'default' in p)
             .map(([k]) => k)
         : []
     )
-    out.required = (out.required as string[]).filter((k) => !optional.has(k))
-    if ((out.required as string[]).length === 0) delete out.required
+    out.required = out.required.filter((k) => !optional.has(k))
+    if (out.required.length === 0) delete out.required
   }
-  if ('default' in (schema as Json) && typeof (schema as Json).default !== 'object') {
-    const told = `Default: \`${JSON.stringify((schema as Json).default)}\`.`
-    out.description = typeof out.description === 'string' ? `${out.description as string}. ${told}` : told
+  if ('default' in node && typeof node.default !== 'object') {
+    const told = `Default: \`${JSON.stringify(node.default)}\`.`
+    out.description = typeof out.description === 'string' ? `${out.description}. ${told}` : told
   }
-  return out
+  return out as T
 }
 
 function hasDefault(schema: unknown): boolean {
@@ -96,12 +125,12 @@ function hasDefault(schema: unknown): boolean {
 
 class Namer {
   private readonly byShape = new Map<string, string>()
-  constructor(private readonly schemas: Json) {
+  constructor(private readonly schemas: Record<string, SchemaNode>) {
     for (const [name, s] of Object.entries(schemas)) this.byShape.set(JSON.stringify(s), name)
   }
 
   /** A $ref to the schema under `name` (or under the name an identical schema has already). */
-  ref(schema: Json, name: string): Json {
+  ref(schema: SchemaNode, name: string): SchemaNode {
     if (typeof schema.$ref === 'string') return schema
     const shape = JSON.stringify(schema)
     let chosen = this.byShape.get(shape)
@@ -116,8 +145,7 @@ class Namer {
 }
 
 /** The input twin of a component schema with defaults: the same without them, named `<Name>Input`. */
-function inputSchemas(doc: Json, body: unknown): void {
-  const schemas = doc.components.schemas as Json
+function inputSchemas(schemas: Record<string, SchemaNode>, body: unknown): void {
   walk(body, (n) => {
     if (typeof n.$ref !== 'string' || !n.$ref.startsWith(REF)) return
     const name = n.$ref.slice(REF.length)
@@ -125,13 +153,13 @@ function inputSchemas(doc: Json, body: unknown): void {
     const input = `${name}Input`
     if (schemas[input] === undefined) {
       schemas[input] = withoutDefaults(schemas[name])
-      inputSchemas(doc, schemas[input])
+      inputSchemas(schemas, schemas[input])
     }
     n.$ref = `${REF}${input}`
   })
 }
 
-function isPage(s: Json): boolean {
+function isPage(s: SchemaNode): boolean {
   return s.type === 'object' && s.properties?.data?.type === 'array' && s.properties?.next_cursor !== undefined
 }
 
@@ -163,7 +191,7 @@ const ETAG = new Set([
   'createUser'
 ])
 
-const COMPONENT_HEADERS: Json = {
+const COMPONENT_HEADERS: Record<string, unknown> = {
   XRequestId: {
     description:
       "The request's id (yours, when you sent a valid `x-request-id`); it is in every log line and error body",
@@ -190,8 +218,8 @@ const STATUS_TEXT: Record<string, string> = {
   204: 'Done; no content'
 }
 
-function headersFor(operationId: string, path: string, status: string): Json {
-  const h: Json = { 'x-request-id': { $ref: `${HEADERS}XRequestId` } }
+function headersFor(operationId: string, path: string, status: string): Record<string, { $ref: string }> {
+  const h: Record<string, { $ref: string }> = { 'x-request-id': { $ref: `${HEADERS}XRequestId` } }
   const ok = status.startsWith('2')
   if (path.startsWith('/v1/') && (ok || status === '429')) {
     h['x-ratelimit-limit'] = { $ref: `${HEADERS}RateLimitLimit` }
@@ -208,58 +236,58 @@ function headersFor(operationId: string, path: string, status: string): Json {
  * An object default that its own schema refuses (`{}` for an object with required members, filled in
  * member by member by their own defaults) says nothing a reader can use: left out.
  */
-function dropPartialDefaults(doc: Json): void {
+function dropPartialDefaults(doc: OpenApiObject): void {
   walk(doc, (n) => {
-    if (n.default === null || typeof n.default !== 'object' || Array.isArray(n.default)) return
-    const required = Array.isArray(n.required) ? (n.required as string[]) : []
-    if (required.some((k) => !(k in n.default))) delete n.default
+    const given = n.default
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) return
+    const required = Array.isArray(n.required) ? n.required : []
+    if (required.some((k) => !(k in given))) delete n.default
   })
 }
 
 /** Applies every rule above to the document as @fastify/swagger made it (its `transformObject`). */
-export function refineOpenApi(generated: Json): Json {
+export function refineOpenApi(generated: OpenApiObject): OpenApiObject {
   // A copy: the document may share objects with the schemas the routes validate with.
   const doc = structuredClone(generated)
   doc.components ??= {}
-  doc.components.schemas ??= {}
+  const schemas = (doc.components.schemas ??= {})
   doc.components.headers = { ...doc.components.headers, ...COMPONENT_HEADERS }
-  const namer = new Namer(doc.components.schemas)
-  const operations: Array<{ path: string; method: string; op: Json }> = []
-  for (const [path, item] of Object.entries(doc.paths as Json)) {
-    for (const [method, op] of Object.entries(item as Json)) operations.push({ path, method, op: op as Json })
+  const namer = new Namer(schemas)
+  const operations: Array<{ path: string; method: string; op: Operation }> = []
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) operations.push({ path, method, op })
   }
   // Reads name the resources first, so that writes answering with the same shape refer to them.
-  const order = (o: { op: Json }): number =>
+  const order = (o: { op: Operation }): number =>
     /^get/.test(o.op.operationId) ? 0 : /^list/.test(o.op.operationId) ? 1 : 2
   for (const { path, op } of [...operations].sort((a, b) => order(a) - order(b))) {
-    const id = op.operationId as string
+    const id = op.operationId
     op.description ??= op.summary
-    for (const p of (op.parameters ?? []) as Json[]) {
+    for (const p of op.parameters ?? []) {
       if (p.schema !== undefined && 'default' in p.schema) p.required = false
     }
     const body = op.requestBody?.content?.['application/json']
     if (body?.schema !== undefined) {
-      const input = withoutDefaults(body.schema) as Json
-      inputSchemas(doc, input)
+      const input = withoutDefaults(body.schema)
+      inputSchemas(schemas, input)
       body.schema = namer.ref(input, `${pascal(id)}Request`)
-      body.example = REQUEST_EXAMPLES[id] ?? body.example ?? exampleOf(input, doc)
+      body.example = REQUEST_EXAMPLES[id] ?? body.example ?? exampleOf(input, { components: { schemas } })
     }
-    for (const [status, response] of Object.entries(op.responses as Json)) {
-      const r = response as Json
+    for (const [status, r] of Object.entries(op.responses)) {
       if (r.description === undefined || r.description === 'Default Response') {
         r.description = status.startsWith('2')
-          ? `${STATUS_TEXT[status] ?? 'The result'}: ${(op.summary as string | undefined)?.replace(/^./, (c) => c.toLowerCase()) ?? id}`
+          ? `${STATUS_TEXT[status] ?? 'The result'}: ${op.summary?.replace(/^./, (c) => c.toLowerCase()) ?? id}`
           : `Status ${status}`
       }
       r.headers = { ...headersFor(id, path, status), ...r.headers }
       const json = r.content?.['application/json']
       if (!status.startsWith('2') || json?.schema === undefined || typeof json.schema.$ref === 'string') continue
       const name = noun(id)
-      if (isPage(json.schema)) {
-        const item = json.schema.properties.data.items as Json
-        const itemRef = namer.ref(item, name ?? `${pascal(id)}Item`)
-        json.schema.properties.data.items = itemRef
-        json.schema = namer.ref(json.schema, `${(itemRef.$ref as string).slice(REF.length)}Page`)
+      const data = json.schema.properties?.data
+      if (isPage(json.schema) && data?.items !== undefined) {
+        const itemRef = namer.ref(data.items, name ?? `${pascal(id)}Item`)
+        data.items = itemRef
+        json.schema = namer.ref(json.schema, `${(itemRef.$ref ?? '').slice(REF.length)}Page`)
       } else {
         json.schema = namer.ref(json.schema, name ?? `${pascal(id)}Response`)
       }

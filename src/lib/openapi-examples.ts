@@ -2,7 +2,38 @@
  * Examples of request bodies for the OpenAPI document: written out where a realistic one matters most
  * (a referral, a programme), made from the schema elsewhere, with values a caseworker would recognise.
  */
-type Json = Record<string, any>
+/** A JSON Schema as the document holds it: the keywords read here typed, any other unknown. */
+export interface SchemaNode {
+  $ref?: string
+  type?: string | string[]
+  const?: unknown
+  enum?: unknown[]
+  anyOf?: SchemaNode[]
+  oneOf?: SchemaNode[]
+  allOf?: SchemaNode[]
+  properties?: Record<string, SchemaNode>
+  required?: string[]
+  minProperties?: number
+  additionalProperties?: boolean | SchemaNode
+  patternProperties?: Record<string, SchemaNode>
+  items?: SchemaNode
+  minItems?: number
+  minimum?: number
+  exclusiveMinimum?: number
+  maximum?: number
+  format?: string
+  pattern?: string
+  minLength?: number
+  maxLength?: number
+  default?: unknown
+  description?: string
+  [keyword: string]: unknown
+}
+
+/** Where a `$ref` to a component schema points. */
+export interface SchemaComponents {
+  components: { schemas: Record<string, SchemaNode> }
+}
 
 const PROGRAMME_ID = '3f8a2c1e-5b7d-4e9a-8c6f-1d2e3f4a5b6c'
 
@@ -71,14 +102,14 @@ const BY_NAME: Record<string, unknown> = {
   secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 }
 
-function resolve(schema: Json, doc: Json): Json {
+function resolve(schema: SchemaNode, doc: SchemaComponents): SchemaNode {
   if (typeof schema.$ref === 'string' && schema.$ref.startsWith('#/components/schemas/')) {
     return doc.components.schemas[schema.$ref.slice('#/components/schemas/'.length)] ?? {}
   }
   return schema
 }
 
-function stringExample(s: Json, name: string): string {
+function stringExample(s: SchemaNode, name: string): string {
   switch (s.format) {
     case 'uuid':
       return '7c9e6679-7425-40de-944b-e07fc1f90ae7'
@@ -93,10 +124,11 @@ function stringExample(s: Json, name: string): string {
   }
   const known = BY_NAME[name]
   let value = typeof known === 'string' ? known : 'Example text'
-  if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) {
+  const pattern = s.pattern
+  if (typeof pattern === 'string' && !new RegExp(pattern, 'u').test(value)) {
     value =
       ['BMI', 'bmi', 'example', 'EXAMPLE', 'A1', 'a-1', '12345', '001234567890', '10:00'].find((v) =>
-        new RegExp(s.pattern, 'u').test(v)
+        new RegExp(pattern, 'u').test(v)
       ) ?? value
   }
   if (typeof s.maxLength === 'number' && value.length > s.maxLength) value = value.slice(0, s.maxLength)
@@ -105,33 +137,32 @@ function stringExample(s: Json, name: string): string {
 }
 
 /** An example value that the schema accepts: required fields only, the first of every choice. */
-export function exampleOf(schema: Json, doc: Json, name = '', depth = 0): unknown {
+export function exampleOf(schema: SchemaNode, doc: SchemaComponents, name = '', depth = 0): unknown {
   const s = resolve(schema, doc)
   if (depth > 8) return undefined
   if ('const' in s) return s.const
-  if (Array.isArray(s.enum)) return s.enum.find((v: unknown) => v !== null) ?? s.enum[0]
+  if (Array.isArray(s.enum)) return s.enum.find((v) => v !== null) ?? s.enum[0]
   const choice = s.anyOf ?? s.oneOf
-  if (Array.isArray(choice))
-    return exampleOf(choice.find((c: Json) => c.type !== 'null') ?? choice[0], doc, name, depth + 1)
-  if (Array.isArray(s.allOf)) return Object.assign({}, ...s.allOf.map((p: Json) => exampleOf(p, doc, name, depth + 1)))
-  const type = Array.isArray(s.type) ? s.type.find((t: string) => t !== 'null') : s.type
+  if (Array.isArray(choice)) return exampleOf(choice.find((c) => c.type !== 'null') ?? choice[0], doc, name, depth + 1)
+  if (Array.isArray(s.allOf)) return Object.assign({}, ...s.allOf.map((p) => exampleOf(p, doc, name, depth + 1)))
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type
   switch (type) {
     case 'object': {
-      const out: Json = {}
-      for (const key of (s.required ?? []) as string[]) {
+      const out: Record<string, unknown> = {}
+      for (const key of s.required ?? []) {
         const v = exampleOf(s.properties?.[key] ?? {}, doc, key, depth + 1)
         if (v !== undefined) out[key] = v
       }
       // A change needs at least one field: the first one it may name.
       if (Object.keys(out).length < (s.minProperties ?? 0)) {
         const first = Object.keys(s.properties ?? {})[0]
-        if (first !== undefined) out[first] = exampleOf(s.properties[first], doc, first, depth + 1)
+        if (first !== undefined) out[first] = exampleOf(s.properties?.[first] ?? {}, doc, first, depth + 1)
         else if (typeof s.additionalProperties === 'object')
           out.confidence = exampleOf(s.additionalProperties, doc, 'confidence', depth + 1)
         else if (typeof s.patternProperties === 'object') {
-          const [pattern, value] = Object.entries(s.patternProperties as Json)[0]
+          const [pattern, value] = Object.entries(s.patternProperties)[0]
           out[['confidence', 'field', 'a'].find((k) => new RegExp(pattern, 'u').test(k)) ?? 'a'] = exampleOf(
-            value as Json,
+            value,
             doc,
             'confidence',
             depth + 1

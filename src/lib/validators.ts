@@ -26,8 +26,8 @@ export function bodyStrictValidatorFactory(pending: PendingCompiles) {
       const compiled = pending.defer(() => (route.httpPart === 'body' ? strict(route) : coercing(route)))
       // Fastify reads `schemaEnv` before each call (Ajv's, to coerce a root value in place) and
       // `errors` after a failed one: both are the compiled validator's.
-      const validate = ((...args: unknown[]) =>
-        (compiled() as (...a: unknown[]) => unknown)(...args)) as unknown as Validator
+      // The function is made a validator by the two properties defined next.
+      const validate = ((...args: Parameters<Validator>) => compiled()(...args)) as Validator
       Object.defineProperty(validate, 'schemaEnv', { get: () => (compiled() as { schemaEnv?: unknown }).schemaEnv })
       Object.defineProperty(validate, 'errors', { get: () => (compiled() as { errors?: unknown }).errors })
       return validate

@@ -1,6 +1,7 @@
-import { sql } from 'kysely'
+import { sql, type Selectable } from 'kysely'
 import type { Executor } from '../db/database.js'
-import type { MatchGoalRow, MatchSessionRow } from '../db/types.js'
+import type { MatchGoalRow, MatchGoalsTable, MatchSessionRow, MatchSessionsTable } from '../db/types.js'
+import { jsonOf, type JsonText } from '../db/json.js'
 import type { Position } from '../lib/cursor.js'
 
 export async function insertSession(
@@ -10,7 +11,7 @@ export async function insertSession(
     match_id: string
     held_on: string
     duration_minutes: number
-    location_type: string
+    location_type: MatchSessionsTable['location_type']
     attended: boolean
     notes: string | null
     recorded_by: string
@@ -49,7 +50,7 @@ export async function insertGoal(
 ): Promise<MatchGoalRow> {
   return await db
     .insertInto('match_goals')
-    .values({ ...values, progress_notes: '[]' })
+    .values({ ...values, progress_notes: jsonOf([]) })
     .returningAll()
     .executeTakeFirstOrThrow()
 }
@@ -77,7 +78,13 @@ export async function lockGoal(db: Executor, matchId: string, id: string): Promi
 export async function updateGoal(
   db: Executor,
   id: string,
-  set: { title?: string; target_date?: string | null; status?: string; progress?: number; progress_notes?: string }
+  set: {
+    title?: string
+    target_date?: string | null
+    status?: Selectable<MatchGoalsTable>['status']
+    progress?: number
+    progress_notes?: JsonText<MatchGoalRow['progress_notes']>
+  }
 ): Promise<MatchGoalRow> {
   return await db
     .updateTable('match_goals')

@@ -4,14 +4,14 @@ import type { Caller } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound } from '../errors/catalogue.js'
 import type { Executor } from '../db/database.js'
-import type { ProgrammeRules } from '../schemas/programmes.js'
-import type { CreateSession } from '../schemas/matches.js'
+import type { CreateSession, Goal, Session } from '../schemas/matches.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
 import * as matches from './matches.repository.js'
 import * as repo from './activity.repository.js'
 import { scopeFor } from './matches.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { pausesOf } from '../evaluations/schedule.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -22,7 +22,7 @@ export async function matchFor(db: Executor, caller: Caller, id: string): Promis
   return row
 }
 
-export function toSession(row: MatchSessionRow): any {
+export function toSession(row: MatchSessionRow): Session {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
 }
 
@@ -86,7 +86,7 @@ export async function logSession(
   await checkSessionDay(trx, caller, match, body.held_on)
   const programme = await findProgramme(trx, match.organisation_id, match.programme_id)
   if (programme === undefined) throw notFound('Programme')
-  const mode = (programme.rules as ProgrammeRules).delivery.mode
+  const mode = programme.rules.delivery.mode
   if (body.location_type === 'online' && mode === 'in_person') {
     throw new AppError(
       'rule_refused',
@@ -111,7 +111,7 @@ export async function logSession(
   })
 }
 
-export function toGoal(row: MatchGoalRow): any {
+export function toGoal(row: MatchGoalRow): Goal {
   return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() }
 }
 export const goalEtag = etagOf
@@ -161,7 +161,13 @@ export async function updateGoal(
   caller: Caller,
   matchId: string,
   goalId: string,
-  body: { progress?: number; status?: string; note?: string; title?: string; target_date?: string | null },
+  body: {
+    progress?: number
+    status?: MatchGoalRow['status']
+    note?: string
+    title?: string
+    target_date?: string | null
+  },
   ifMatch: string | undefined,
   today: string
 ): Promise<MatchGoalRow> {
@@ -170,7 +176,7 @@ export async function updateGoal(
   const goal = await repo.lockGoal(trx, match.id, goalId)
   if (goal === undefined) throw notFound('Goal')
   checkIfMatch(ifMatch, goal, 'goal')
-  const notes = goal.progress_notes as Array<Record<string, unknown>>
+  const notes = goal.progress_notes
   const progress = body.progress ?? (body.status === 'achieved' ? 100 : goal.progress)
   const logged = body.progress !== undefined || body.note !== undefined || body.status !== undefined
   return await repo.updateGoal(trx, goal.id, {
@@ -180,7 +186,7 @@ export async function updateGoal(
     progress,
     ...(logged
       ? {
-          progress_notes: JSON.stringify([
+          progress_notes: jsonOf([
             ...notes,
             { on: today, progress, note: body.note ?? null, by: primaryRole(caller, ['coordinator', 'mentor']) }
           ])

@@ -28,7 +28,7 @@ export interface ConcernFilter {
   referral_id?: string
   match_id?: string
   mentor_id?: string
-  kind?: string
+  kind?: SafeguardingConcernRow['kind']
   status?: ConcernQueue
 }
 

@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB, SafeguardingConcernRow } from '../db/types.js'
 import type { Executor } from '../db/database.js'
 import type { Caller } from '../auth/roles.js'
+import type { Concern } from '../schemas/safeguarding-concerns.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, notFound, unknownReference } from '../errors/catalogue.js'
 import type { Position } from '../lib/cursor.js'
@@ -25,7 +26,7 @@ export interface ConcernInput {
   referral_id?: string
   kind?: ConcernKind
   mentor_id?: string
-  category: string
+  category: SafeguardingConcernRow['category']
   description: string
   occurred_on?: string
   raised_at?: string
@@ -223,7 +224,12 @@ const passed = (due: Date | null, met: Date | null, closed: Date | null, now: Da
  * The API shape. Coordinators and admins see the whole workflow; the mentor or referrer who raised it
  * sees where it stands, without the mentor's id, the LADO's reference or the outcome's note.
  */
-export function toConcern(row: ConcernView, actions: ConcernAction[], caller?: Caller, now: Date = new Date()): any {
+export function toConcern(
+  row: ConcernView,
+  actions: ConcernAction[],
+  caller?: Caller,
+  now: Date = new Date()
+): Concern {
   const staff = caller === undefined || seesAll(caller)
   const ackOverdue = passed(row.acknowledgement_due_at, row.acknowledged_at, row.outcome_at, now)
   const ladoOverdue = passed(row.lado_due_at, row.lado_recorded_at, row.outcome_at, now)
@@ -262,14 +268,15 @@ export function toConcern(row: ConcernView, actions: ConcernAction[], caller?: C
             overdue: ladoOverdue
           },
     mentor_suspended: row.mentor_suspended,
+    // A CHECK constraint keeps `outcome_at` with every outcome; `outcome_by` is written with it.
     outcome:
-      row.outcome === null
+      row.outcome === null || row.outcome_at === null
         ? null
         : {
             outcome: row.outcome,
             note: staff ? row.outcome_note : null,
-            recorded_by: row.outcome_by,
-            recorded_at: iso(row.outcome_at)
+            recorded_by: row.outcome_by ?? '',
+            recorded_at: row.outcome_at.toISOString()
           },
     retention_class: row.retention_class,
     actions: actions.map((a) => ({ ...a, at: a.at.toISOString() })),

@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
-import type { MatchStatus } from '../schemas/matches.js'
+import type { Introduction, MatchStatus } from '../schemas/matches.js'
+import type { JsonText } from '../db/json.js'
 import type { Executor } from '../db/database.js'
-import type { MatchRow, MatchUpdate } from '../db/types.js'
+import type { MatchRow, MatchUpdate, ReferralRow } from '../db/types.js'
 import type { Position } from '../lib/cursor.js'
 import { changeWithEvents, type Accessor } from '../audit/audit.repository.js'
 
@@ -14,8 +15,8 @@ export interface MatchScope {
 
 export type MatchView = MatchRow & {
   reference: string
-  young_person: unknown
-  needs: unknown
+  young_person: ReferralRow['young_person']
+  needs: ReferralRow['needs']
   mentor_given_name: string
   mentor_status: string
   programme_kind: string
@@ -89,7 +90,7 @@ export async function insertMatch(
     referral_id: string
     mentor_id: string
     programme_id: string
-    introduction: string
+    introduction: JsonText<Introduction>
     created_by: string
   }
 ): Promise<MatchRow> {

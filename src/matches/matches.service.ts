@@ -17,6 +17,7 @@ import * as repo from './matches.repository.js'
 import { syncEvaluationSchedule } from '../evaluations/evaluations.service.js'
 import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { emitEvent } from '../webhooks/webhook-events.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -29,13 +30,6 @@ export function scopeFor(caller: Caller): repo.MatchScope {
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString())
-
-interface YoungPerson {
-  given_name: string
-  date_of_birth: string
-  education_setting?: { name: string }
-  interests?: string[]
-}
 
 function needsSummary(needs: { areas: string[]; level: string }): string {
   return `Support with ${needs.areas.map((a) => a.replace(/_/g, ' ')).join(', ')} (${needs.level} level needs)`
@@ -57,8 +51,8 @@ export function toMatch(row: repo.MatchView, caller: Caller, today: string): Mat
       reference: row.reference,
       mentor_id: row.mentor_id,
       mentor_first_name: row.mentor_given_name,
-      introduction: row.introduction as Match['introduction'],
-      agreements: row.agreements as Match['agreements'],
+      introduction: row.introduction,
+      agreements: row.agreements,
       started_on: row.started_on,
       paused_at: row.paused_at,
       closed_on: row.closed_on,
@@ -70,11 +64,11 @@ export function toMatch(row: repo.MatchView, caller: Caller, today: string): Mat
     }
   }
   if (hasRole(caller, 'mentor')) {
-    const yp = row.young_person as YoungPerson
+    const yp = row.young_person
     return {
       ...common,
       mentor_id: row.mentor_id,
-      introduction: row.introduction as Match['introduction'],
+      introduction: row.introduction,
       started_on: row.started_on,
       paused_at: row.paused_at,
       closed_on: row.closed_on,
@@ -83,7 +77,7 @@ export function toMatch(row: repo.MatchView, caller: Caller, today: string): Mat
         age: ageOn(yp.date_of_birth, today),
         school: yp.education_setting?.name ?? null,
         interests: yp.interests ?? [],
-        needs_summary: needsSummary(row.needs as { areas: string[]; level: string })
+        needs_summary: needsSummary(row.needs)
       }
     }
   }
@@ -142,7 +136,7 @@ export async function createMatch(
     referral_id: referral.id,
     mentor_id: mentor.id,
     programme_id: programme.id,
-    introduction: JSON.stringify(body.introduction),
+    introduction: jsonOf(body.introduction),
     created_by: caller.sub
   })
   const actor = { id: caller.sub, role: primaryRole(caller, ['coordinator']) }
@@ -166,7 +160,7 @@ export async function createMatch(
     status: 'proposed',
     mentor_first_name: mentor.given_name
   })
-  const referrer = referral.referrer as { email: string }
+  const referrer = referral.referrer
   const notificationIds = await insertNotifications(trx, [
     {
       organisation_id: org,
@@ -358,21 +352,21 @@ export async function transition(
   let reason: string | null = input.note ?? null
   const programme = await findProgramme(trx, org, row.programme_id)
   if (programme === undefined) throw notFound('Programme')
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   if (action === 'activate') {
-    const age = ageOn((row.young_person as YoungPerson).date_of_birth, today)
+    const age = ageOn(row.young_person.date_of_birth, today)
     checkActivation(input as ActivateMatch, rules, age, today)
   }
   const day = await dayOfChange(trx, row, action, input, today)
   switch (action) {
     case 'activate': {
       const body = input as ActivateMatch
-      set.introduction = JSON.stringify({
-        ...(row.introduction as object),
+      set.introduction = jsonOf({
+        ...row.introduction,
         held_on: body.introduction.held_on,
         attendees: body.introduction.attendees
       })
-      set.agreements = JSON.stringify(body.agreements)
+      set.agreements = jsonOf(body.agreements)
       set.started_on = day
       reason = 'introduction held; agreements recorded'
       break

@@ -144,3 +144,26 @@ export async function unlocatedPostcodes(db: Executor, org: string, programmeId:
       and not exists (select 1 from postcode_locations pl where pl.postcode = m.postcode)`.execute(db)
   return rows.rows.map((r) => r.postcode)
 }
+
+/**
+ * In one round trip: the freshness stamp of a programme's mentor profiles (the latest change to the
+ * organisation's mentors, to the programme's mentor list and to geocoded postcodes), and the places in
+ * use (only mentors with an open match appear).
+ */
+export async function profileStamp(
+  db: Executor,
+  org: string,
+  programmeId: string
+): Promise<{ stamp: string; used: Array<{ mentor_id: string; n: number }> }> {
+  const head = await sql<{ stamp: string; used: Array<{ mentor_id: string; n: number }> | null }>`
+    select concat_ws('/',
+      (select max(updated_at) from mentors where organisation_id = ${org}),
+      (select max(created_at) from mentor_programmes where programme_id = ${programmeId}),
+      (select max(fetched_at) from postcode_locations)) as stamp,
+      (select json_agg(json_build_object('mentor_id', u.mentor_id, 'n', u.n)) from (
+        select x.mentor_id, count(*)::int as n from matches x
+        join mentor_programmes mp on mp.mentor_id = x.mentor_id and mp.programme_id = ${programmeId}
+        where x.organisation_id = ${org} and x.status in (${openStatuses})
+        group by x.mentor_id) u) as used`.execute(db)
+  return { stamp: head.rows[0]?.stamp ?? '', used: head.rows[0]?.used ?? [] }
+}

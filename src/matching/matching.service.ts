@@ -59,15 +59,6 @@ export interface MatchingDeps {
   log?: FastifyBaseLogger
 }
 
-interface YoungPerson {
-  date_of_birth: string
-  ethnicity?: string
-  languages?: string[]
-  interests?: string[]
-  aspirations?: string
-  postcode: string
-}
-
 /** A referral as matching sees it; coordinates from the cache or the geocoder. */
 export async function seekerOf(
   deps: MatchingDeps,
@@ -75,23 +66,23 @@ export async function seekerOf(
   today: string,
   located?: Map<string, { latitude: number; longitude: number } | null>
 ): Promise<SeekerInput> {
-  const yp = referral.young_person as YoungPerson
+  const yp = referral.young_person
   const postcode = normalisePostcode(yp.postcode)
   const where = located ?? (await locate(deps.db, deps.geocoder, [postcode], deps.log))
   const at = where.get(postcode) ?? null
   return {
     referral_id: referral.id,
-    gender_preference: (referral.preferences as { mentor_gender?: string } | null)?.mentor_gender ?? 'no_preference',
+    gender_preference: referral.preferences?.mentor_gender ?? 'no_preference',
     ethnicity: yp.ethnicity ?? null,
     languages: yp.languages ?? [],
     interests: yp.interests ?? [],
-    needs_areas: (referral.needs as { areas: string[] }).areas,
+    needs_areas: referral.needs.areas,
     aspirations: yp.aspirations ?? null,
     postcode,
     latitude: at?.latitude ?? null,
     longitude: at?.longitude ?? null,
     age: ageOn(yp.date_of_birth, today),
-    referrer_organisation: (referral.referrer as { organisation: string }).organisation
+    referrer_organisation: referral.referrer.organisation
   }
 }
 
@@ -178,7 +169,7 @@ export async function suggestMentors(
   limit: number
 ): Promise<Suggestion[]> {
   const { referral, programme } = await loadAccepted(deps.db, org, referralId)
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   await locateMentors(deps, org, programme.id)
   const seekerInput = await seekerOf(deps, referral, today)
   const seeker = prepareSeeker(seekerInput)
@@ -256,7 +247,7 @@ export async function explainMentor(
   today: string
 ): Promise<Suggestion> {
   const { referral, programme } = await loadAccepted(deps.db, org, referralId)
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const row = await mentorForMatching(deps.db, org, programme.id, mentorId)
   if (row === undefined) {
     throw new AppError('validation_failed', 'No such mentor', {
@@ -297,7 +288,7 @@ export async function assertMatchable(
   mentorId: string,
   today: string
 ): Promise<void> {
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const row = await mentorForMatching(deps.db, org, programme.id, mentorId)
   if (row === undefined) {
     throw unknownReference('body/mentor_id', 'is not a mentor of your organisation')

@@ -1,5 +1,6 @@
 import type { Executor } from '../db/database.js'
 import type { MatchingPlanRow, ReferralRow } from '../db/types.js'
+import type { JsonText } from '../db/json.js'
 
 /** Referrals of a programme waiting for a match, longest wait first. */
 export async function waitingReferrals(db: Executor, org: string, programmeId: string): Promise<ReferralRow[]> {
@@ -20,9 +21,9 @@ export async function insertPlan(
     organisation_id: string
     programme_id: string
     as_of: string
-    pairs: string
-    unmatched: string
-    summary: string
+    pairs: JsonText<MatchingPlanRow['pairs']>
+    unmatched: JsonText<MatchingPlanRow['unmatched']>
+    summary: JsonText<MatchingPlanRow['summary']>
     created_by: string
   }
 ): Promise<MatchingPlanRow> {

@@ -1,6 +1,5 @@
 import type { Caller } from '../auth/roles.js'
 import type { MatchingPlanRow, ReferralRow } from '../db/types.js'
-import type { ProgrammeRules } from '../schemas/programmes.js'
 import { notFound, unknownReference } from '../errors/catalogue.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { findProgramme } from '../programmes/programmes.repository.js'
@@ -22,6 +21,7 @@ import {
 } from './score.js'
 import { seekerOf, waitingDays, type MatchingDeps } from './matching.service.js'
 import * as repo from './plans.repository.js'
+import { jsonOf } from '../db/json.js'
 
 /**
  * Waiting time as a priority: a referral waiting a year gains 0.25 on the 0..1 fit scale, in
@@ -34,35 +34,10 @@ export const priorityOf = (days: number): number =>
 
 const SCALE = 10000
 
-export interface PlanPair {
-  referral_id: string
-  reference: string
-  mentor_id: string
-  mentor_given_name: string
-  score: number
-  priority: number
-  waiting_days: number
-  reasons: string[]
-}
-export interface PlanUnmatched {
-  referral_id: string
-  reference: string
-  waiting_days: number
-  reason: string
-}
-export interface PlanSummary {
-  referrals: number
-  mentors: number
-  places: number
-  pairs: number
-  total_fit: number
-  objective: number
-  bound: number
-  optimal: boolean
-  method: string
-  elapsed_ms: number
-  scoring_ms: number
-}
+/** A plan as stored (each read works out a pair's `state` and `match_id`). */
+export type PlanPair = MatchingPlanRow['pairs'][number]
+export type PlanUnmatched = MatchingPlanRow['unmatched'][number]
+export type PlanSummary = MatchingPlanRow['summary']
 
 export interface PlanProblem {
   seekers: PreparedSeeker[]
@@ -163,7 +138,7 @@ export async function createPlan(
   if (programme === undefined) {
     throw unknownReference('body/programme_id', 'is not a programme of your organisation')
   }
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const referrals = await repo.waitingReferrals(deps.db, org, programme.id)
   if (deps.geocoder !== null) {
     const missing = await unlocatedPostcodes(deps.db, org, programme.id)
@@ -172,7 +147,7 @@ export async function createPlan(
   const located = await locate(
     deps.db,
     deps.geocoder,
-    referrals.map((r) => normalisePostcode((r.young_person as { postcode: string }).postcode)),
+    referrals.map((r) => normalisePostcode(r.young_person.postcode)),
     deps.log
   )
   const seekers = await Promise.all(referrals.map(async (r) => prepareSeeker(await seekerOf(deps, r, today, located))))
@@ -191,9 +166,9 @@ export async function createPlan(
     organisation_id: org,
     programme_id: programme.id,
     as_of: today,
-    pairs: JSON.stringify(plan.pairs),
-    unmatched: JSON.stringify(plan.unmatched),
-    summary: JSON.stringify(plan.summary),
+    pairs: jsonOf(plan.pairs),
+    unmatched: jsonOf(plan.unmatched),
+    summary: jsonOf(plan.summary),
     created_by: caller.sub
   })
 }
@@ -205,7 +180,7 @@ export async function getPlan(
 ): Promise<{ row: MatchingPlanRow; matches: Map<string, { id: string; mentor_id: string }> }> {
   const row = await repo.findPlan(deps.db, org, id)
   if (row === undefined) throw notFound('Plan')
-  const pairs = row.pairs as PlanPair[]
+  const pairs = row.pairs
   const matches = await repo.matchesSince(
     deps.db,
     org,

@@ -1,7 +1,6 @@
-import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import { prepareMentor, type PreparedMentor } from './score.js'
-import { mentorInput, OPEN_MATCH_STATUSES, profilesOf } from './candidates.repository.js'
+import { mentorInput, profilesOf, profileStamp } from './candidates.repository.js'
 
 interface Entry {
   stamp: string
@@ -12,8 +11,6 @@ interface Entry {
 
 /** A backstop: a change committed with an older timestamp than one already seen is picked up within this. */
 const MAX_AGE_MS = 60_000
-
-const openStatuses = sql.join(OPEN_MATCH_STATUSES.map((s) => sql.lit(s)))
 
 /**
  * The approved mentors of a programme with their text already turned into sets, kept in memory and
@@ -29,17 +26,8 @@ export class MentorProfileCache {
 
   async mentors(db: Executor, org: string, programmeId: string): Promise<PreparedMentor[]> {
     // One round trip: the freshness stamp, and the places in use (only mentors with an open match appear).
-    const head = await sql<{ stamp: string; used: Array<{ mentor_id: string; n: number }> | null }>`
-      select concat_ws('/',
-        (select max(updated_at) from mentors where organisation_id = ${org}),
-        (select max(created_at) from mentor_programmes where programme_id = ${programmeId}),
-        (select max(fetched_at) from postcode_locations)) as stamp,
-        (select json_agg(json_build_object('mentor_id', u.mentor_id, 'n', u.n)) from (
-          select x.mentor_id, count(*)::int as n from matches x
-          join mentor_programmes mp on mp.mentor_id = x.mentor_id and mp.programme_id = ${programmeId}
-          where x.organisation_id = ${org} and x.status in (${openStatuses})
-          group by x.mentor_id) u) as used`.execute(db)
-    const stamp = head.rows[0]?.stamp ?? ''
+    const head = await profileStamp(db, org, programmeId)
+    const stamp = head.stamp
     const key = `${org}:${programmeId}`
     let entry = this.entries.get(key)
     if (entry === undefined || entry.stamp !== stamp || Date.now() - entry.loadedAt > MAX_AGE_MS) {
@@ -50,7 +38,7 @@ export class MentorProfileCache {
       this.entries.set(key, entry)
       if (this.entries.size > this.maxProgrammes) this.entries.delete(this.entries.keys().next().value as string)
     }
-    const inUse = new Map((head.rows[0]?.used ?? []).map((r) => [r.mentor_id, r.n]))
+    const inUse = new Map(head.used.map((r) => [r.mentor_id, r.n]))
     // Copies carry the counts, so concurrent requests never see each other's numbers.
     return entry.mentors.map((m) => {
       const n = inUse.get(m.input.id) ?? 0

@@ -18,6 +18,7 @@ import { checkIfMatch, etagOf } from '../lib/etag.js'
 import { pauseMatchesOfMentor } from '../matches/matches.service.js'
 import { announceClearance } from './clearance.js'
 import { checkApproval, checkReinstatement } from '../safeguarding/workflow.service.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -83,8 +84,6 @@ function checkDates(body: Partial<CreateMentor>, today: string): void {
   }
 }
 
-const json = (v: unknown): string => JSON.stringify(v)
-
 export async function createMentor(
   trx: Trx,
   caller: Caller,
@@ -103,21 +102,21 @@ export async function createMentor(
     phone: body.phone ?? null,
     gender: body.gender,
     cultural_heritage: body.cultural_heritage ?? null,
-    languages: json(body.languages ?? []),
-    interests: json(body.interests ?? []),
-    skills: json(body.skills ?? []),
-    experience_areas: json(body.experience_areas ?? []),
+    languages: jsonOf(body.languages ?? []),
+    interests: jsonOf(body.interests ?? []),
+    skills: jsonOf(body.skills ?? []),
+    experience_areas: jsonOf(body.experience_areas ?? []),
     experience_summary: body.experience_summary ?? null,
     postcode: normalisePostcode(body.postcode),
     latitude: body.latitude ?? null,
     longitude: body.longitude ?? null,
-    availability: json(body.availability ?? []),
-    delivery_modes: json(body.delivery_modes ?? ['in_person']),
+    availability: jsonOf(body.availability ?? []),
+    delivery_modes: jsonOf(body.delivery_modes ?? ['in_person']),
     capacity: body.capacity ?? 1,
     professional_background:
       body.professional_background === undefined || body.professional_background === null
         ? null
-        : json(body.professional_background),
+        : jsonOf(body.professional_background),
     works_in_care_system: body.works_in_care_system ?? false,
     subject: body.subject ?? null
   })
@@ -174,7 +173,7 @@ export async function updateMentor(
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue
     if (k === 'postcode') set[k] = normalisePostcode(v as string)
-    else set[k] = JSON_FIELDS.has(k) && v !== null ? json(v) : v
+    else set[k] = JSON_FIELDS.has(k) && v !== null ? jsonOf(v) : v
   }
   const updated = await repo.updateMentor(trx, row.id, set)
   await announceClearance(trx, [row.id], today)

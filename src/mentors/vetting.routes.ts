@@ -29,6 +29,7 @@ import * as repo from './mentors.repository.js'
 import { mentorForVetting, scopeFor } from './mentors.service.js'
 import { announceClearance } from './clearance.js'
 import { audit, mentorRecord } from '../audit/accessor.js'
+import { jsonOf } from '../db/json.js'
 
 const READERS: readonly Role[] = ['coordinator', 'mentor']
 const WRITERS: Role[] = ['coordinator']
@@ -204,8 +205,7 @@ const dbsChecks = kind({
       update_service_subscribed: b.update_service_subscribed === true,
       update_service_subscription_id: b.update_service_subscription_id ?? null,
       outcome: b.outcome,
-      risk_decision:
-        b.risk_decision === undefined ? null : JSON.stringify({ ...b.risk_decision, decided_by: caller.sub }),
+      risk_decision: b.risk_decision === undefined ? null : jsonOf({ ...b.risk_decision, decided_by: caller.sub }),
       renewal_in_progress: b.renewal_in_progress === true,
       recorded_by: caller.sub
     })

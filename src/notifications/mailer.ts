@@ -39,7 +39,7 @@ function smtpReplyCode(err: unknown): number | undefined {
 function smtpMailer(url: string, from: string, connections: number): Mailer {
   // Pooled connections: one SMTP handshake per connection rather than per message.
   const transport = nodemailer.createTransport(
-    { url, pool: true, maxConnections: connections, maxMessages: 1000 } as any,
+    { url, pool: true, maxConnections: connections, maxMessages: 1000 },
     { from }
   )
   return {

@@ -109,7 +109,7 @@ export async function databaseNow(db: Executor): Promise<string> {
 }
 
 export interface NotificationFilter {
-  status?: string
+  status?: NotificationRow['status']
   kind?: string
   subject_id?: string
 }

@@ -1,6 +1,8 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { ProgrammeRow } from '../db/types.js'
+import { jsonOf } from '../db/json.js'
+import type { ProgrammeRules } from '../schemas/programmes.js'
 import type { Position } from '../lib/cursor.js'
 
 export async function insertProgramme(
@@ -8,15 +10,15 @@ export async function insertProgramme(
   values: {
     organisation_id: string
     name: string
-    kind: string
+    kind: ProgrammeRow['kind']
     description: string | null
     active: boolean
-    rules: unknown
+    rules: ProgrammeRules
   }
 ): Promise<ProgrammeRow> {
   return await db
     .insertInto('programmes')
-    .values({ ...values, rules: JSON.stringify(values.rules) })
+    .values({ ...values, rules: jsonOf(values.rules) })
     .returningAll()
     .executeTakeFirstOrThrow()
 }
@@ -52,7 +54,7 @@ export async function updateProgramme(
   org: string,
   id: string,
   expectedVersion: number | null,
-  set: { name?: string; description?: string; active?: boolean; rules?: unknown }
+  set: { name?: string; description?: string; active?: boolean; rules?: ProgrammeRules }
 ): Promise<ProgrammeRow | undefined> {
   let q = db
     .updateTable('programmes')
@@ -60,7 +62,7 @@ export async function updateProgramme(
       ...(set.name !== undefined ? { name: set.name } : {}),
       ...(set.description !== undefined ? { description: set.description } : {}),
       ...(set.active !== undefined ? { active: set.active } : {}),
-      ...(set.rules !== undefined ? { rules: JSON.stringify(set.rules) } : {}),
+      ...(set.rules !== undefined ? { rules: jsonOf(set.rules) } : {}),
       version: sql`version + 1`,
       updated_at: sql`now()`
     })

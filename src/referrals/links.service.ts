@@ -26,7 +26,7 @@ export const nameKeyOf = (youngPerson: unknown): string => nameKey(youngPerson a
  * at intake and whenever the young person's details change. Only flags: nothing is merged.
  */
 export async function recordDuplicates(trx: Trx, row: ReferralRow, fresh: boolean): Promise<void> {
-  const person = row.young_person as PersonKey
+  const person: PersonKey = row.young_person
   const candidates = await repo.duplicateCandidates(
     trx,
     row.organisation_id,

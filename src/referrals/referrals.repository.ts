@@ -18,6 +18,7 @@ import {
   type ReferralStatus
 } from '../schemas/referrals.js'
 import { caseworkOf } from './links.repository.js'
+import { jsonOf } from '../db/json.js'
 
 /** Who may see which referrals: the organisation, narrowed to the creator for a referrer. */
 export interface ReferralScope {
@@ -411,11 +412,11 @@ export async function countTransitionsTo(db: Executor, referralId: string, statu
 export async function updateMatchSummary(
   db: Executor,
   referralId: string,
-  summary: { status: string; mentor_first_name: string }
+  summary: NonNullable<ReferralRow['match_summary']>
 ): Promise<void> {
   await db
     .updateTable('referrals')
-    .set({ match_summary: JSON.stringify(summary) })
+    .set({ match_summary: jsonOf(summary) })
     .where('id', '=', referralId)
     .execute()
 }

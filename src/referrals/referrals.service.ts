@@ -3,7 +3,7 @@ import type { DB, ReferralRow } from '../db/types.js'
 import type { Caller, Role } from '../auth/roles.js'
 import { hasRole, primaryRole } from '../auth/roles.js'
 import { AppError, invalidTransition, notFound, unknownReference, type Reason } from '../errors/catalogue.js'
-import type { CreateReferral, Referral, ReferralStatus, UpdateReferral } from '../schemas/referrals.js'
+import type { CreateReferral, DeclineReason, Referral, ReferralStatus, UpdateReferral } from '../schemas/referrals.js'
 import type { ProgrammeRules } from '../schemas/programmes.js'
 import { normalisePostcode } from '../lib/postcodes.js'
 import { screenReferral } from './screening.js'
@@ -17,6 +17,7 @@ import type { Casework } from './links.repository.js'
 import { nameKeyOf, recordDuplicates } from './links.service.js'
 import { emitEvent } from '../webhooks/webhook-events.js'
 import { iso, isoOrNull } from '../lib/wire.js'
+import { jsonOf } from '../db/json.js'
 
 type Trx = Transaction<DB>
 
@@ -34,18 +35,18 @@ export function toReferral(row: ReferralRow, casework?: Casework): Referral {
     reference: row.reference,
     programme_id: row.programme_id,
     status: row.status as ReferralStatus,
-    young_person: row.young_person as Referral['young_person'],
-    referrer: row.referrer as Referral['referrer'],
-    needs: row.needs as Referral['needs'],
-    risks: row.risks as Referral['risks'],
-    preferences: row.preferences as Referral['preferences'],
-    consent: row.consent as Referral['consent'],
-    other_services: row.other_services as string[],
-    screening: row.screening as Referral['screening'],
+    young_person: row.young_person,
+    referrer: row.referrer,
+    needs: row.needs,
+    risks: row.risks,
+    preferences: row.preferences,
+    consent: row.consent,
+    other_services: row.other_services,
+    screening: row.screening,
     funded_place: row.funded_place,
-    information_request: row.information_request as Referral['information_request'],
-    decline: row.decline as Referral['decline'],
-    withdrawal: row.withdrawal as Referral['withdrawal'],
+    information_request: row.information_request,
+    decline: row.decline,
+    withdrawal: row.withdrawal,
     accepted_at: isoOrNull(row.accepted_at),
     matched_at: isoOrNull(row.matched_at),
     closed_at: isoOrNull(row.closed_at),
@@ -169,7 +170,7 @@ export async function createReferral(trx: Trx, caller: Caller, input: CreateRefe
   }
   const body = normalised(input)
   checkDates(body, today)
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const screening = screen(body, rules, today)
   const keys = quotaKeys(body)
   if (input.funded_place !== true) await checkQuotas(trx, programme.id, rules, keys)
@@ -183,14 +184,14 @@ export async function createReferral(trx: Trx, caller: Caller, input: CreateRefe
     reference,
     status: 'submitted',
     created_by: caller.sub,
-    young_person: JSON.stringify(body.young_person),
-    referrer: JSON.stringify(body.referrer),
-    needs: JSON.stringify(body.needs),
-    risks: JSON.stringify(body.risks),
-    preferences: JSON.stringify(body.preferences ?? { mentor_gender: 'no_preference' }),
-    consent: JSON.stringify(body.consent),
-    other_services: JSON.stringify(body.other_services ?? []),
-    screening: JSON.stringify(screening),
+    young_person: jsonOf(body.young_person),
+    referrer: jsonOf(body.referrer),
+    needs: jsonOf(body.needs),
+    risks: jsonOf(body.risks),
+    preferences: jsonOf(body.preferences ?? { mentor_gender: 'no_preference' }),
+    consent: jsonOf(body.consent),
+    other_services: jsonOf(body.other_services ?? []),
+    screening: jsonOf(screening),
     funded_place: input.funded_place === true,
     name_key: nameKeyOf(body.young_person),
     ...keys
@@ -254,7 +255,7 @@ export async function updateReferral(
   checkDates(merged, today)
   const programme = await findProgramme(trx, row.organisation_id, row.programme_id)
   if (programme === undefined) throw notFound('Programme')
-  const rules = programme.rules as ProgrammeRules
+  const rules = programme.rules
   const screening = screen(merged, rules, today)
   const keys = quotaKeys(merged)
   const keysChanged =
@@ -264,14 +265,14 @@ export async function updateReferral(
   if (keysChanged && !row.funded_place) await checkQuotas(trx, row.programme_id, rules, keys, row.id)
   const updated = await repo.updateReferral(trx, row.id, {
     name_key: nameKeyOf(merged.young_person),
-    young_person: JSON.stringify(merged.young_person),
-    referrer: JSON.stringify(merged.referrer),
-    needs: JSON.stringify(merged.needs),
-    risks: JSON.stringify(merged.risks),
-    consent: JSON.stringify(merged.consent),
-    ...(patch.preferences !== undefined ? { preferences: JSON.stringify(patch.preferences) } : {}),
-    ...(patch.other_services !== undefined ? { other_services: JSON.stringify(patch.other_services) } : {}),
-    screening: JSON.stringify(screening),
+    young_person: jsonOf(merged.young_person),
+    referrer: jsonOf(merged.referrer),
+    needs: jsonOf(merged.needs),
+    risks: jsonOf(merged.risks),
+    consent: jsonOf(merged.consent),
+    ...(patch.preferences !== undefined ? { preferences: jsonOf(patch.preferences) } : {}),
+    ...(patch.other_services !== undefined ? { other_services: jsonOf(patch.other_services) } : {}),
+    screening: jsonOf(screening),
     ...keys
   })
   if (patch.young_person !== undefined) await recordDuplicates(trx, updated, false)
@@ -307,7 +308,7 @@ export interface TransitionInput {
   questions?: string
   answers?: string
   funded_place?: boolean
-  reason_code?: string
+  reason_code?: DeclineReason
   note?: string
   reason?: string
 }
@@ -363,8 +364,8 @@ async function apply(
 
   switch (action) {
     case 'request_information': {
-      set.information_request = JSON.stringify({
-        questions: input.questions,
+      set.information_request = jsonOf({
+        questions: input.questions as string,
         requested_at: now,
         answers: null,
         answered_at: null
@@ -384,17 +385,17 @@ async function apply(
       break
     }
     case 'provide_information': {
-      const prior = row.information_request as Record<string, unknown> | null
-      set.information_request = JSON.stringify({
+      const prior = row.information_request
+      set.information_request = jsonOf({
         ...(prior ?? { questions: '', requested_at: now }),
-        answers: input.answers,
+        answers: input.answers as string,
         answered_at: now
       })
       reason = 'information provided'
       break
     }
     case 'accept': {
-      const rules = programme.rules as ProgrammeRules
+      const rules = programme.rules
       if (input.funded_place === true) {
         set.funded_place = true
       } else if (!row.funded_place) {
@@ -411,7 +412,11 @@ async function apply(
       break
     }
     case 'decline': {
-      set.decline = JSON.stringify({ reason_code: input.reason_code, note: input.note ?? null, declined_at: now })
+      set.decline = jsonOf({
+        reason_code: input.reason_code as DeclineReason,
+        note: input.note ?? null,
+        declined_at: now
+      })
       set.closed_at = new Date(now)
       const m = templates.referralDeclined({
         reference: row.reference,
@@ -424,7 +429,7 @@ async function apply(
       break
     }
     case 'withdraw': {
-      set.withdrawal = JSON.stringify({ reason: input.reason, withdrawn_at: now })
+      set.withdrawal = jsonOf({ reason: input.reason as string, withdrawn_at: now })
       set.closed_at = new Date(now)
       reason = input.reason ?? null
       break
@@ -434,7 +439,7 @@ async function apply(
   }
   const updated = await repo.updateReferral(trx, row.id, set)
   await recordStatusChange(trx, row, t.to, actor, reason)
-  const referrer = row.referrer as { email: string }
+  const referrer = row.referrer
   const notificationIds = await insertNotifications(
     trx,
     messages.map((m) => ({
@@ -462,7 +467,7 @@ export async function matchTransition(
   to: 'matched' | 'accepted' | 'closed',
   actor: { id: string; role: string },
   reason: string,
-  summary: { status: string; mentor_first_name: string } | null
+  summary: ReferralRow['match_summary']
 ): Promise<void> {
   const row = await repo.lockReferral(trx, { org }, referralId)
   if (row === undefined) throw notFound('Referral')
@@ -476,7 +481,7 @@ export async function matchTransition(
   const now = new Date()
   await repo.updateReferral(trx, row.id, {
     status: to,
-    match_summary: summary === null ? null : JSON.stringify(summary),
+    match_summary: summary === null ? null : jsonOf(summary),
     ...(to === 'matched' ? { matched_at: now } : {}),
     ...(to === 'accepted' ? { matched_at: null } : {}),
     ...(to === 'closed' ? { closed_at: now } : {})
@@ -513,7 +518,7 @@ async function recordStatusChange(
 export async function setMatchSummary(
   trx: Trx,
   referralId: string,
-  summary: { status: string; mentor_first_name: string }
+  summary: NonNullable<ReferralRow['match_summary']>
 ): Promise<void> {
   await repo.updateMatchSummary(trx, referralId, summary)
 }

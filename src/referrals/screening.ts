@@ -13,7 +13,7 @@ export interface ScreeningResult {
 type ReferralContent = Pick<CreateReferral, 'young_person' | 'referrer' | 'needs' | 'risks' | 'consent'>
 
 const LEVELS = ['low', 'medium', 'high', 'complex'] as const
-const RISK_LABELS: Record<string, string> = {
+const RISK_LABELS: Record<keyof CreateReferral['risks'], string> = {
   cin_plan: 'a Child in Need plan',
   child_protection_plan: 'a child protection plan',
   specialist_camhs_active: 'active specialist CAMHS involvement',
@@ -102,8 +102,8 @@ export function screenReferral(r: ReferralContent, rules: ProgrammeRules, today:
 
   const ex = rules.exclusions
   for (const risk of Object.keys(RISK_LABELS) as Array<keyof typeof RISK_LABELS>) {
-    if ((r.risks as Record<string, boolean | undefined>)[risk] !== true) continue
-    const rule = (ex as Record<string, string>)[risk]
+    if (r.risks[risk] !== true) continue
+    const rule = ex[risk]
     if (rule === 'refuse') {
       refusals.push({
         code: `risk_excluded_${risk}`,

@@ -1,3 +1,4 @@
+import type { SafeguardingConcernRow } from '../db/types.js'
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 
@@ -156,7 +157,11 @@ export async function recordOutcome(
   org: string,
   id: string,
   actor: Actor,
-  body: { outcome: string; note: string; retention_class: string }
+  body: {
+    outcome: NonNullable<SafeguardingConcernRow['outcome']>
+    note: string
+    retention_class: NonNullable<SafeguardingConcernRow['retention_class']>
+  }
 ): Promise<{ id: string } | undefined> {
   return await db
     .updateTable('safeguarding_concerns')

@@ -1,6 +1,34 @@
 import { Type, type Static } from 'typebox'
 import { Instant, ListQueryFields, Nullable, Page, Uuid } from './common.js'
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_RESOURCE_TYPES } from '../audit/audit.repository.js'
+
+/** What an access event records: the only values the service writes in these columns. */
+export const AUDIT_ACTIONS = ['read', 'create', 'update', 'status_change', 'export', 'dispose'] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
+export const AUDIT_RESOURCE_TYPES = [
+  'referral',
+  'mentor',
+  'match',
+  'session',
+  'goal',
+  'evaluation',
+  'concern',
+  'report',
+  'interview',
+  'reference',
+  'dbs_check',
+  'training',
+  'compliance',
+  'suggestions',
+  'subject_access_request',
+  'erasure_request',
+  'notification',
+  'matching_plan'
+] as const
+export type AuditResourceType = (typeof AUDIT_RESOURCE_TYPES)[number]
+
+export const AUDIT_OUTCOMES = ['success', 'denied'] as const
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number]
 
 export const AuditEventSchema = Type.Object(
   {

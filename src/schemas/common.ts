@@ -16,12 +16,16 @@ export const Email = Type.String({ format: 'email', maxLength: 254 })
  * every referral, mentor and match it renders.
  */
 export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
-  const s = schema as unknown as Record<string, unknown>
-  if (typeof s.type === 'string') return Type.Unsafe<Static<T> | null>({ ...s, type: [s.type, 'null'] })
-  if (Array.isArray(s.enum) && s.type === undefined)
-    return Type.Unsafe<Static<T> | null>({ ...s, enum: [...s.enum, null] })
+  if (isRecord(schema)) {
+    const s = schema
+    if (typeof s.type === 'string') return Type.Unsafe<Static<T> | null>({ ...s, type: [s.type, 'null'] })
+    if (Array.isArray(s.enum) && s.type === undefined)
+      return Type.Unsafe<Static<T> | null>({ ...s, enum: [...s.enum, null] })
+  }
   return Type.Unsafe<Static<T> | null>(Type.Union([schema, Type.Null()]))
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 

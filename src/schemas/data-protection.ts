@@ -200,6 +200,7 @@ export const SubjectAccessExportSchema = Type.Object(
 
 export const ERASURE_STATUSES = ['pending_approval', 'completed'] as const
 export const RetainedRecordSchema = Type.Object({ record: RecordRefSchema, legal_basis: Type.String() })
+export type RetainedRecord = Static<typeof RetainedRecordSchema>
 export const ErasureRequestSchema = Type.Object({
   id: Uuid,
   status: Type.Enum([...ERASURE_STATUSES]),

@@ -18,7 +18,7 @@ export const LOCATION_TYPES = ['school', 'library', 'cafe', 'community_venue', '
 export const ATTENDEES = ['young_person', 'mentor', 'coordinator', 'referrer', 'parent_carer'] as const
 export const GOAL_STATUSES = ['open', 'achieved', 'dropped'] as const
 
-const IntroductionSchema = Type.Object({
+export const IntroductionSchema = Type.Object({
   scheduled_at: Instant,
   location: Type.String(),
   held_on: Type.Optional(DateOnly),
@@ -35,7 +35,7 @@ const AgreementSchema = Type.Object(
   { additionalProperties: false }
 )
 
-const AgreementsSchema = Type.Object(
+export const AgreementsSchema = Type.Object(
   {
     young_person: AgreementSchema,
     mentor: AgreementSchema,
@@ -185,6 +185,9 @@ export const MatchHistorySchema = Type.Object({
   )
 })
 
+export type Introduction = Static<typeof IntroductionSchema>
+export type Agreements = Static<typeof AgreementsSchema>
+
 export const SessionSchema = Type.Object({
   id: Uuid,
   match_id: Uuid,
@@ -198,6 +201,8 @@ export const SessionSchema = Type.Object({
   created_at: Instant,
   updated_at: Instant
 })
+
+export type Session = Static<typeof SessionSchema>
 
 export const CreateSessionSchema = Type.Object(
   {
@@ -230,6 +235,8 @@ export const GoalSchema = Type.Object({
   created_at: Instant,
   updated_at: Instant
 })
+
+export type Goal = Static<typeof GoalSchema>
 
 export const CreateGoalSchema = Type.Object(
   {

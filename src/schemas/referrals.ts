@@ -62,6 +62,7 @@ export const DECLINE_REASONS = [
   'no_mentor_available',
   'other'
 ] as const
+export type DeclineReason = (typeof DECLINE_REASONS)[number]
 export const GENDER_PREFERENCES = ['male', 'female', 'no_preference'] as const
 
 const Tags = Type.Array(ShortText(100), { maxItems: 30, uniqueItems: true })

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '../db/database.js'
 import type { UserRow } from '../db/types.js'
+import type { User } from '../schemas/users.js'
 import type { Position } from '../lib/cursor.js'
 
 export async function insertUser(
@@ -9,7 +10,7 @@ export async function insertUser(
     organisation_id: string
     email: string
     name: string
-    roles: string[]
+    roles: User['roles']
     subject: string | null
     safeguarding_lead?: boolean
   }
@@ -53,7 +54,7 @@ export async function updateUser(
   set: {
     email?: string
     name?: string
-    roles?: string[]
+    roles?: User['roles']
     subject?: string | null
     active?: boolean
     safeguarding_lead?: boolean

@@ -106,7 +106,7 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
         callback(err, '', 0)
         return
       }
-      const list = addresses as unknown as Array<{ address: string; family: number }>
+      const list = addresses
       const allowed = allowPrivate ? list : list.filter((a) => !isForbiddenAddress(a.address))
       if (allowed.length === 0 || allowed.length < list.length) {
         const refused = Object.assign(new Error(`${hostname} resolves to a loopback, private or link-local address`), {
@@ -116,7 +116,7 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
         return
       }
       if ((options as { all?: boolean }).all === true) {
-        ;(callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, allowed)
+        callback(null, allowed)
       } else {
         callback(null, allowed[0].address, allowed[0].family)
       }

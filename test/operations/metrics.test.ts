@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { build, setUp } from '../support/set-up.js'
 import { referralBody } from '../support/bodies.js'
 import { auth } from '../support/tokens.js'
+import { jsonOf } from '../../src/db/json.js'
 
 const TOKEN = 'metrics-token-0123456789abcdef'
 
@@ -135,7 +136,7 @@ t.test('GET /metrics', async (t) => {
         as_of: '2026-06-01',
         trigger: 'api',
         status: 'succeeded',
-        counts: JSON.stringify({}),
+        counts: jsonOf({}),
         started_at: sql`now() - interval '3 seconds'`,
         finished_at: sql`now() - interval '1 second'`
       } as any)
@@ -148,7 +149,7 @@ t.test('GET /metrics', async (t) => {
         as_of: '2026-06-02',
         trigger: 'api',
         status: 'queued',
-        counts: JSON.stringify({})
+        counts: jsonOf({})
       } as any)
       .execute()
     const m = await scrape()

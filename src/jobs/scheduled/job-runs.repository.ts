@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Executor } from '../../db/database.js'
 import type { JobRunRow } from '../../db/types.js'
 import type { Position } from '../../lib/cursor.js'
+import { jsonOf } from '../../db/json.js'
 
 export interface NewRun {
   name: string
@@ -23,7 +24,7 @@ export async function insertRun(
   const instant = at.instant ?? sql<Date>`(${values.as_of}::date)::timestamp at time zone ${at.timeZone}`
   return await db
     .insertInto('job_runs')
-    .values({ ...values, as_of_instant: instant, counts: JSON.stringify({}) })
+    .values({ ...values, as_of_instant: instant, counts: jsonOf({}) })
     .returningAll()
     .executeTakeFirstOrThrow()
 }
@@ -56,7 +57,7 @@ export async function finishRun(db: Executor, id: string, counts: Record<string,
     .updateTable('job_runs')
     .set({
       status: 'succeeded',
-      counts: JSON.stringify(counts),
+      counts: jsonOf(counts),
       finished_at: sql`now()`,
       updated_at: sql`now()`,
       error: null

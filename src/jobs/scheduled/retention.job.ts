@@ -1,10 +1,10 @@
-import { sql } from 'kysely'
 import { batchTransaction } from '../../db/database.js'
 import type { Database } from '../../db/database.js'
 import type { Transaction } from 'kysely'
 import type { DB } from '../../db/types.js'
 import type { ScheduledJobContext } from './context.js'
 import {
+  commitWithoutFlush,
   dueConcerns,
   dueMentors,
   dueNotifications,
@@ -52,7 +52,7 @@ async function walk<P>(
   for (;;) {
     const done: number = await batchTransaction(db, async (trx) => {
       // A batch lost with the server is chosen again by the next run: its changes and events go together.
-      await sql`set local synchronous_commit = off`.execute(trx)
+      await commitWithoutFlush(trx)
       const { ids, next } = await choose(trx, after)
       if (ids.length === 0) return 0
       const disposed = await dispose(trx, ids)

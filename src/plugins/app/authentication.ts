@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import fastifyJwt from '@fastify/jwt'
+import fastifyJwt, { type TokenOrHeader, type VerifyOptions } from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { JwksKeyStore } from '../../auth/jwks.js'
 import { asStranger, ROLES, type Caller, type Role } from '../../auth/roles.js'
@@ -119,19 +119,24 @@ export default fp(
   async function authenticationPlugin(app: FastifyInstance) {
     const { JWT_SECRET, JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE, JWT_MAX_AGE } = app.config
     const jwks = JWT_JWKS_URL !== undefined ? new JwksKeyStore(JWT_JWKS_URL) : null
-    const algorithms = [...(JWT_SECRET !== undefined ? ['HS256'] : []), ...(jwks !== null ? ['RS256', 'ES256'] : [])]
+    const algorithms: VerifyOptions['algorithms'] = [
+      ...(JWT_SECRET !== undefined ? (['HS256'] as const) : []),
+      ...(jwks !== null ? (['RS256', 'ES256'] as const) : [])
+    ]
 
     // A static secret lets @fastify/jwt keep one verifier; keys from a JWKS are chosen by the token's
     // `alg` and `kid`, and an HS256 token is only ever checked against JWT_SECRET (no HS/RS confusion).
     const secret =
       jwks === null
         ? (JWT_SECRET as string)
-        : async (_request: FastifyRequest, token: { header: { alg?: string; kid?: string } }) => {
-            if (token.header.alg === 'HS256') {
+        : async (_request: FastifyRequest, token: TokenOrHeader) => {
+            // With `decode: { complete: true }` the token comes whole, its header beside its payload.
+            const header = 'header' in token ? token.header : token
+            if (header.alg === 'HS256') {
               if (JWT_SECRET === undefined) throw new Error('HS256 is not accepted')
               return JWT_SECRET
             }
-            return await jwks.keyFor(token.header.kid)
+            return await jwks.keyFor(header.kid)
           }
 
     await app.register(fastifyJwt, {
@@ -139,7 +144,7 @@ export default fp(
       // The key callback needs the token's header (alg, kid), not only its payload.
       decode: { complete: true },
       verify: {
-        algorithms: algorithms as any,
+        algorithms,
         cache: true,
         // A configured issuer or audience must be present, not merely correct when present.
         requiredClaims: [
@@ -151,9 +156,9 @@ export default fp(
         ...(JWT_ISSUER !== undefined ? { allowedIss: JWT_ISSUER } : {}),
         ...(JWT_AUDIENCE !== undefined ? { allowedAud: JWT_AUDIENCE } : {})
       }
-    } as any)
+    })
 
-    app.decorateRequest('caller', null as unknown as Caller)
+    app.decorateRequest('caller', null, [])
     const verified = new VerifiedTokens()
 
     const unverified = new AddressLimit(app.config.RATE_LIMIT_MAX, app.config.RATE_LIMIT_WINDOW)

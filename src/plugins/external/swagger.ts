@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { refineOpenApi } from '../../lib/openapi-document.js'
+import { refineOpenApi, type OpenApiObject } from '../../lib/openapi-document.js'
 
 export default fp(
   async function swaggerPlugin(app: FastifyInstance) {
@@ -57,7 +57,7 @@ export default fp(
           }
         ]
       },
-      transformObject: (document) => refineOpenApi((document as { openapiObject: Record<string, any> }).openapiObject),
+      transformObject: (document) => refineOpenApi((document as { openapiObject: OpenApiObject }).openapiObject),
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`)
       }

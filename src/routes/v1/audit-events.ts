@@ -8,8 +8,11 @@ import { caseworkOf } from '../../referrals/links.repository.js'
 import { mentorStatus } from '../../mentors/mentors.repository.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
+import type { Static } from 'typebox'
+import { wire } from '../../lib/wire.js'
 
 type Listed = Awaited<ReturnType<typeof listEvents>>
+type Page = Static<typeof AuditEventPageSchema>
 
 function checkRange(filter: AuditFilter): void {
   if (filter.from !== undefined && filter.to !== undefined && Date.parse(filter.from) > Date.parse(filter.to)) {
@@ -19,9 +22,9 @@ function checkRange(filter: AuditFilter): void {
   }
 }
 
-const page = (rows: Listed, limit: number): { data: any[]; next_cursor: string | null } => {
+const page = (rows: Listed, limit: number): Page => {
   const p = pageOf(rows, limit)
-  return { data: p.rows.map(({ cursor_at: _c, ...e }) => e), next_cursor: p.next }
+  return { data: p.rows.map(({ cursor_at: _c, ...e }) => wire(e)), next_cursor: p.next }
 }
 
 export default async function auditEventRoutes(fastify: FastifyInstance): Promise<void> {
@@ -30,7 +33,7 @@ export default async function auditEventRoutes(fastify: FastifyInstance): Promis
     org: string,
     query: AuditFilter & { limit: number; cursor?: string },
     narrow: AuditFilter
-  ): Promise<{ data: any[]; next_cursor: string | null }> => {
+  ): Promise<Page> => {
     const { limit, cursor, ...filter } = query
     checkRange(filter)
     return page(await listEvents(app.db, org, { ...filter, ...narrow }, decodeCursor(cursor), limit), limit)

@@ -281,7 +281,7 @@ export default async function matchRoutes(fastify: FastifyInstance): Promise<voi
         request,
         page.rows.map((r) => matchRecord('read', 'session', r.id, match))
       )
-      return { data: page.rows.map(activity.toSession) as any[], next_cursor: page.next }
+      return { data: page.rows.map(activity.toSession), next_cursor: page.next }
     }
   )
 
@@ -333,7 +333,7 @@ export default async function matchRoutes(fastify: FastifyInstance): Promise<voi
         request,
         goals.map((g) => matchRecord('read', 'goal', g.id, match))
       )
-      return { data: goals.map(activity.toGoal) as any[] }
+      return { data: goals.map(activity.toGoal) }
     }
   )
 

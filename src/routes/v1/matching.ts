@@ -11,13 +11,7 @@ import {
 import { todayIn } from '../../lib/dates.js'
 import { createGeocoder } from '../../geo/geocoder.js'
 import { explainMentor, suggestMentors, type MatchingDeps } from '../../matching/matching.service.js'
-import {
-  createPlan,
-  getPlan,
-  type PlanPair,
-  type PlanSummary,
-  type PlanUnmatched
-} from '../../matching/plans.service.js'
+import { createPlan, getPlan } from '../../matching/plans.service.js'
 import type { MatchingPlanRow } from '../../db/types.js'
 import { audit, mentorRecord } from '../../audit/accessor.js'
 import type { AccessedRecord, AuditAction } from '../../audit/audit.repository.js'
@@ -32,8 +26,8 @@ function planRecords(action: AuditAction, row: MatchingPlanRow): AccessedRecord[
     mentorId
   })
   return [
-    ...(row.pairs as PlanPair[]).map((p) => named(p.referral_id, p.mentor_id)),
-    ...(row.unmatched as PlanUnmatched[]).map((u) => named(u.referral_id, null))
+    ...row.pairs.map((p) => named(p.referral_id, p.mentor_id)),
+    ...row.unmatched.map((u) => named(u.referral_id, null))
   ]
 }
 
@@ -42,13 +36,13 @@ function toPlan(row: MatchingPlanRow, matches: Map<string, { id: string; mentor_
     id: row.id,
     programme_id: row.programme_id,
     as_of: row.as_of,
-    pairs: (row.pairs as PlanPair[]).map((p) => {
+    pairs: row.pairs.map((p) => {
       const made = matches.get(p.referral_id)
       const state = made === undefined ? 'proposed' : made.mentor_id === p.mentor_id ? 'accepted' : 'matched_otherwise'
       return { ...p, state, match_id: made?.id ?? null }
     }),
-    unmatched: row.unmatched as PlanUnmatched[],
-    summary: row.summary as PlanSummary,
+    unmatched: row.unmatched,
+    summary: row.summary,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString()
   }

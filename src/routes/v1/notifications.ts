@@ -7,6 +7,7 @@ import { URGENT_KINDS } from '../../jobs/dispatch.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { audit } from '../../audit/accessor.js'
+import { wire } from '../../lib/wire.js'
 
 const NotificationSchema = Type.Object({
   id: Uuid,
@@ -70,7 +71,7 @@ export default async function notificationRoutes(fastify: FastifyInstance): Prom
             mentorId: r.about_mentor_id
           }))
       )
-      return { data: page.rows as any[], next_cursor: page.next }
+      return { data: page.rows.map(wire), next_cursor: page.next }
     }
   )
 
@@ -108,7 +109,7 @@ export default async function notificationRoutes(fastify: FastifyInstance): Prom
         urgent: URGENT_KINDS.has(row.kind),
         jobIdSuffix: ':retry:1'
       })
-      return await reply.code(202).send(row as any)
+      return await reply.code(202).send(wire(row))
     }
   )
 }

@@ -10,6 +10,7 @@ import {
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import type { OrganisationRow } from '../../db/types.js'
+import { wire, type Wire } from '../../lib/wire.js'
 
 export default async function organisationRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -30,7 +31,7 @@ export default async function organisationRoutes(fastify: FastifyInstance): Prom
       }
     },
     async (request, reply) => {
-      const result = await runIdempotent<OrganisationRow>(
+      const result = await runIdempotent<Wire<OrganisationRow>>(
         app.db,
         request.caller,
         request.headers['idempotency-key'],
@@ -42,14 +43,11 @@ export default async function organisationRoutes(fastify: FastifyInstance): Prom
               reasons: [{ code: 'code_taken', message: 'Organisation codes are unique' }]
             })
           }
-          return { status: 201, body: await insertOrganisation(trx, request.body) }
+          return { status: 201, body: wire(await insertOrganisation(trx, request.body)) }
         }
       )
       if (result.replayed) void reply.header('idempotent-replayed', 'true')
-      return await reply
-        .code(201)
-        .header('location', `/v1/organisation`)
-        .send(result.body as any)
+      return await reply.code(201).header('location', `/v1/organisation`).send(result.body)
     }
   )
 
@@ -68,7 +66,7 @@ export default async function organisationRoutes(fastify: FastifyInstance): Prom
     async (request) => {
       const row = await findOrganisation(app.db, request.caller.org as string)
       if (row === undefined) throw notFound('Organisation')
-      return row as any
+      return wire(row)
     }
   )
 }

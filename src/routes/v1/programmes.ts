@@ -15,6 +15,7 @@ import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { runIdempotent } from '../../lib/idempotency.js'
 import type { ProgrammeRow } from '../../db/types.js'
 import { checkIfMatch, etagOf } from '../../lib/etag.js'
+import { wire, type Wire } from '../../lib/wire.js'
 
 export default async function programmeRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -37,7 +38,7 @@ export default async function programmeRoutes(fastify: FastifyInstance): Promise
     },
     async (request, reply) => {
       const rules = normaliseRules(request.body.rules)
-      const result = await runIdempotent<ProgrammeRow>(
+      const result = await runIdempotent<Wire<ProgrammeRow>>(
         app.db,
         request.caller,
         request.headers['idempotency-key'],
@@ -52,7 +53,7 @@ export default async function programmeRoutes(fastify: FastifyInstance): Promise
             active: request.body.active ?? true,
             rules
           })
-          return { status: 201, body: row }
+          return { status: 201, body: wire(row) }
         }
       )
       const row = result.body
@@ -61,7 +62,7 @@ export default async function programmeRoutes(fastify: FastifyInstance): Promise
         .code(201)
         .header('location', `/v1/programmes/${row.id}`)
         .header('etag', etagOf(row))
-        .send(row as any)
+        .send(wire(row))
     }
   )
 
@@ -82,7 +83,7 @@ export default async function programmeRoutes(fastify: FastifyInstance): Promise
       const { limit, cursor, ...filter } = request.query
       const rows = await repo.listProgrammes(app.db, request.caller.org as string, filter, decodeCursor(cursor), limit)
       const page = pageOf(rows, limit)
-      return { data: page.rows as any[], next_cursor: page.next }
+      return { data: page.rows.map(wire), next_cursor: page.next }
     }
   )
 
@@ -102,7 +103,7 @@ export default async function programmeRoutes(fastify: FastifyInstance): Promise
     async (request, reply) => {
       const row = await repo.findProgramme(app.db, request.caller.org as string, request.params.id)
       if (row === undefined) throw notFound('Programme')
-      return await reply.header('etag', etagOf(row)).send(row as any)
+      return await reply.header('etag', etagOf(row)).send(wire(row))
     }
   )
 
@@ -130,7 +131,7 @@ export default async function programmeRoutes(fastify: FastifyInstance): Promise
       const row = await repo.updateProgramme(app.db, org, current.id, current.version, { ...request.body, rules })
       if (row === undefined)
         throw new AppError('precondition_failed', 'The programme changed while you were updating it')
-      return await reply.header('etag', etagOf(row)).send(row as any)
+      return await reply.header('etag', etagOf(row)).send(wire(row))
     }
   )
 }

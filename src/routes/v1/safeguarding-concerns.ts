@@ -63,7 +63,7 @@ export default async function concernRoutes(fastify: FastifyInstance): Promise<v
     },
     async (request, reply) => {
       const created: string[] = []
-      const result = await runIdempotent<any>(
+      const result = await runIdempotent<Concern>(
         app.db,
         request.caller,
         request.headers['idempotency-key'],
@@ -82,10 +82,7 @@ export default async function concernRoutes(fastify: FastifyInstance): Promise<v
         }
       )
       await app.dispatch.notifications(created, request.log, { urgent: true })
-      return await reply
-        .code(201)
-        .header('location', `/v1/safeguarding-concerns/${result.body.id as string}`)
-        .send(result.body)
+      return await reply.code(201).header('location', `/v1/safeguarding-concerns/${result.body.id}`).send(result.body)
     }
   )
 

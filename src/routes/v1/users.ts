@@ -12,6 +12,7 @@ import * as repo from '../../users/users.repository.js'
 import { AppError, notFound } from '../../errors/catalogue.js'
 import { decodeCursor, pageOf } from '../../lib/cursor.js'
 import { checkIfMatch, etagOf } from '../../lib/etag.js'
+import { wire } from '../../lib/wire.js'
 
 /** The staff directory: who gets coordinator and admin alerts by email. */
 export default async function userRoutes(fastify: FastifyInstance): Promise<void> {
@@ -39,11 +40,7 @@ export default async function userRoutes(fastify: FastifyInstance): Promise<void
         subject: request.body.subject ?? null,
         safeguarding_lead: request.body.safeguarding_lead ?? false
       })
-      return await reply
-        .code(201)
-        .header('location', `/v1/users/${row.id}`)
-        .header('etag', etagOf(row))
-        .send(row as any)
+      return await reply.code(201).header('location', `/v1/users/${row.id}`).header('etag', etagOf(row)).send(wire(row))
     }
   )
 
@@ -66,7 +63,7 @@ export default async function userRoutes(fastify: FastifyInstance): Promise<void
         await repo.listUsers(app.db, request.caller.org as string, filter, decodeCursor(cursor), limit),
         limit
       )
-      return { data: page.rows as any[], next_cursor: page.next }
+      return { data: page.rows.map(wire), next_cursor: page.next }
     }
   )
 
@@ -92,7 +89,7 @@ export default async function userRoutes(fastify: FastifyInstance): Promise<void
       checkIfMatch(request.headers['if-match'], current, 'user')
       const row = await repo.updateUser(app.db, org, current.id, current.version, request.body)
       if (row === undefined) throw new AppError('precondition_failed', 'The user changed while you were updating it')
-      return await reply.header('etag', etagOf(row)).send(row as any)
+      return await reply.header('etag', etagOf(row)).send(wire(row))
     }
   )
 }
