@@ -321,7 +321,7 @@ t.test('access events for referrals', async (t) => {
       organisation_id: tenant.orgId,
       actor_id: 'resource-filter',
       actor_role: 'coordinator',
-      action: 'read',
+      action: 'read' as const,
       request_id: 'req-resource-filter'
     }
     await db
