@@ -3,9 +3,11 @@
  * through the whole stack, each writing its access events (one, and fifty), against the bare
  * Fastify + pg baseline (bench/baseline-server.ts, which writes nothing), in interleaved rounds; bars
  * >= 1.0x and >= 1.2x (quality, performance 7). (c) The ways a read could write its events, straight
- * on pg with 16 connections: no event, the event in the read's own statement (a data-modifying CTE:
- * what the API does), a second statement after the read, a transaction around both, and the CTE with
- * synchronous_commit off (cheaper, but a PostgreSQL crash could lose committed events: not used).
+ * on pg with 16 connections: no event, the event in the read's own statement (a data-modifying CTE)
+ * committed durably, a second statement after the read, a transaction around both, and the CTE with
+ * synchronous_commit off for its own transaction: what the API does for a read outside a change (see
+ * `withEvents` in src/audit/audit.repository.ts: a crash of the PostgreSQL server itself within
+ * wal_writer_delay could lose those read events; a crash of the service cannot).
  * (d) Every request answered wrote its events: counted in the database.
  *
  *   npm run bench:audit            (BENCH_QUICK=1 for a short smoke run; BENCH_ROUNDS, BENCH_SECONDS to change the rounds)
@@ -68,7 +70,7 @@ function designs(n: number): Design[] {
       run: async (c, id, org) => await c.query({ name: `read${n}`, text: read, values: readArgs(id, org) })
     },
     {
-      label: 'read + events in one statement (CTE), as the API does',
+      label: 'read + events in one statement (CTE), durable commit',
       run: async (c, id, org) => await c.query({ name: `cte${n}`, text: cte, values: cteArgs(id, org) })
     },
     {
@@ -96,7 +98,7 @@ function designs(n: number): Design[] {
       }
     },
     {
-      label: 'CTE with synchronous_commit off (not used)',
+      label: 'CTE with synchronous_commit off, as the API does',
       run: async (c, id, org) =>
         await c.query({ name: `cteasync${n}`, text: `/* async */ ${cte}`, values: cteArgs(id, org) })
     }
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
       ).rows[0]
   )
   notes.push(
-    `audit_events after the run: ${fmt(Number(size.n))} rows, ${size.b} with its indexes (primary key and five (organisation_id, ..., at desc, id desc) indexes).`
+    `audit_events after the run: ${fmt(Number(size.n))} rows, ${size.b} with its indexes (the primary key (organisation_id, at, id) and four more; migration 0141).`
   )
 
   const out = [
