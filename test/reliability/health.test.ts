@@ -96,7 +96,16 @@ t.test('PostgreSQL unreachable: ready is 503 and requests are 503 problems, neve
   const { app, config } = await build(t, {
     DATABASE_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/waymark_nowhere`
   })
-  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  // Redis connects a moment after start-up (as in 'live and ready'); PostgreSQL never does.
+  let ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  await waitUntil(
+    async () => {
+      ready = await app.inject({ method: 'GET', url: '/health/ready' })
+      return config.queueBackend !== 'redis' || ready.json().checks.redis === 'ok'
+    },
+    5000,
+    'Redis connected'
+  )
   t.equal(ready.statusCode, 503)
   // Queues on PostgreSQL live in the same unreachable database.
   t.same(
