@@ -31,6 +31,8 @@ import * as m0092 from './0092_alter_referrals_duplicates_flag.js'
 import * as m0102 from './0102_create_webhook_deliveries_created_index.js'
 import * as m0140 from './0140_create_webhook_events_created_index.js'
 import * as m0141 from './0141_alter_audit_events_time_ordered.js'
+import * as m0142 from './0142_alter_time_ordered_uuid_faster.js'
+import * as m0143 from './0143_alter_referrals_rendering.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -68,5 +70,7 @@ export const migrations: Record<string, Migration> = {
   '0092_alter_referrals_duplicates_flag': m0092,
   '0102_create_webhook_deliveries_created_index': m0102,
   '0140_create_webhook_events_created_index': m0140,
-  '0141_alter_audit_events_time_ordered': m0141
+  '0141_alter_audit_events_time_ordered': m0141,
+  '0142_alter_time_ordered_uuid_faster': m0142,
+  '0143_alter_referrals_rendering': m0143
 }

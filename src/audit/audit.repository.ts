@@ -81,6 +81,8 @@ export interface ReadEvent {
   mentorId?: string
   /** The ORDER BY of a list, in result columns (`cursor_at desc, id desc`); the page is `audit_limit` rows. */
   order?: string
+  /** A page size fixed in the statement, in place of the `audit_limit` parameter. */
+  pageSize?: number
 }
 
 /** The accessor as statement parameters (`audit_limit`: the rows of a list page that are returned). */
@@ -130,7 +132,7 @@ function withEvents<R>(
   const rows =
     event.order === undefined
       ? sql`r`
-      : sql`(select * from r order by ${sql.raw(event.order)} limit ${p.audit_limit}::int) r`
+      : sql`(select * from r order by ${sql.raw(event.order)} limit ${event.pageSize === undefined ? sql`${p.audit_limit}::int` : sql.lit(event.pageSize)}) r`
   const order = event.order === undefined ? sql`` : sql` order by ${sql.raw(event.order)}`
   const commit = alone ? sql`c as (select set_config('synchronous_commit', 'off', true)), ` : sql``
   const withCommit = alone ? sql` cross join c` : sql``

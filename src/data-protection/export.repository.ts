@@ -1,3 +1,4 @@
+import { REFERRAL_COLUMNS } from '../referrals/referrals.repository.js'
 import type { Executor } from '../db/database.js'
 
 /** The rows a subject access export is made of, each set in one query. */
@@ -5,7 +6,7 @@ import type { Executor } from '../db/database.js'
 export async function youngPersonRows(db: Executor, org: string, referralIds: string[]) {
   const referrals = await db
     .selectFrom('referrals')
-    .selectAll()
+    .select(REFERRAL_COLUMNS)
     .where('organisation_id', '=', org)
     .where('id', 'in', referralIds)
     .orderBy('created_at')

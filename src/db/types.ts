@@ -116,6 +116,11 @@ export interface ReferralsTable {
   anonymised_at: Generated<Date | null>
   created_at: Timestamp
   updated_at: Timestamp
+  /**
+   * The `Referral` response as JSON text (casework fields aside), written by a trigger whenever a
+   * column it shows is written (migration 0143); null for a row not written since. Never set here.
+   */
+  rendering: ColumnType<string | null, never, never>
 }
 
 export interface ReferralStatusHistoryTable {
@@ -671,7 +676,8 @@ export interface WebhookDeliveriesTable {
 
 export type OrganisationRow = Selectable<OrganisationsTable>
 export type ProgrammeRow = Selectable<ProgrammesTable>
-export type ReferralRow = Selectable<ReferralsTable>
+/** A referral's columns, its stored rendering aside (reads of the representation use that alone). */
+export type ReferralRow = Omit<Selectable<ReferralsTable>, 'rendering'>
 export type NewReferral = Insertable<ReferralsTable>
 export type ReferralUpdate = Updateable<ReferralsTable>
 export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>

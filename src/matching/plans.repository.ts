@@ -1,3 +1,4 @@
+import { REFERRAL_COLUMNS } from '../referrals/referrals.repository.js'
 import type { Executor } from '../db/database.js'
 import type { MatchingPlanRow, ReferralRow } from '../db/types.js'
 import type { JsonText } from '../db/json.js'
@@ -6,7 +7,7 @@ import type { JsonText } from '../db/json.js'
 export async function waitingReferrals(db: Executor, org: string, programmeId: string): Promise<ReferralRow[]> {
   return await db
     .selectFrom('referrals')
-    .selectAll()
+    .select(REFERRAL_COLUMNS)
     .where('organisation_id', '=', org)
     .where('programme_id', '=', programmeId)
     .where('status', '=', 'accepted')

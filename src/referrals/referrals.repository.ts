@@ -39,14 +39,15 @@ export async function nextReference(db: Executor, organisationId: string, code: 
 }
 
 export async function insertReferral(db: Executor, row: NewReferral): Promise<ReferralRow> {
-  return await db.insertInto('referrals').values(row).returningAll().executeTakeFirstOrThrow()
+  return await db.insertInto('referrals').values(row).returning(REFERRAL_COLUMNS).executeTakeFirstOrThrow()
 }
 
 /**
- * Every column, named: a prepared `select *` would fail once a migration adds a column while the
- * statement is cached on a connection. The check below fails to compile when one is missing here.
+ * Every column, named, but the stored rendering: a prepared `select *` would fail once a migration
+ * adds a column while the statement is cached on a connection. The check below fails to compile when
+ * one is missing here.
  */
-const REFERRAL_COLUMNS = [
+export const REFERRAL_COLUMNS = [
   'id',
   'organisation_id',
   'programme_id',
@@ -80,7 +81,9 @@ const REFERRAL_COLUMNS = [
   'created_at',
   'updated_at'
 ] as const satisfies ReadonlyArray<keyof ReferralsTable>
-const _everyColumn: Exclude<keyof ReferralsTable, (typeof REFERRAL_COLUMNS)[number]> extends never ? true : never = true
+const _everyColumn: Exclude<keyof ReferralsTable, (typeof REFERRAL_COLUMNS)[number] | 'rendering'> extends never
+  ? true
+  : never = true
 void _everyColumn
 
 /**
@@ -100,25 +103,35 @@ const INSTANT_SQL = (column: string): string => `to_char(${column} at time zone 
 const isInstantSchema = (schema: unknown): boolean => (schema as { format?: string }).format === 'date-time'
 
 /**
- * The `Referral` response schema, rendered by PostgreSQL for reads (a referral and list pages), so a
- * page of fifty is never parsed into objects only to be serialized again: the jsonb columns go out
- * as stored. Stored documents hold only what the request schemas allowed (they reject unknown
- * properties). The select list is derived from the schema itself, field by field in its order, so
- * adding a field is one edit to the schema (plus its column). A test holds what this renders equal,
- * field for field, to `toReferral` serialized through the response schema, in every state
- * (`test/routes/referrals-rendering.test.ts`).
+ * The `Referral` response schema, rendered by PostgreSQL (a referral and list pages), so a page of
+ * fifty is never parsed into objects only to be serialized again: the jsonb columns go out as
+ * stored. It is rendered when the referral is written, by a trigger that stores it in `rendering`
+ * (migration 0143), and a read sends that text as it is. Stored documents hold only what the request
+ * schemas allowed (they reject unknown properties). The select list is derived from the schema
+ * itself, field by field in its order; a test fails when the trigger's list differs from it, so
+ * adding a field is one edit to the schema plus a migration (its column, and the trigger's list).
+ * A test holds what reads send equal, field for field, to `toReferral` serialized through the
+ * response schema, in every state (`test/routes/referrals-rendering.test.ts`).
  */
-export function referralRenderColumns(): string[] {
+export function referralRenderColumns(prefix = 'referrals'): string[] {
   const casework = new Set<string>(CASEWORK_FIELDS)
   return Object.entries(ReferralSchema.properties)
     .filter(([field]) => !casework.has(field))
     .map(([field, schema]) => {
-      const column = `referrals.${(RENDER_SOURCES as Record<string, string>)[field] ?? field}`
+      const column = `${prefix}.${(RENDER_SOURCES as Record<string, string>)[field] ?? field}`
       return isInstantSchema(schema) ? `${INSTANT_SQL(column)} as ${field}` : `${column} as ${field}`
     })
 }
 
-const REFERRAL_JSON = sql<string>`(select row_to_json(v)::text from (select ${sql.raw(referralRenderColumns().join(', '))}) v)`
+/**
+ * The rendering, as the trigger of migration 0143 writes it on every write of a column it shows
+ * (`rendering`), or made now for a row not written since that migration. `prefix`: the row's name.
+ */
+export function referralRenderingSql(prefix: string): string {
+  return `(select row_to_json(v)::text from (select ${referralRenderColumns(prefix).join(', ')}) v)`
+}
+
+const REFERRAL_JSON = sql<string>`coalesce(referrals.rendering, ${sql.raw(referralRenderingSql('referrals'))})`
 
 // Reads on every request are prepared statements, one per shape of scope and filter.
 const findInOrg = prepare<{ id: string; org: string }, ReferralRow>('referral_find', (db, p) =>
@@ -213,7 +226,11 @@ export async function renderReferral(
 
 /** The referral, locked for a state change. */
 export async function lockReferral(db: Executor, scope: ReferralScope, id: string): Promise<ReferralRow | undefined> {
-  let q = db.selectFrom('referrals').selectAll().where('id', '=', id).where('organisation_id', '=', scope.org)
+  let q = db
+    .selectFrom('referrals')
+    .select(REFERRAL_COLUMNS)
+    .where('id', '=', id)
+    .where('organisation_id', '=', scope.org)
   if (scope.createdBy !== undefined) q = q.where('created_by', '=', scope.createdBy)
   return await q.forUpdate().executeTakeFirst()
 }
@@ -245,16 +262,27 @@ export interface ListedReferral {
 }
 
 const LIST_SHAPE = ['createdBy', 'status', 'programme_id', 'submitted_from', 'submitted_to', 'after'] as const
-const listStatements = new Map<number, Prepared<ListParams, ListedReferral>>()
+const listStatements = new Map<string, Prepared<ListParams, ListedReferral>>()
 /** One access event per referral of the page (not for the extra row that tells whether another follows). */
 const LIST_EVENT: ReadEvent = { ...READ_EVENT, order: 'cursor_at desc, id desc' }
+/**
+ * Page sizes compiled into the statement itself. With the LIMIT a parameter, PostgreSQL cannot tell
+ * how many rows a page takes, costs a generic plan for a tenth of the table, and so plans the
+ * statement again at every execution; with it a constant, the statement is planned once per
+ * connection (about a fifth of a page's database time, `npm run bench:audit`). Other sizes keep the
+ * parameter: a bounded number of statements per connection whatever sizes clients ask for.
+ */
+const FIXED_PAGE_SIZES = new Set([10, 20, 25, 50, 100, 200])
 
-/** The list statement for one combination of scope, filters and cursor, compiled on first use. */
-function listStatement(shape: number): Prepared<ListParams, ListedReferral> {
-  let statement = listStatements.get(shape)
+/** The list statement for one combination of scope, filters, cursor and page size, compiled on first use. */
+function listStatement(shape: number, pageSize: number): Prepared<ListParams, ListedReferral> {
+  const fixed = FIXED_PAGE_SIZES.has(pageSize) ? pageSize : undefined
+  const key = `${shape}${fixed === undefined ? '' : `_${fixed}`}`
+  let statement = listStatements.get(key)
   if (statement !== undefined) return statement
   const has = (k: (typeof LIST_SHAPE)[number]): boolean => (shape & (1 << LIST_SHAPE.indexOf(k))) !== 0
-  statement = auditedRead<ListParams, ListedReferral>(`referral_list_${shape}`, LIST_EVENT, (db, p) => {
+  const event: ReadEvent = fixed === undefined ? LIST_EVENT : { ...LIST_EVENT, pageSize: fixed }
+  statement = auditedRead<ListParams, ListedReferral>(`referral_list_${key}`, event, (db, p) => {
     let q = db
       .selectFrom('referrals')
       .select('id')
@@ -274,9 +302,10 @@ function listStatement(shape: number): Prepared<ListParams, ListedReferral> {
       q = q.where((eb) =>
         eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(sql<Date>`${p.at}::timestamptz`, p.after as string))
       )
-    return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(p.limit)
+    const ordered = q.orderBy('created_at', 'desc').orderBy('id', 'desc')
+    return fixed === undefined ? ordered.limit(p.limit) : ordered.limit(sql.lit(fixed + 1))
   })
-  listStatements.set(shape, statement)
+  listStatements.set(key, statement)
   return statement
 }
 
@@ -307,7 +336,7 @@ export async function listReferrals(
   for (let i = 0; i < LIST_SHAPE.length; i++) {
     if (params[LIST_SHAPE[i]] !== undefined) shape |= 1 << i
   }
-  return await listStatement(shape)(db, params)
+  return await listStatement(shape, limit)(db, params)
 }
 
 export async function updateReferral(db: Executor, id: string, set: ReferralUpdate): Promise<ReferralRow> {
@@ -315,7 +344,7 @@ export async function updateReferral(db: Executor, id: string, set: ReferralUpda
     .updateTable('referrals')
     .set({ ...set, version: sql`version + 1`, updated_at: sql`now()` })
     .where('id', '=', id)
-    .returningAll()
+    .returning(REFERRAL_COLUMNS)
     .executeTakeFirstOrThrow()
 }
 

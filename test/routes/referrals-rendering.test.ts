@@ -7,7 +7,7 @@ import { setUp } from '../support/set-up.js'
 import { auth } from '../support/tokens.js'
 import { CASEWORK_FIELDS, ReferralSchema } from '../../src/schemas/referrals.js'
 import { caseworkOf } from '../../src/referrals/links.repository.js'
-import { findReferral } from '../../src/referrals/referrals.repository.js'
+import { findReferral, referralRenderColumns } from '../../src/referrals/referrals.repository.js'
 import { toReferral } from '../../src/referrals/referrals.service.js'
 import fastJsonStringify from 'fast-json-stringify'
 
@@ -223,5 +223,39 @@ t.test("a referral read, alone or listed, is the response schema's rendering, fi
     })
     t.equal(none.statusCode, 200)
     t.equal(none.body, '{"data":[],"next_cursor":null}')
+  })
+
+  t.test("the rendering stored on write is the schema's, and a row without one renders the same", async (t) => {
+    const fn = await sql<{
+      src: string
+    }>`select prosrc as src from pg_proc where proname = 'referral_rendering'`.execute(app.db)
+    const flat = (text: string): string => text.replace(/\s+/g, ' ')
+    t.ok(
+      flat(fn.rows[0].src).includes(`select ${referralRenderColumns('new').join(', ')} ) v`),
+      "the trigger's select list is the response schema's, field by field (a schema change needs a migration)"
+    )
+    const stored = await sql<{ n: number }>`select count(*)::int as n from referrals where rendering is null`.execute(
+      app.db
+    )
+    t.equal(stored.rows[0].n, 0, 'every referral written has its rendering')
+    const id = ids['information answered']
+    const before = await get(id, coordinator)
+    const listedBefore = (
+      await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(coordinator) })
+    ).json().data
+    // As a row written before the rendering was stored: the read renders it, the same.
+    await sql`update referrals set rendering = null where id = ${id}`.execute(app.db)
+    t.strictSame(await get(id, coordinator), before, 'GET')
+    const listedAfter = (
+      await app.inject({ method: 'GET', url: '/v1/referrals?limit=200', headers: auth(coordinator) })
+    ).json().data
+    t.strictSame(listedAfter, listedBefore, 'a list page')
+    // Any write of a column it shows renders it again, raw SQL included.
+    await sql`update referrals set updated_at = '2026-04-01 10:00:00.123+00' where id = ${id}`.execute(app.db)
+    t.equal((await get(id, coordinator)).updated_at, '2026-04-01T10:00:00.123Z')
+    const row = await sql<{ rendering: string | null }>`select rendering from referrals where id = ${id}`.execute(
+      app.db
+    )
+    t.match(row.rows[0].rendering, /"updated_at":"2026-04-01T10:00:00.123Z"/)
   })
 })
