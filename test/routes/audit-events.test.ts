@@ -104,6 +104,41 @@ t.test('access events for referrals', async (t) => {
     }
   )
 
+  t.test('a page of a size fixed in its statement (10) writes its ten events, and not the next row', async (t) => {
+    const more: string[] = []
+    for (let i = 0; i < 7; i++) more.push((await post(app, referrer, '/v1/referrals', referralBody(programme))).id)
+    t.teardown(async () => {
+      await db.deleteFrom('referral_status_history').where('referral_id', 'in', more).execute()
+      await db.deleteFrom('notifications').where('subject_id', 'in', more).execute()
+      await db.deleteFrom('referrals').where('id', 'in', more).execute()
+    })
+    const first = await app.inject({
+      method: 'GET',
+      url: '/v1/referrals?limit=10',
+      headers: { ...auth(coordinator), 'x-request-id': 'req-fixed-page-1' }
+    })
+    const page = first.json()
+    t.equal(page.data.length, 10)
+    t.ok(page.next_cursor, 'an eleventh follows')
+    const got = await events({ request_id: 'req-fixed-page-1' })
+    t.same(got.map((e) => e.resource_id).sort(), page.data.map((r: { id: string }) => r.id).sort())
+    const second = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals?limit=10&cursor=${page.next_cursor as string}`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-fixed-page-2' }
+    })
+    t.equal(second.json().data.length, 1)
+    t.equal(second.json().next_cursor, null)
+    t.equal((await events({ request_id: 'req-fixed-page-2' })).length, 1)
+    // Event ids are time-ordered (the UUID version 7 layout): the milliseconds of the write lead.
+    for (const e of got) {
+      t.match(e.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      const ms = Number.parseInt(e.id.replace(/-/g, '').slice(0, 12), 16)
+      t.ok(Math.abs(ms - e.at.getTime()) < 5000, 'its milliseconds are those of its time')
+    }
+    t.equal(new Set(got.map((e) => e.id)).size, got.length, 'each its own')
+  })
+
   t.test('a change writes its event; a refused change writes none', async (t) => {
     const ok = await app.inject({
       method: 'POST',
