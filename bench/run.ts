@@ -297,7 +297,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
     ...notes.map((n) => `- ${n}`),
-    `- Baseline: bare Fastify + pg (\`bench/baseline-server.ts\`): \`select * from referrals where id = $1 and organisation_id = $2\`, and the same keyset page, no auth, no response schema.`,
+    `- Baseline: bare Fastify + pg (\`bench/baseline-server.ts\`): the referral's stored columns (all but the rendering the service keeps beside them) by id and organisation, and the same keyset page, no auth, no response schema.`,
     `- Total bench time ${fmt((Date.now() - began) / 1000)} s on ${(await import('node:os')).cpus().length} cores.`
   ]
   process.stdout.write(`${out.join('\n')}\n`)
