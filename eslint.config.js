@@ -15,6 +15,16 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'error' }
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      // A double assertion claims a type the compiler could not check: say what is true instead.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSAsExpression > TSAsExpression[typeAnnotation.type="TSUnknownKeyword"]',
+          message: 'No `as unknown as` in src/: type the value with what it really is.'
+        }
+      ]
+    }
   }
 )

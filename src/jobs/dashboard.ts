@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
+import { Queue } from 'bullmq'
 import { AppError } from '../errors/catalogue.js'
 import { renderError } from '../plugins/app/error-handler.js'
 
@@ -43,7 +44,12 @@ export default async function queueDashboard(app: FastifyInstance): Promise<void
   const serverAdapter = new FastifyAdapter()
   serverAdapter.setBasePath(DASHBOARD_PATH)
   createBullBoard({
-    queues: Object.values(app.queues).map((q) => new BullMQAdapter(q)),
+    // bull-board's adapter is typed for Redis queues but reads a PostgreSQL-backed one the same way:
+    // both are BullMQ queues (the backend's class extends Queue), which this check establishes.
+    queues: Object.values(app.queues).map((q) => {
+      if (!(q instanceof Queue)) throw new Error(`queue ${q.name} is not a BullMQ queue`)
+      return new BullMQAdapter(q)
+    }),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Waymark queues' } }
   })

@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq'
+import type { JobQueue } from './queue-backend.js'
 import { Redis } from 'ioredis'
 import type { NotificationJob, WebhookJob } from './queues.js'
 
@@ -28,7 +28,7 @@ export interface DispatchOptions {
  * A second job for one row is harmless: the sender locks the row and skips it once sent.
  */
 export async function addNotificationJobs(
-  queue: Queue<NotificationJob>,
+  queue: JobQueue<NotificationJob>,
   ids: string[],
   options: DispatchOptions = {}
 ): Promise<void> {
@@ -49,7 +49,7 @@ export async function addNotificationJobs(
  * the jobs could not be added; the deliveries stay due in PostgreSQL.
  */
 export async function addWebhookJobs(
-  queue: Queue<WebhookJob>,
+  queue: JobQueue<WebhookJob>,
   due: Array<{ id: string; attempt: number; reclaimed: boolean }>,
   timeoutMs?: number
 ): Promise<void> {
@@ -67,8 +67,8 @@ export async function addWebhookJobs(
 
 /** Adds jobs only when the queue backend answers now (see addNotificationJobs). */
 async function addJobs<D>(
-  queue: Queue<D>,
-  jobs: Array<{ name: string; data: D; opts: { jobId: string; priority?: number } }>,
+  queue: JobQueue<D>,
+  jobs: Parameters<JobQueue<D>['addBulk']>[0],
   timeoutMs = DISPATCH_TIMEOUT_MS
 ): Promise<void> {
   if (jobs.length === 0) return
@@ -84,7 +84,7 @@ async function addJobs<D>(
     }, timeoutMs)
   })
   try {
-    await Promise.race([(queue as Queue).addBulk(jobs as never), timeout])
+    await Promise.race([queue.addBulk(jobs), timeout])
   } finally {
     clearTimeout(timer)
   }
@@ -100,7 +100,7 @@ export interface Dispatch {
  * outbox rows has committed. If Redis is down this only logs: the rows are safe in PostgreSQL and
  * the worker's outbox relay queues them when Redis is back.
  */
-export function createDispatch(queues: { notifications: Queue<NotificationJob> }): Dispatch {
+export function createDispatch(queues: { notifications: JobQueue<NotificationJob> }): Dispatch {
   return {
     async notifications(ids, log, options = {}) {
       if (ids.length === 0) return

@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq'
+import type { JobQueue } from './queue-backend.js'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
 import { claimForRelay } from '../notifications/notifications.repository.js'
@@ -22,7 +22,7 @@ const BATCH = 500
 
 export function startOutboxRelay(
   db: Database,
-  queue: Queue<NotificationJob>,
+  queue: JobQueue<NotificationJob>,
   log: Logger,
   intervalMs: number
 ): OutboxRelay {

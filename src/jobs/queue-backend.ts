@@ -12,6 +12,57 @@ import type pg from 'pg'
 import type { Config, QueueBackendKind } from '../config/config.js'
 
 /**
+ * What the service uses of a queue: the part BullMQ's Redis and PostgreSQL queues have alike. BullMQ
+ * types each queue by its backend, with no common type; this is that common type, checked against both.
+ */
+export type JobQueue<D> = Pick<
+  Queue<D>,
+  | 'name'
+  | 'add'
+  | 'addBulk'
+  | 'upsertJobScheduler'
+  | 'removeJobScheduler'
+  | 'getJobSchedulers'
+  | 'getJobScheduler'
+  | 'getJobCountByTypes'
+  | 'getJobCounts'
+  | 'getJob'
+  | 'getJobs'
+  | 'getWaiting'
+  | 'getDelayed'
+  | 'getFailed'
+  | 'getCompleted'
+  | 'count'
+  | 'remove'
+  | 'clean'
+  | 'drain'
+  | 'obliterate'
+  | 'pause'
+  | 'resume'
+  | 'waitUntilReady'
+  | 'close'
+> & {
+  /** Its connection: a Redis client, or the PostgreSQL backend's settings. */
+  readonly opts: { readonly connection?: unknown }
+}
+
+/** What a worker's listeners are told of a job: the fields both backends' jobs have. */
+export interface JobSummary {
+  id?: string
+  name: string
+  attemptsMade: number
+}
+
+/** What the service uses of a worker, on either backend (as JobQueue is for queues). */
+export interface JobWorker<D, R = unknown> extends Pick<
+  Worker<D, R>,
+  'name' | 'close' | 'isRunning' | 'run' | 'waitUntilReady' | 'pause' | 'resume'
+> {
+  on(event: 'failed', listener: (job: JobSummary | undefined, err: Error) => void): unknown
+  on(event: 'error', listener: (err: Error) => void): unknown
+}
+
+/**
  * The one place that knows where the queues live. Every queue and worker of the service is made
  * here, on Redis or on BullMQ's PostgreSQL backend (config.queueBackend, chosen in
  * config/services.ts); the rest of the code sees plain BullMQ queues and workers.
@@ -19,13 +70,13 @@ import type { Config, QueueBackendKind } from '../config/config.js'
 export interface QueueBackend {
   readonly kind: QueueBackendKind
   /** A queue to add jobs to. The queues of one backend share its producer connection. */
-  queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => Queue<D>
+  queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => JobQueue<D>
   /** A worker on a connection of its own, closed with it. */
   worker: <D, R = unknown>(
     name: string,
     processor: Processor<D, R>,
     options: Omit<WorkerOptions, 'connection' | 'prefix'>
-  ) => Worker<D, R>
+  ) => JobWorker<D, R>
   /** Resolves when the backend answers now; for readiness. */
   ping: () => Promise<void>
   /**
@@ -169,7 +220,7 @@ function postgresBackend(config: Config): QueueBackend {
     idleTimeoutMillis: 60_000,
     application_name: 'waymark queues'
   })
-  const queues: Array<Pick<Queue, 'getJobCountByTypes'>> = []
+  const queues: Array<Pick<JobQueue<unknown>, 'getJobCountByTypes'>> = []
   return {
     kind: 'postgres',
     queue: <D>(name: string, defaultJobOptions: DefaultJobOptions) => {
@@ -183,11 +234,8 @@ function postgresBackend(config: Config): QueueBackend {
       retryFailedStart(pgQueue)
       // Connect and check the schema now rather than on the first job a request adds.
       pgQueue.waitUntilReady().catch(() => {})
-      // Typed as a Redis queue: the code uses only what both backends have (add, schedulers, close), and
-      // bull-board takes only Redis-typed queues. BullMQ types a queue by its backend, with no common type.
-      const queue = pgQueue as unknown as Queue<D>
-      queues.push(queue)
-      return queue
+      queues.push(pgQueue)
+      return pgQueue
     },
     worker: <D, R>(name: string, processor: Processor<D, R>, options: Omit<WorkerOptions, 'connection' | 'prefix'>) => {
       const worker = new Pg.Worker<D, R>(name, processor, {
@@ -197,8 +245,7 @@ function postgresBackend(config: Config): QueueBackend {
       })
       guardCheckedOutClients(worker)
       retryFailedStart(worker)
-      // Typed as a Redis worker, as the queue is: the code only closes it and listens to its events.
-      return worker as unknown as Worker<D, R>
+      return worker
     },
     ping: async () => {
       // Every queue this process made: each has its own connections and schema check.

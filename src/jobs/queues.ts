@@ -1,5 +1,4 @@
-import type { Queue } from 'bullmq'
-import type { QueueBackend } from './queue-backend.js'
+import type { JobQueue, QueueBackend } from './queue-backend.js'
 
 export const NOTIFICATIONS_QUEUE = 'notifications'
 
@@ -17,7 +16,7 @@ export const notificationJobOptions = {
   removeOnFail: { age: 7 * 24 * 3600 }
 }
 
-export function createNotificationsQueue(backend: QueueBackend): Queue<NotificationJob> {
+export function createNotificationsQueue(backend: QueueBackend): JobQueue<NotificationJob> {
   return backend.queue<NotificationJob>(NOTIFICATIONS_QUEUE, notificationJobOptions)
 }
 
@@ -45,6 +44,6 @@ export const webhookJobOptions = {
   removeOnFail: { age: 24 * 3600 }
 }
 
-export function createWebhooksQueue(backend: QueueBackend): Queue<WebhookJob> {
+export function createWebhooksQueue(backend: QueueBackend): JobQueue<WebhookJob> {
   return backend.queue<WebhookJob>(WEBHOOKS_QUEUE, webhookJobOptions)
 }

@@ -1,4 +1,5 @@
-import type { Job, Queue } from 'bullmq'
+import type { JobQueue } from './queue-backend.js'
+import type { Job } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
 import type { Transaction } from 'kysely'
@@ -40,7 +41,7 @@ export function retryDelayMs(
 export interface WebhookDeliveryDeps {
   db: Database
   config: Pick<Config, 'WEBHOOK_RETRY_SCHEDULE' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE' | 'NODE_ENV'>
-  notifications: Queue<NotificationJob>
+  notifications: JobQueue<NotificationJob>
   log: Logger
 }
 

@@ -1,4 +1,4 @@
-import type { Queue } from 'bullmq'
+import type { JobQueue } from './queue-backend.js'
 import type { Logger } from 'pino'
 import type { Database } from '../db/database.js'
 import { claimDue, WEBHOOK_CHANNEL } from '../webhooks/webhooks.repository.js'
@@ -29,7 +29,7 @@ const BATCH = 500
  */
 export function startWebhookRelay(
   db: Database,
-  queue: Queue<WebhookJob>,
+  queue: JobQueue<WebhookJob>,
   log: Logger,
   options: WebhookRelayOptions
 ): { stop: () => Promise<void>; requeueLost: () => void } {

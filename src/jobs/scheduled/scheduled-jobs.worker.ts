@@ -1,10 +1,10 @@
-import type { Job, Queue } from 'bullmq'
+import type { Job } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Config } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
 import { todayIn } from '../../lib/dates.js'
 import type { NotificationJob } from '../queues.js'
-import type { QueueBackend } from '../queue-backend.js'
+import type { JobQueue, QueueBackend } from '../queue-backend.js'
 import { createDispatch } from '../dispatch.js'
 import { claimRun, failRun, finishRun, insertRun } from './job-runs.repository.js'
 import { scheduledJobs, schedulerOf } from './registry.js'
@@ -15,7 +15,7 @@ export interface ScheduledJobsOptions {
   db: Database
   log: Logger
   backend: QueueBackend
-  notifications: Queue<NotificationJob>
+  notifications: JobQueue<NotificationJob>
 }
 
 /**

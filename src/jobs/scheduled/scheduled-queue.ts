@@ -1,5 +1,4 @@
-import type { Queue } from 'bullmq'
-import type { QueueBackend } from '../queue-backend.js'
+import type { JobQueue, QueueBackend } from '../queue-backend.js'
 
 export const SCHEDULED_JOBS_QUEUE = 'scheduled-jobs'
 
@@ -16,6 +15,6 @@ export const scheduledJobOptions = {
   removeOnFail: { age: 30 * 24 * 3600 }
 }
 
-export function createScheduledJobsQueue(backend: QueueBackend): Queue<ScheduledJobData> {
+export function createScheduledJobsQueue(backend: QueueBackend): JobQueue<ScheduledJobData> {
   return backend.queue<ScheduledJobData>(SCHEDULED_JOBS_QUEUE, scheduledJobOptions)
 }

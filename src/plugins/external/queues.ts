@@ -1,13 +1,12 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Queue } from 'bullmq'
 import {
   createNotificationsQueue,
   createWebhooksQueue,
   type NotificationJob,
   type WebhookJob
 } from '../../jobs/queues.js'
-import { createQueueBackend, type QueueBackend } from '../../jobs/queue-backend.js'
+import { createQueueBackend, type JobQueue, type QueueBackend } from '../../jobs/queue-backend.js'
 import { createDispatch, type Dispatch } from '../../jobs/dispatch.js'
 import { createScheduledJobsQueue, type ScheduledJobData } from '../../jobs/scheduled/scheduled-queue.js'
 
@@ -17,9 +16,9 @@ declare module 'fastify' {
     queueBackend: QueueBackend
     /** Every queue the API adds jobs to, by name (metrics and the dashboard show each). */
     queues: {
-      notifications: Queue<NotificationJob>
-      webhooks: Queue<WebhookJob>
-      'scheduled-jobs': Queue<ScheduledJobData>
+      notifications: JobQueue<NotificationJob>
+      webhooks: JobQueue<WebhookJob>
+      'scheduled-jobs': JobQueue<ScheduledJobData>
     }
     /** Hands committed outbox rows to the queues; call it after the transaction commits. */
     dispatch: Dispatch
