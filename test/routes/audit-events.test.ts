@@ -62,6 +62,76 @@ t.test('access events for referrals', async (t) => {
     })
   })
 
+  t.test('GETs answered together write one event each, with their own caller, purpose and request id', async (t) => {
+    const callers = [
+      coordinator,
+      tenant.token('coordinator', { sub: 'coordinator-bea' }),
+      tenant.token('admin', { sub: 'admin-cal' })
+    ]
+    const sent = Array.from({ length: 60 }, (_, i) => ({
+      id: ids[i % ids.length],
+      token: callers[i % callers.length],
+      purpose: `Review ${i}`,
+      request: `req-together-${i}`
+    }))
+    const answers = await Promise.all(
+      sent.map(
+        async (r) =>
+          await app.inject({
+            method: 'GET',
+            url: `/v1/referrals/${r.id}`,
+            headers: { ...auth(r.token), 'x-access-purpose': r.purpose, 'x-request-id': r.request }
+          })
+      )
+    )
+    t.same(
+      answers.map((a) => a.statusCode),
+      sent.map(() => 200)
+    )
+    const written = await db
+      .selectFrom('audit_events')
+      .select(['request_id', 'resource_id', 'referral_id', 'actor_id', 'purpose', 'action'])
+      .where('request_id', 'like', 'req-together-%')
+      .execute()
+    t.equal(written.length, sent.length, 'one event a GET, none twice')
+    const byRequest = new Map(written.map((e) => [e.request_id, e]))
+    const actorOf = ['coordinator-ann', 'coordinator-bea', 'admin-cal']
+    for (const [i, r] of sent.entries()) {
+      t.match(byRequest.get(r.request), {
+        resource_id: r.id,
+        referral_id: r.id,
+        purpose: r.purpose,
+        action: 'read',
+        actor_id: actorOf[i % 3]
+      })
+    }
+  })
+
+  t.test('a GET whose event cannot be written answers no record', async (t) => {
+    await sql`create function refuse_audit_event() returns trigger language plpgsql as $$
+      begin raise exception 'audit events refused for this test'; end $$`.execute(db)
+    await sql`create trigger refuse_audit_event before insert on audit_events for each row execute function refuse_audit_event()`.execute(
+      db
+    )
+    t.teardown(async () => {
+      await sql`drop trigger if exists refuse_audit_event on audit_events`.execute(db)
+      await sql`drop function if exists refuse_audit_event()`.execute(db)
+    })
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/referrals/${ids[2]}`,
+      headers: { ...auth(coordinator), 'x-request-id': 'req-refused-event' }
+    })
+    t.not(res.statusCode, 200)
+    t.match(res.headers['content-type'], /application\/problem\+json/)
+    const referral = await db
+      .selectFrom('referrals')
+      .select('young_person')
+      .where('id', '=', ids[2])
+      .executeTakeFirstOrThrow()
+    t.notOk(res.body.includes(referral.young_person.family_name), 'nothing of the record is answered')
+  })
+
   t.test('a GET that finds nothing writes nothing here; the refusal is an event of the owner', async (t) => {
     const theirs = (await post(app, other.token('referrer'), '/v1/referrals', referralBody(await other.programme({}))))
       .id
