@@ -59,14 +59,17 @@ export interface AccessedRecord {
  */
 export async function recordAccess(db: Executor, who: Accessor, records: AccessedRecord[]): Promise<void> {
   if (records.length === 0) return
-  const column = <T>(f: (r: AccessedRecord) => T): T[] => records.map(f)
-  const alone = !inTransaction(db)
-  await sql`
-    insert into audit_events (organisation_id, actor_id, actor_role, purpose, request_id, action, resource_type, resource_id, referral_id, mentor_id, outcome)
-    select ${who.org}::uuid, ${who.actorId}::text, ${who.actorRole}::text, ${who.purpose}::text, ${who.requestId}::text, x.*
-    from unnest(${column((r) => r.action)}::text[], ${column((r) => r.resourceType)}::text[], ${column((r) => r.resourceId)}::uuid[],
-      ${column((r) => r.referralId ?? null)}::uuid[], ${column((r) => r.mentorId ?? null)}::uuid[], ${column((r) => r.outcome ?? 'success')}::text[]) as x
-    ${alone ? sql`cross join (select set_config('synchronous_commit', 'off', true)) c` : sql``}`.execute(db)
+  const p = accessParams(who)
+  const events = records.map((r) => ({
+    who: p,
+    action: r.action,
+    resourceType: r.resourceType,
+    resourceId: r.resourceId,
+    referralId: r.referralId ?? null,
+    mentorId: r.mentorId ?? null,
+    outcome: r.outcome ?? 'success'
+  }))
+  await (inTransaction(db) ? insertEvents : insertEventsAlone)(db, columnsOf(events))
 }
 
 /**
@@ -150,18 +153,19 @@ function withEvents<R>(
 
 const inTransaction = (db: object): boolean => (db as { isTransaction?: boolean }).isTransaction === true
 
-/** One read event waiting for its group's insert. */
-interface PendingEvent {
+/** One event to insert, with who is accessing. */
+interface EventValues {
   who: AccessParams
   action: AuditAction
   resourceType: AuditResourceType
   resourceId: string
   referralId: string | null
   mentorId: string | null
+  outcome: AuditOutcome
 }
 
-/** The events of a group, a column each, for one multi-row insert. */
-interface GroupColumns {
+/** Events as columns, an entry an event, for one multi-row insert. */
+interface EventColumns {
   orgs: string[]
   actors: string[]
   roles: string[]
@@ -172,19 +176,43 @@ interface GroupColumns {
   resources: string[]
   referrals: Array<string | null>
   mentors: Array<string | null>
+  outcomes: string[]
 }
 
-const insertGroup = prepare<GroupColumns, never>('audit_read_event_group', (db, p) => {
-  const raw = sql`with c as (select set_config('synchronous_commit', 'off', true))
-    insert into audit_events (organisation_id, actor_id, actor_role, purpose, request_id, action, resource_type, resource_id, referral_id, mentor_id)
+function columnsOf(events: EventValues[]): EventColumns {
+  return {
+    orgs: events.map((e) => e.who.audit_org),
+    actors: events.map((e) => e.who.audit_actor),
+    roles: events.map((e) => e.who.audit_role),
+    purposes: events.map((e) => e.who.audit_purpose),
+    requests: events.map((e) => e.who.audit_request),
+    actions: events.map((e) => e.action),
+    types: events.map((e) => e.resourceType),
+    resources: events.map((e) => e.resourceId),
+    referrals: events.map((e) => e.referralId),
+    mentors: events.map((e) => e.mentorId),
+    outcomes: events.map((e) => e.outcome)
+  }
+}
+
+/**
+ * The insert of events, prepared. `alone`: outside a transaction, committed as a read's events are
+ * (`synchronous_commit` off for its own transaction, see `withEvents`); else as the transaction commits.
+ */
+const insertEventsAs = (alone: boolean): Prepared<EventColumns, never> =>
+  prepare<EventColumns, never>(alone ? 'audit_events_insert_alone' : 'audit_events_insert', (db, p) => {
+    const raw = sql`${alone ? sql`with c as (select set_config('synchronous_commit', 'off', true)) ` : sql``}insert into audit_events
+      (organisation_id, actor_id, actor_role, purpose, request_id, action, resource_type, resource_id, referral_id, mentor_id, outcome)
     select x.* from unnest(${p.orgs}::uuid[], ${p.actors}::text[], ${p.roles}::text[], ${p.purposes}::text[], ${p.requests}::text[],
-      ${p.actions}::text[], ${p.types}::text[], ${p.resources}::uuid[], ${p.referrals}::uuid[], ${p.mentors}::uuid[]) as x
-    cross join c`
-  return { compile: () => raw.compile(db) } satisfies Compilable<never>
-})
+      ${p.actions}::text[], ${p.types}::text[], ${p.resources}::uuid[], ${p.referrals}::uuid[], ${p.mentors}::uuid[],
+      ${p.outcomes}::text[]) as x${alone ? sql` cross join c` : sql``}`
+    return { compile: () => raw.compile(db) } satisfies Compilable<never>
+  })
+const insertEvents = insertEventsAs(false)
+const insertEventsAlone = insertEventsAs(true)
 
 /** What a prepared statement runs on: the pool, or a transaction. */
-type Runner = Parameters<typeof insertGroup>[0]
+type Runner = Parameters<typeof insertEventsAlone>[0]
 
 /** Groups in flight at once; the reads answered meanwhile wait for the next. */
 const GROUPS_IN_FLIGHT = 2
@@ -192,7 +220,7 @@ const GROUPS_IN_FLIGHT = 2
 const GROUP_EVENTS = 500
 
 interface Waiting {
-  events: PendingEvent[]
+  events: EventValues[]
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -213,7 +241,7 @@ class ReadEventGroups {
 
   constructor(private readonly db: Runner) {}
 
-  async record(events: PendingEvent[]): Promise<void> {
+  async record(events: EventValues[]): Promise<void> {
     if (events.length === 0) return
     await new Promise<void>((resolve, reject) => {
       this.waiting.push({ events, resolve, reject })
@@ -242,7 +270,7 @@ class ReadEventGroups {
     this.inFlight++
     this.schedule()
     try {
-      await insertGroup(this.db, columnsOf(group.flatMap((w) => w.events)))
+      await insertEventsAlone(this.db, columnsOf(group.flatMap((w) => w.events)))
       for (const w of group) w.resolve()
     } catch (err) {
       for (const w of group) w.reject(err)
@@ -250,21 +278,6 @@ class ReadEventGroups {
       this.inFlight--
       this.schedule()
     }
-  }
-}
-
-function columnsOf(events: PendingEvent[]): GroupColumns {
-  return {
-    orgs: events.map((e) => e.who.audit_org),
-    actors: events.map((e) => e.who.audit_actor),
-    roles: events.map((e) => e.who.audit_role),
-    purposes: events.map((e) => e.who.audit_purpose),
-    requests: events.map((e) => e.who.audit_request),
-    actions: events.map((e) => e.action),
-    types: events.map((e) => e.resourceType),
-    resources: events.map((e) => e.resourceId),
-    referrals: events.map((e) => e.referralId),
-    mentors: events.map((e) => e.mentorId)
   }
 }
 
@@ -318,7 +331,8 @@ export function auditedRead<P extends object, R extends object>(
         resourceType: event.resourceType,
         resourceId: idIn(row, event.resourceId) ?? '',
         referralId: idIn(row, event.referralId),
-        mentorId: idIn(row, event.mentorId)
+        mentorId: idIn(row, event.mentorId),
+        outcome: 'success' as const
       }))
     )
     return rows
