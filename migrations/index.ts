@@ -33,6 +33,7 @@ import * as m0140 from './0140_create_webhook_events_created_index.js'
 import * as m0141 from './0141_alter_audit_events_time_ordered.js'
 import * as m0142 from './0142_alter_time_ordered_uuid_faster.js'
 import * as m0143 from './0143_alter_referrals_rendering.js'
+import * as m0144 from './0144_alter_referrals_rendering_inline.js'
 
 /**
  * Every migration, by name, in the order they apply. Imported, not read from the folder, so the
@@ -72,5 +73,6 @@ export const migrations: Record<string, Migration> = {
   '0140_create_webhook_events_created_index': m0140,
   '0141_alter_audit_events_time_ordered': m0141,
   '0142_alter_time_ordered_uuid_faster': m0142,
-  '0143_alter_referrals_rendering': m0143
+  '0143_alter_referrals_rendering': m0143,
+  '0144_alter_referrals_rendering_inline': m0144
 }

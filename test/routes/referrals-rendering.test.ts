@@ -238,6 +238,12 @@ t.test("a referral read, alone or listed, is the response schema's rendering, fi
       app.db
     )
     t.equal(stored.rows[0].n, 0, 'every referral written has its rendering')
+    // Kept in the row as it is (migration 0144): a read neither fetches it from TOAST nor decompresses it.
+    const storage = await sql<{ compressed: number; toasted: string }>`
+      select count(*) filter (where pg_column_compression(rendering) is not null)::int as compressed,
+        (select pg_relation_size(reltoastrelid) from pg_class where oid = 'referrals'::regclass)::text as toasted
+      from referrals`.execute(app.db)
+    t.strictSame(storage.rows[0], { compressed: 0, toasted: '0' }, 'renderings are stored inline, uncompressed')
     const id = ids['information answered']
     const before = await get(id, coordinator)
     const listedBefore = (
