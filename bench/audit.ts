@@ -97,7 +97,7 @@ function designs(n: number): Design[] {
       }
     },
     {
-      label: 'CTE with synchronous_commit off, as the API does',
+      label: "CTE with synchronous_commit off, as the API's lists built at run time do",
       run: async (c, id, org) =>
         await c.query({ name: `cteasync${n}`, text: `/* async */ ${cte}`, values: cteArgs(id, org) })
     }

@@ -9,14 +9,16 @@ import type { Position } from '../lib/cursor.js'
  *
  * - A change writes its events with `recordAccess` inside the change's own transaction: they commit
  *   with it, or roll back with it.
- * - A list page, or a read inside a transaction, writes its events in the read's own statement
- *   (`readWithEvents`, `auditedRead` in a transaction): the statement selects the rows and, in a
- *   data-modifying CTE, inserts one event per row returned, so no row leaves the database without
- *   its event committed and the read costs no extra round trip (see `withEvents` for how it commits).
- * - A single record read alone (`auditedRead`: a GET by id) reads without writing, and its event
- *   joins those of the reads answered at the same moment in one multi-row insert (`ReadEventGroups`)
- *   that each of them awaits before it answers: nothing is answered before its event is committed,
- *   and the cost of a writing transaction is shared by the group rather than paid by every GET.
+ * - A read built at run time (`readWithEvents`), or a prepared one inside a transaction
+ *   (`auditedRead`), writes its events in the read's own statement: the statement selects the rows
+ *   and, in a data-modifying CTE, inserts one event per row returned, so no row leaves the database
+ *   without its event committed and the read costs no extra round trip (see `withEvents` for how it
+ *   commits).
+ * - A prepared read alone (`auditedRead`: a GET by id, a page of referrals) reads without writing,
+ *   and its events join those of the reads answered at the same moment in one multi-row insert
+ *   (`ReadEventGroups`) that each of them awaits before it answers: nothing is answered before its
+ *   events are committed, and the cost of a writing transaction is shared by the group rather than
+ *   paid by every read, as is the contention of many inserts into the same index pages.
  */
 
 export {
@@ -300,32 +302,29 @@ const idIn = (row: object, column: string | undefined): string | null => {
 
 /**
  * A prepared read that writes one access event per row it returns (see `prepare`): `build` makes
- * the read; its parameters are those of the read plus `accessParams(...)`. Alone, a read of single
- * records reads without writing and has its events group-committed before it returns
- * (`ReadEventGroups`); a list page (`event.order`), or any read inside a transaction, writes them
- * in its own statement (`withEvents`).
+ * the read; its parameters are those of the read plus `accessParams(...)`. Alone, it reads without
+ * writing and has its events group-committed before it returns (`ReadEventGroups`): one a record,
+ * or for a list page (`event.order`, the read's own ORDER BY) one for each of its first
+ * `event.pageSize ?? audit_limit` rows. Inside a transaction it writes them in its own statement
+ * (`withEvents`), to commit with the transaction.
  */
 export function auditedRead<P extends object, R extends object>(
   name: string,
   event: ReadEvent,
   build: (db: Kysely<DB>, p: P) => AnySelect<R>
 ): Prepared<P & AccessParams, R> {
-  const variant = (alone: boolean): Prepared<P & AccessParams, R> =>
-    prepare<P & AccessParams, R>(alone ? name : `${name}_tx`, (db, p) => {
-      const raw = withEvents(build(db, p), event, p, alone)
-      return { compile: () => raw.compile(db) } satisfies Compilable<R>
-    })
-  const inTx = variant(false)
-  if (event.order !== undefined) {
-    const alone = variant(true)
-    return async (db, params) => await (inTransaction(db) ? inTx : alone)(db, params)
-  }
+  const inTx = prepare<P & AccessParams, R>(`${name}_tx`, (db, p) => {
+    const raw = withEvents(build(db, p), event, p, false)
+    return { compile: () => raw.compile(db) } satisfies Compilable<R>
+  })
   const read = prepare<P & AccessParams, R>(`${name}_read`, build)
   return async (db, params) => {
     if (inTransaction(db)) return await inTx(db, params)
     const rows = await read(db, params)
+    // A list page's rows are in its order: the page is its first rows, not the one that tells whether another follows.
+    const shown = event.order === undefined ? rows : rows.slice(0, event.pageSize ?? params.audit_limit ?? rows.length)
     await groupsOf(db).record(
-      rows.map((row) => ({
+      shown.map((row) => ({
         who: params,
         action: event.action ?? 'read',
         resourceType: event.resourceType,

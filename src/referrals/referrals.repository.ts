@@ -161,7 +161,7 @@ export interface RenderedReferral {
   body: string
 }
 
-// A read of a referral writes its access event in the same statement (audit.repository.ts).
+// A read of a referral has its access event written before it returns (auditedRead in audit.repository.ts).
 const READ_EVENT: ReadEvent = { resourceType: 'referral', resourceId: 'id', referralId: 'id' }
 const renderInOrg = auditedRead<{ id: string; org: string }, RenderedReferral>('referral_render', READ_EVENT, (db, p) =>
   db
@@ -199,7 +199,7 @@ const renderCasework = auditedRead<
 const NO_CASEWORK = ',"possible_duplicates":[],"linked_referral_ids":[]}'
 
 /**
- * The referral as the API shows it, with its access event written by the same statement.
+ * The referral as the API shows it, its access event committed before it returns.
  * `casework`: with the fields only coordinators and admins see (CASEWORK_FIELDS, last in the schema),
  * looked up only for a referral whose row says it has possible duplicates or links, so the read of
  * any other costs what it did.
@@ -311,7 +311,7 @@ function listStatement(shape: number, pageSize: number): Prepared<ListParams, Li
 
 /**
  * One page (plus one row, to tell whether another follows) of referrals the scope may see, newest
- * first, with an access event for each referral of the page written by the same statement.
+ * first, an access event for each referral of the page committed before it returns (auditedRead).
  */
 export async function listReferrals(
   db: Executor,

@@ -107,6 +107,59 @@ t.test('access events for referrals', async (t) => {
     }
   })
 
+  t.test(
+    'list pages answered together write one event a row shown, each with its own caller and request',
+    async (t) => {
+      const callers = [
+        { token: coordinator, actor: 'coordinator-ann' },
+        { token: tenant.token('coordinator', { sub: 'coordinator-bea' }), actor: 'coordinator-bea' },
+        { token: tenant.token('admin', { sub: 'admin-cal' }), actor: 'admin-cal' }
+      ]
+      // Sizes with a limit fixed in the statement (2, 3: a parameter) and pages that stop short of the end.
+      const sent = Array.from({ length: 30 }, (_, i) => ({
+        ...callers[i % callers.length],
+        limit: [1, 2, 3, 10][i % 4],
+        request: `req-pages-together-${i}`
+      }))
+      const answers = await Promise.all(
+        sent.map(
+          async (r) =>
+            await app.inject({
+              method: 'GET',
+              url: `/v1/referrals?limit=${r.limit}`,
+              headers: { ...auth(r.token), 'x-access-purpose': 'Caseload review', 'x-request-id': r.request }
+            })
+        )
+      )
+      t.same(
+        answers.map((a) => a.statusCode),
+        sent.map(() => 200)
+      )
+      const written = await db
+        .selectFrom('audit_events')
+        .select(['request_id', 'resource_id', 'referral_id', 'actor_id', 'purpose', 'action'])
+        .where('request_id', 'like', 'req-pages-together-%')
+        .execute()
+      for (const [i, r] of sent.entries()) {
+        const shown: string[] = answers[i].json().data.map((x: { id: string }) => x.id)
+        t.equal(shown.length, Math.min(r.limit, ids.length))
+        const mine = written.filter((e) => e.request_id === r.request)
+        t.same(
+          mine.map((e) => e.referral_id).sort(),
+          [...shown].sort(),
+          `page ${i}: an event for each row shown, none for the row that tells another page follows`
+        )
+        for (const e of mine)
+          t.match(e, { resource_id: e.referral_id, action: 'read', actor_id: r.actor, purpose: 'Caseload review' })
+      }
+      t.equal(
+        written.length,
+        sent.reduce((n, r) => n + Math.min(r.limit, ids.length), 0),
+        'no event twice'
+      )
+    }
+  )
+
   t.test('a GET whose event cannot be written answers no record', async (t) => {
     await sql`create function refuse_audit_event() returns trigger language plpgsql as $$
       begin raise exception 'audit events refused for this test'; end $$`.execute(db)
@@ -130,6 +183,14 @@ t.test('access events for referrals', async (t) => {
       .where('id', '=', ids[2])
       .executeTakeFirstOrThrow()
     t.notOk(res.body.includes(referral.young_person.family_name), 'nothing of the record is answered')
+    const page = await app.inject({
+      method: 'GET',
+      url: '/v1/referrals?limit=50',
+      headers: { ...auth(coordinator), 'x-request-id': 'req-refused-page' }
+    })
+    t.not(page.statusCode, 200)
+    t.match(page.headers['content-type'], /application\/problem\+json/)
+    t.notOk(page.body.includes(referral.young_person.family_name), 'nor anything of a list page')
   })
 
   t.test('a GET that finds nothing writes nothing here; the refusal is an event of the owner', async (t) => {
