@@ -62,16 +62,18 @@ export interface AccessedRecord {
 export async function recordAccess(db: Executor, who: Accessor, records: AccessedRecord[]): Promise<void> {
   if (records.length === 0) return
   const p = accessParams(who)
-  const events = records.map((r) => ({
-    who: p,
-    action: r.action,
-    resourceType: r.resourceType,
-    resourceId: r.resourceId,
-    referralId: r.referralId ?? null,
-    mentorId: r.mentorId ?? null,
-    outcome: r.outcome ?? 'success'
-  }))
-  await (inTransaction(db) ? insertEvents : insertEventsAlone)(db, columnsOf(events))
+  const batches = new Map<string, EventBatch>()
+  for (const r of records) {
+    const outcome = r.outcome ?? 'success'
+    const kind = `${r.action} ${r.resourceType} ${outcome}`
+    let batch = batches.get(kind)
+    if (batch === undefined) {
+      batch = { who: p, action: r.action, resourceType: r.resourceType, outcome, records: [] }
+      batches.set(kind, batch)
+    }
+    batch.records.push({ resourceId: r.resourceId, referralId: r.referralId ?? null, mentorId: r.mentorId ?? null })
+  }
+  await (inTransaction(db) ? insertEvents : insertEventsAlone)(db, columnsOf([...batches.values()]))
 }
 
 /**
@@ -155,18 +157,25 @@ function withEvents<R>(
 
 const inTransaction = (db: object): boolean => (db as { isTransaction?: boolean }).isTransaction === true
 
-/** One event to insert, with who is accessing. */
-interface EventValues {
+/**
+ * Events to insert that share who is accessing, the action, the resource type and the outcome: a
+ * read's, or those of one kind among a change's.
+ */
+interface EventBatch {
   who: AccessParams
   action: AuditAction
   resourceType: AuditResourceType
-  resourceId: string
-  referralId: string | null
-  mentorId: string | null
   outcome: AuditOutcome
+  records: Array<{ resourceId: string; referralId: string | null; mentorId: string | null }>
 }
 
-/** Events as columns, an entry an event, for one multi-row insert. */
+/**
+ * Batches as columns for one multi-row insert: what a batch shares once a batch, and an event's own
+ * ids once an event with the batch it belongs to (1-based). An event whose record is its referral's
+ * own, or (with no referral) its mentor's own, has no resource id of its own (null): the insert
+ * takes it from those. So a page of fifty sends its caller once and few values an event, rather
+ * than eleven, each escaped into an array literal by the client and parsed again by the server.
+ */
 interface EventColumns {
   orgs: string[]
   actors: string[]
@@ -175,26 +184,46 @@ interface EventColumns {
   requests: string[]
   actions: string[]
   types: string[]
-  resources: string[]
+  outcomes: string[]
+  resources: Array<string | null>
   referrals: Array<string | null>
   mentors: Array<string | null>
-  outcomes: string[]
+  batches: number[]
 }
 
-function columnsOf(events: EventValues[]): EventColumns {
-  return {
-    orgs: events.map((e) => e.who.audit_org),
-    actors: events.map((e) => e.who.audit_actor),
-    roles: events.map((e) => e.who.audit_role),
-    purposes: events.map((e) => e.who.audit_purpose),
-    requests: events.map((e) => e.who.audit_request),
-    actions: events.map((e) => e.action),
-    types: events.map((e) => e.resourceType),
-    resources: events.map((e) => e.resourceId),
-    referrals: events.map((e) => e.referralId),
-    mentors: events.map((e) => e.mentorId),
-    outcomes: events.map((e) => e.outcome)
+function columnsOf(batches: EventBatch[]): EventColumns {
+  const c: EventColumns = {
+    orgs: [],
+    actors: [],
+    roles: [],
+    purposes: [],
+    requests: [],
+    actions: [],
+    types: [],
+    outcomes: [],
+    resources: [],
+    referrals: [],
+    mentors: [],
+    batches: []
   }
+  for (const [i, b] of batches.entries()) {
+    c.orgs.push(b.who.audit_org)
+    c.actors.push(b.who.audit_actor)
+    c.roles.push(b.who.audit_role)
+    c.purposes.push(b.who.audit_purpose)
+    c.requests.push(b.who.audit_request)
+    c.actions.push(b.action)
+    c.types.push(b.resourceType)
+    c.outcomes.push(b.outcome)
+    for (const r of b.records) {
+      const own = r.resourceId === (r.referralId ?? r.mentorId)
+      c.resources.push(own ? null : r.resourceId)
+      c.referrals.push(r.referralId)
+      c.mentors.push(r.mentorId)
+      c.batches.push(i + 1)
+    }
+  }
+  return c
 }
 
 /**
@@ -205,9 +234,13 @@ const insertEventsAs = (alone: boolean): Prepared<EventColumns, never> =>
   prepare<EventColumns, never>(alone ? 'audit_events_insert_alone' : 'audit_events_insert', (db, p) => {
     const raw = sql`${alone ? sql`with c as (select set_config('synchronous_commit', 'off', true)) ` : sql``}insert into audit_events
       (organisation_id, actor_id, actor_role, purpose, request_id, action, resource_type, resource_id, referral_id, mentor_id, outcome)
-    select x.* from unnest(${p.orgs}::uuid[], ${p.actors}::text[], ${p.roles}::text[], ${p.purposes}::text[], ${p.requests}::text[],
-      ${p.actions}::text[], ${p.types}::text[], ${p.resources}::uuid[], ${p.referrals}::uuid[], ${p.mentors}::uuid[],
-      ${p.outcomes}::text[]) as x${alone ? sql` cross join c` : sql``}`
+    select b.org, b.actor, b.role, b.purpose, b.request, b.action, b.type, coalesce(e.resource, e.referral, e.mentor),
+      e.referral, e.mentor, b.outcome
+    from unnest(${p.orgs}::uuid[], ${p.actors}::text[], ${p.roles}::text[], ${p.purposes}::text[], ${p.requests}::text[],
+      ${p.actions}::text[], ${p.types}::text[], ${p.outcomes}::text[]) with ordinality
+        as b(org, actor, role, purpose, request, action, type, outcome, n)
+    join unnest(${p.resources}::uuid[], ${p.referrals}::uuid[], ${p.mentors}::uuid[], ${p.batches}::int[])
+        as e(resource, referral, mentor, batch) on e.batch = b.n${alone ? sql` cross join c` : sql``}`
     return { compile: () => raw.compile(db) } satisfies Compilable<never>
   })
 const insertEvents = insertEventsAs(false)
@@ -222,7 +255,7 @@ const GROUPS_IN_FLIGHT = 2
 const GROUP_EVENTS = 500
 
 interface Waiting {
-  events: EventValues[]
+  batch: EventBatch
   resolve: () => void
   reject: (err: unknown) => void
 }
@@ -243,10 +276,10 @@ class ReadEventGroups {
 
   constructor(private readonly db: Runner) {}
 
-  async record(events: EventValues[]): Promise<void> {
-    if (events.length === 0) return
+  async record(batch: EventBatch): Promise<void> {
+    if (batch.records.length === 0) return
     await new Promise<void>((resolve, reject) => {
-      this.waiting.push({ events, resolve, reject })
+      this.waiting.push({ batch, resolve, reject })
       this.schedule()
     })
   }
@@ -264,15 +297,18 @@ class ReadEventGroups {
     if (this.waiting.length === 0 || this.inFlight >= GROUPS_IN_FLIGHT) return
     let take = 0
     let events = 0
-    while (take < this.waiting.length && (take === 0 || events + this.waiting[take].events.length <= GROUP_EVENTS)) {
-      events += this.waiting[take].events.length
+    while (
+      take < this.waiting.length &&
+      (take === 0 || events + this.waiting[take].batch.records.length <= GROUP_EVENTS)
+    ) {
+      events += this.waiting[take].batch.records.length
       take++
     }
     const group = this.waiting.splice(0, take)
     this.inFlight++
     this.schedule()
     try {
-      await insertEventsAlone(this.db, columnsOf(group.flatMap((w) => w.events)))
+      await insertEventsAlone(this.db, columnsOf(group.map((w) => w.batch)))
       for (const w of group) w.resolve()
     } catch (err) {
       for (const w of group) w.reject(err)
@@ -323,17 +359,17 @@ export function auditedRead<P extends object, R extends object>(
     const rows = await read(db, params)
     // A list page's rows are in its order: the page is its first rows, not the one that tells whether another follows.
     const shown = event.order === undefined ? rows : rows.slice(0, event.pageSize ?? params.audit_limit ?? rows.length)
-    await groupsOf(db).record(
-      shown.map((row) => ({
-        who: params,
-        action: event.action ?? 'read',
-        resourceType: event.resourceType,
+    await groupsOf(db).record({
+      who: params,
+      action: event.action ?? 'read',
+      resourceType: event.resourceType,
+      outcome: 'success',
+      records: shown.map((row) => ({
         resourceId: idIn(row, event.resourceId) ?? '',
         referralId: idIn(row, event.referralId),
-        mentorId: idIn(row, event.mentorId),
-        outcome: 'success' as const
+        mentorId: idIn(row, event.mentorId)
       }))
-    )
+    })
     return rows
   }
 }
