@@ -266,8 +266,9 @@ interface Waiting {
  * while an earlier group was being written) go in one insert, committed as a read's events are
  * (`synchronous_commit` off for that transaction, see `withEvents`), and every read of the group
  * answers only after it committed. So nothing is answered without its event, and a failed insert
- * fails every read of its group (the caller answers the error, not the record). Under load a GET
- * shares the fixed cost of a writing transaction (about 30 µs, `npm run bench:audit`) with the others.
+ * fails every read of its group (the caller answers the error, not the record). Under load a read
+ * shares the fixed cost of a writing transaction (about 30 µs, `npm run bench:audit`) with the others,
+ * and one backend inserts the group's events rather than many contending for the same index pages.
  */
 class ReadEventGroups {
   private waiting: Waiting[] = []

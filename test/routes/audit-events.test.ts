@@ -93,13 +93,16 @@ t.test('access events for referrals', async (t) => {
       tenant.token('coordinator', { sub: 'coordinator-bea' }),
       tenant.token('admin', { sub: 'admin-cal' })
     ]
-    const sent = Array.from({ length: 60 }, (_, i) => ({
-      id: ids[i % ids.length],
-      url: `/v1/referrals/${ids[i % ids.length]}`,
-      token: callers[i % callers.length],
-      purpose: `Review ${i}`,
-      request: `req-together-${i}`
-    }))
+    const sent = Array.from({ length: 60 }, (_, i) => {
+      const id = ids[i % ids.length]
+      return {
+        id,
+        url: `/v1/referrals/${id}`,
+        token: callers[i % callers.length],
+        purpose: `Review ${i}`,
+        request: `req-together-${i}`
+      }
+    })
     const { written } = await together(t, sent)
     t.equal(written.length, sent.length, 'one event a GET, none twice')
     const byRequest = new Map(written.map((e) => [e.request_id, e]))
@@ -124,13 +127,17 @@ t.test('access events for referrals', async (t) => {
         { token: tenant.token('admin', { sub: 'admin-cal' }), actor: 'admin-cal' }
       ]
       // Sizes with a limit fixed in the statement (10) or a parameter (1, 2, 3), and pages that stop short of the end.
-      const sent = Array.from({ length: 30 }, (_, i) => ({
-        ...callers[i % callers.length],
-        limit: [1, 2, 3, 10][i % 4],
-        url: `/v1/referrals?limit=${[1, 2, 3, 10][i % 4]}`,
-        purpose: 'Caseload review',
-        request: `req-pages-together-${i}`
-      }))
+      const sent = Array.from({ length: 30 }, (_, i) => {
+        const limit = [1, 2, 3, 10][i % 4]
+        const caller = callers[i % callers.length]
+        return {
+          ...caller,
+          limit,
+          url: `/v1/referrals?limit=${limit}`,
+          purpose: 'Caseload review',
+          request: `req-pages-together-${i}`
+        }
+      })
       const { answers, written } = await together(t, sent)
       for (const [i, r] of sent.entries()) {
         const shown: string[] = answers[i].json().data.map((x: { id: string }) => x.id)
